@@ -1,0 +1,99 @@
+//! Loading a policy folder: one route per `*.toml` file, validated together.
+
+use std::path::Path;
+
+use super::document::{parse_document, PolicyDocument};
+use super::error::{ConfigError, ErrorKind, Location};
+use super::validate::build_route;
+use crate::route::{Route, RouteTable};
+
+/// A policy file as read from disk.
+#[derive(Clone, Debug)]
+pub struct PolicySource {
+    /// The route's name: the file stem.
+    pub name: String,
+    /// How errors name the file (the folder as given, joined with the file name).
+    pub file: String,
+    pub text: String,
+}
+
+/// A validated policy file: its compiled route and the document it came from (for `explain`).
+#[derive(Debug)]
+pub struct LoadedPolicy<'s> {
+    pub source: &'s PolicySource,
+    pub document: PolicyDocument<'s>,
+    pub route: Route,
+}
+
+/// Reads every policy file of `dir` in name order. Files whose name starts with `_` or `.`, and
+/// anything that is not a `.toml` file, are skipped.
+pub fn read_policy_dir(dir: &Path) -> Result<Vec<PolicySource>, ConfigError> {
+    let io_error = |e: std::io::Error, what: &Path| ConfigError {
+        kind: ErrorKind::Io,
+        location: Location { file: what.display().to_string(), line: 0, column: 0, span: 0..0 },
+        message: format!("cannot read: {e}"),
+        help: None,
+    };
+    let mut sources = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| io_error(e, dir))? {
+        let path = entry.map_err(|e| io_error(e, dir))?.path();
+        let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+        let Some(name) = file_name.strip_suffix(".toml") else { continue };
+        if name.is_empty() || name.starts_with(['_', '.']) || !path.is_file() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| io_error(e, &path))?;
+        sources.push(PolicySource { name: name.to_string(), file: path.display().to_string(), text });
+    }
+    sources.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(sources)
+}
+
+/// Validates every source, reporting every error of every file; two routes with the same path
+/// are reported on the later file, pointing at the earlier one.
+pub fn load_policies(sources: &[PolicySource]) -> Result<Vec<LoadedPolicy<'_>>, Vec<ConfigError>> {
+    let mut loaded: Vec<LoadedPolicy<'_>> = Vec::new();
+    let mut errors = Vec::new();
+    for source in sources {
+        let (document, mut structural) = match parse_document(&source.file, &source.text) {
+            Ok(parsed) => parsed,
+            Err(mut e) => {
+                errors.append(&mut e);
+                continue;
+            }
+        };
+        let route = match build_route(&source.name, &document) {
+            Ok(route) if structural.is_empty() => route,
+            built => {
+                structural.extend(built.err().unwrap_or_default());
+                structural.sort_by_key(|e| e.location.span.start);
+                errors.append(&mut structural);
+                continue;
+            }
+        };
+        if let Some(earlier) = loaded.iter().find(|l| l.route.path == route.path) {
+            let span = document.get("route", "path").map_or(0..0, |f| f.span.clone());
+            let earlier_at = earlier.document.location(earlier.document.get("route", "path").map_or(0..0, |f| f.span.clone()));
+            errors.push(document.error(
+                ErrorKind::DuplicateRoutePath,
+                span,
+                format!("route path `{}` is already used by `{}` at {earlier_at}", route.path.display(), earlier.source.name),
+                Some("give each route its own path, or merge the two files".into()),
+            ));
+            continue;
+        }
+        loaded.push(LoadedPolicy { source, document, route });
+    }
+    if errors.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Reads and validates `dir` into the route table.
+pub fn load_route_table(dir: &Path) -> Result<RouteTable, Vec<ConfigError>> {
+    let sources = read_policy_dir(dir).map_err(|e| vec![e])?;
+    let loaded = load_policies(&sources)?;
+    Ok(RouteTable::new(loaded.into_iter().map(|l| l.route).collect()))
+}

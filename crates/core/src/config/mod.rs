@@ -1,0 +1,16 @@
+//! Policy files → compiled route table (build time and CLI only; feature `config`).
+//!
+//! Two passes, each reporting every mistake: [`document`] checks structure against the
+//! [`schema`], [`validate`] checks meaning and compiles. [`load`] does a folder, [`codegen`]
+//! bakes the result into the component.
+
+pub mod codegen;
+pub mod document;
+pub mod error;
+pub mod load;
+pub mod origin_rules;
+pub mod schema;
+pub mod validate;
+
+pub use error::{ConfigError, ErrorKind, Location};
+pub use load::{load_policies, load_route_table, read_policy_dir, LoadedPolicy, PolicySource};

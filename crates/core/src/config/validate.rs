@@ -1,0 +1,311 @@
+//! The semantic pass: a structurally valid policy document becomes a compiled [`Route`], or
+//! every rule it breaks is reported.
+
+use std::ops::Range;
+
+use url::Url;
+
+use super::document::{Located, PolicyDocument};
+use super::error::{ConfigError, ErrorKind};
+use super::origin_rules::{parse_origin_entry, OriginEntry, OriginRules};
+use super::schema::did_you_mean;
+use crate::method::{is_forbidden_method, is_token, AllowedMethods};
+use crate::origin_set::OriginSet;
+use crate::origins::AllowedOrigins;
+use crate::policy::{CorsPolicy, PreflightMode};
+use crate::request_headers::AllowedHeaders;
+use crate::request_origin::Scheme;
+use crate::route::{Route, RoutePath, Upstream};
+use crate::text::Text;
+
+pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
+pub const MAX_MAX_AGE: i128 = 86_400;
+
+/// Collects errors while each key is validated, so one pass reports them all.
+struct Checker<'d, 's> {
+    doc: &'d PolicyDocument<'s>,
+    errors: Vec<ConfigError>,
+}
+
+impl Checker<'_, '_> {
+    fn fail(&mut self, kind: ErrorKind, span: Range<usize>, message: String, help: Option<String>) {
+        self.errors.push(self.doc.error(kind, span, message, help));
+    }
+}
+
+/// Validates a document into the route named `name`.
+pub fn build_route(name: &str, doc: &PolicyDocument<'_>) -> Result<Route, Vec<ConfigError>> {
+    let mut c = Checker { doc, errors: Vec::new() };
+    let path = doc.string("route", "path").and_then(|p| route_path(&mut c, p));
+    let upstream = doc.string("route", "upstream").and_then(|u| upstream(&mut c, u));
+    let timeout_ms = match doc.integer("route", "timeout_ms") {
+        None => DEFAULT_TIMEOUT_MS,
+        Some(Located { value, span }) => match u32::try_from(value) {
+            Ok(ms) if ms > 0 => ms,
+            _ => {
+                c.fail(ErrorKind::InvalidTimeout, span, format!("`timeout_ms = {value}` must be between 1 and {}", u32::MAX), Some("the default is 10000 (10 s)".into()));
+                DEFAULT_TIMEOUT_MS
+            }
+        },
+    };
+    let cors = cors_policy(&mut c);
+    match (c.errors.is_empty(), path, upstream) {
+        (true, Some(path), Some(upstream)) => Ok(Route {
+            name: name.to_string().into(),
+            path,
+            upstream,
+            strip_prefix: doc.bool("route", "strip_prefix").unwrap_or(false),
+            timeout_ms,
+            cors,
+        }),
+        _ => {
+            c.errors.sort_by_key(|e| e.location.span.start);
+            Err(c.errors)
+        }
+    }
+}
+
+/// `route.path`: `/exact` or `/prefix/...`; no query, fragment, `//` or dot segments.
+fn route_path(c: &mut Checker<'_, '_>, path: Located<&str>) -> Option<RoutePath> {
+    let Located { value, span } = path;
+    let problem = if !value.starts_with('/') {
+        Some("must start with `/`")
+    } else if value.contains(['?', '#']) {
+        Some("must not hold a query or fragment")
+    } else if value.contains("//") {
+        Some("must not contain `//`")
+    } else if !value.bytes().all(is_path_byte) {
+        Some("holds a character that is not valid in a URL path (percent-encode it)")
+    } else {
+        None
+    };
+    let segments: Vec<&str> = value.split('/').skip(1).collect();
+    let problem = problem.or_else(|| {
+        let last = segments.len() - 1;
+        segments.iter().enumerate().find_map(|(i, s)| match *s {
+            "." | ".." => Some("must not contain `.` or `..` segments"),
+            s if s.eq_ignore_ascii_case("%2e") || s.eq_ignore_ascii_case("%2e%2e") => {
+                Some("must not contain `.` or `..` segments")
+            }
+            "..." if i != last => Some("may use `...` only as its last segment (`/users/...`)"),
+            s if s != "..." && s.contains("...") => Some("may use `...` only as a whole last segment (`/users/...`)"),
+            _ => None,
+        })
+    });
+    if let Some(problem) = problem {
+        c.fail(ErrorKind::InvalidRoutePath, span, format!("route path `{value}` {problem}"), Some("write an exact path like `/health` or a prefix like `/users/...`".into()));
+        return None;
+    }
+    Some(match value.strip_suffix("/...") {
+        Some(prefix) => RoutePath::Prefix(prefix.to_string().into()),
+        None => RoutePath::Exact(value.to_string().into()),
+    })
+}
+
+/// RFC 3986 `pchar` and `/` (percent signs are allowed as the start of escapes).
+fn is_path_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/%".contains(&b)
+}
+
+fn upstream(c: &mut Checker<'_, '_>, upstream: Located<&str>) -> Option<Upstream> {
+    let Located { value, span } = upstream;
+    let mut bad = |message: String| {
+        c.fail(ErrorKind::InvalidUpstream, span.clone(), message, Some("write `https://host[:port][/base-path]`".into()));
+        None
+    };
+    let url = match Url::parse(value) {
+        Ok(url) => url,
+        Err(e) => return bad(format!("upstream `{value}` is not an absolute URL: {e}")),
+    };
+    let scheme = match url.scheme() {
+        "http" => Scheme::Http,
+        "https" => Scheme::Https,
+        other => return bad(format!("upstream `{value}` uses `{other}`: only http and https are supported")),
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return bad(format!("upstream `{value}` must not carry userinfo (credentials in a URL leak into logs)"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return bad(format!("upstream `{value}` must not carry a query or fragment"));
+    }
+    let Some(host) = url.host_str() else {
+        return bad(format!("upstream `{value}` has no host"));
+    };
+    let authority = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    };
+    Some(Upstream {
+        scheme,
+        authority: authority.into(),
+        base_path: url.path().trim_end_matches('/').to_string().into(),
+    })
+}
+
+fn cors_policy(c: &mut Checker<'_, '_>) -> CorsPolicy {
+    let doc = c.doc;
+    let allow_credentials = doc.bool("cors", "allow_credentials").unwrap_or(false);
+    let rules = OriginRules {
+        allow_credentials,
+        dangerously_allow_insecure_origins: doc.bool("cors", "dangerously_allow_insecure_origins").unwrap_or(false),
+        dangerously_allow_public_suffix_wildcards: doc.bool("cors", "dangerously_allow_public_suffix_wildcards").unwrap_or(false),
+    };
+
+    let mut any_origin = false;
+    let mut exact = Vec::new();
+    let mut patterns = Vec::new();
+    for entry in doc.strings("cors", "allow_origins").map_or(&[][..], |l| l.value) {
+        match parse_origin_entry(&entry.value, rules) {
+            Ok(OriginEntry::Any) => any_origin = true,
+            Ok(OriginEntry::Exact(origin)) => exact.push(origin),
+            Ok(OriginEntry::Pattern(pattern)) => patterns.push(pattern),
+            Err(p) => c.fail(p.kind, entry.span.clone(), p.message, p.help),
+        }
+    }
+    let origins = if any_origin {
+        AllowedOrigins::Any
+    } else {
+        AllowedOrigins::Listed { exact: OriginSet::build(exact), patterns: patterns.into() }
+    };
+
+    let (methods, allow_methods_value) = allowed_methods(c, allow_credentials);
+    let (headers, allow_headers_value) = allowed_headers(c, allow_credentials);
+    let expose_headers_value = expose_headers(c, allow_credentials);
+
+    let max_age_value = doc.integer("cors", "max_age").and_then(|Located { value, span }| {
+        if (0..=MAX_MAX_AGE).contains(&value) {
+            Some(Text::from(value.to_string()))
+        } else {
+            c.fail(ErrorKind::MaxAgeOutOfRange, span, format!("`max_age = {value}` is outside 0..=86400 seconds"), Some("Chromium honours at most 7200 (2 hours), Firefox 86400".into()));
+            None
+        }
+    });
+
+    let preflight = match doc.string("cors", "preflight") {
+        None => PreflightMode::Edge,
+        Some(Located { value: "edge", .. }) => PreflightMode::Edge,
+        Some(Located { value: "forward", .. }) => PreflightMode::Forward,
+        Some(Located { value, span }) => {
+            let help = did_you_mean(&value.to_ascii_lowercase(), ["edge", "forward"].into_iter()).map(|m| format!("did you mean `\"{m}\"`?"));
+            c.fail(ErrorKind::InvalidPreflightMode, span, format!("`preflight = \"{value}\"` must be `\"edge\"` or `\"forward\"`"), help);
+            PreflightMode::Edge
+        }
+    };
+
+    CorsPolicy {
+        origins,
+        methods,
+        headers,
+        allow_credentials,
+        allow_private_network: doc.bool("cors", "allow_private_network").unwrap_or(false),
+        preflight,
+        allow_methods_value,
+        allow_headers_value,
+        expose_headers_value,
+        max_age_value,
+    }
+}
+
+fn wildcard_with_credentials(c: &mut Checker<'_, '_>, key: &str, span: Range<usize>) {
+    c.fail(
+        ErrorKind::WildcardWithCredentials,
+        span,
+        format!("`\"*\"` in `{key}` cannot be combined with `allow_credentials = true`: browsers treat it as a literal name for credentialed requests"),
+        Some(format!("list the names in `{key}` explicitly")),
+    );
+}
+
+fn allowed_methods(c: &mut Checker<'_, '_>, credentials: bool) -> (AllowedMethods, Text) {
+    let Some(list) = c.doc.strings("cors", "allow_methods") else {
+        return (AllowedMethods::Listed(vec![Text::Borrowed("GET"), "HEAD".into(), "POST".into()].into()), "GET, HEAD, POST".into());
+    };
+    let mut methods: Vec<String> = Vec::new();
+    let mut any = false;
+    for Located { value, span } in list.value {
+        if value == "*" {
+            if credentials {
+                wildcard_with_credentials(c, "allow_methods", span.clone());
+            }
+            any = true;
+        } else if !is_token(value.as_bytes()) {
+            c.fail(ErrorKind::InvalidMethod, span.clone(), format!("`{value}` is not a valid method name (an HTTP token)"), None);
+        } else if is_forbidden_method(value.as_bytes()) {
+            c.fail(ErrorKind::ForbiddenMethod, span.clone(), format!("`{value}` is a forbidden method: browsers never send it (https://fetch.spec.whatwg.org/#forbidden-method)"), Some("remove it".into()));
+        } else if !methods.contains(value) {
+            methods.push(value.clone());
+        }
+    }
+    if any {
+        return (AllowedMethods::Any, "*".into());
+    }
+    let value = methods.join(", ");
+    (AllowedMethods::Listed(methods.into_iter().map(Text::from).collect::<Vec<_>>().into()), value.into())
+}
+
+/// Forbidden request-header names (https://fetch.spec.whatwg.org/#forbidden-request-header):
+/// a page can never set them, so allowing them is a configuration mistake.
+const FORBIDDEN_REQUEST_HEADERS: &[&str] = &[
+    "accept-charset", "accept-encoding", "access-control-request-headers", "access-control-request-method",
+    "connection", "content-length", "cookie", "cookie2", "date", "dnt", "expect", "host", "keep-alive",
+    "origin", "referer", "set-cookie", "te", "trailer", "transfer-encoding", "upgrade", "via",
+];
+
+fn is_forbidden_request_header(lower: &str) -> bool {
+    FORBIDDEN_REQUEST_HEADERS.contains(&lower) || lower.starts_with("proxy-") || lower.starts_with("sec-")
+}
+
+/// Checks a header-name list shared by `allow_headers` and `expose_headers`; returns the
+/// lowercase names and whether `*` was present.
+fn header_names(c: &mut Checker<'_, '_>, key: &'static str, credentials: bool, forbidden: impl Fn(&str) -> Option<(ErrorKind, String)>) -> (Vec<String>, bool) {
+    let Some(list) = c.doc.strings("cors", key) else {
+        return (Vec::new(), false);
+    };
+    let mut names: Vec<String> = Vec::new();
+    let mut any = false;
+    for Located { value, span } in list.value {
+        let lower = value.to_ascii_lowercase();
+        if value == "*" {
+            if credentials {
+                wildcard_with_credentials(c, key, span.clone());
+            }
+            any = true;
+        } else if !is_token(value.as_bytes()) {
+            c.fail(ErrorKind::InvalidHeaderName, span.clone(), format!("`{value}` is not a valid header name (an HTTP token)"), None);
+        } else if lower.starts_with("access-control-") {
+            c.fail(ErrorKind::AccessControlHeaderListed, span.clone(), format!("`{value}` in `{key}`: `Access-Control-*` headers belong to the CORS protocol and are set by the gateway"), Some("remove it".into()));
+        } else if let Some((kind, why)) = forbidden(&lower) {
+            c.fail(kind, span.clone(), format!("`{value}` in `{key}`: {why}"), Some("remove it".into()));
+        } else if !names.contains(&lower) {
+            names.push(lower);
+        }
+    }
+    (names, any)
+}
+
+fn allowed_headers(c: &mut Checker<'_, '_>, credentials: bool) -> (AllowedHeaders, Text) {
+    let (names, any) = header_names(c, "allow_headers", credentials, |lower| {
+        is_forbidden_request_header(lower).then(|| (ErrorKind::ForbiddenRequestHeader, "a forbidden request header: pages can never set it (https://fetch.spec.whatwg.org/#forbidden-request-header)".into()))
+    });
+    // `*` never covers `Authorization` (https://fetch.spec.whatwg.org/#cors-preflight-fetch,
+    // step 7.8), so an explicitly allowed `authorization` is named next to it.
+    let value = if any {
+        if names.iter().any(|n| n == "authorization") { "*, authorization".to_string() } else { "*".to_string() }
+    } else {
+        names.join(", ")
+    };
+    let names = names.into_iter().map(Text::from).collect::<Vec<_>>().into();
+    (AllowedHeaders { any, names }, value.into())
+}
+
+fn expose_headers(c: &mut Checker<'_, '_>, credentials: bool) -> Option<Text> {
+    let (names, any) = header_names(c, "expose_headers", credentials, |lower| {
+        matches!(lower, "set-cookie" | "set-cookie2").then(|| (ErrorKind::SetCookieExposed, "browsers never expose `Set-Cookie` to scripts (https://fetch.spec.whatwg.org/#forbidden-response-header-name)".into()))
+    });
+    if any {
+        Some("*".into())
+    } else if names.is_empty() {
+        None
+    } else {
+        Some(names.join(", ").into())
+    }
+}

@@ -1,0 +1,30 @@
+//! corsgate-core: the CORS engine of corsgate, with no I/O.
+//!
+//! Run time (always built, also into the WebAssembly component): origin matching
+//! ([`origins`]), request-header checks ([`request_headers`]), routing ([`route`]) and the
+//! decisions ([`decision`]). Build time and the CLI (feature `config`): parsing and validating
+//! policy files into the compiled [`RouteTable`], and baking it into Rust source.
+//!
+//! The semantics are those of the Fetch Standard's CORS protocol,
+//! https://fetch.spec.whatwg.org/#http-cors-protocol.
+
+#![forbid(unsafe_code)]
+
+pub mod decision;
+pub mod forwarding;
+pub mod method;
+pub mod origin_set;
+pub mod origins;
+pub mod path;
+pub mod policy;
+pub mod request_headers;
+pub mod request_origin;
+pub mod route;
+pub mod text;
+
+#[cfg(feature = "config")]
+pub mod config;
+
+pub use decision::{forwarded, preflight, CorsRequest, RequestKind};
+pub use policy::{CorsPolicy, PreflightMode};
+pub use route::{Route, RouteTable, RoutingError};

@@ -1,0 +1,105 @@
+//! A set of exact origins with O(1) lookup that can live in `static` data.
+//!
+//! `HashMap` cannot be built in a `static`, and a component instance that rebuilt one per request
+//! would pay for every allowed origin on every request. This is an open-addressing table laid out
+//! at build time: `slots` maps a hash bucket to `entry index + 1` (0 = empty), probed linearly.
+//! The load factor is at most 1/2 and the table never changes after it is built, so the longest
+//! probe sequence is fixed by the configuration, whatever the requests do (no hash flooding).
+
+use crate::text::{List, Text};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OriginSet {
+    /// Length is a power of two (or zero for the empty set).
+    pub slots: List<u32>,
+    pub entries: List<Text>,
+}
+
+impl OriginSet {
+    pub const EMPTY: OriginSet = OriginSet {
+        slots: List::Borrowed(&[]),
+        entries: List::Borrowed(&[]),
+    };
+
+    /// Builds the table for `entries` (duplicates are kept once).
+    pub fn build(mut entries: Vec<String>) -> OriginSet {
+        entries.sort();
+        entries.dedup();
+        if entries.is_empty() {
+            return OriginSet::EMPTY;
+        }
+        let size = (entries.len() * 2).next_power_of_two();
+        let mut slots = vec![0u32; size];
+        for (index, entry) in entries.iter().enumerate() {
+            let mut slot = bucket(entry.as_bytes(), size);
+            while slots[slot] != 0 {
+                slot = (slot + 1) & (size - 1);
+            }
+            slots[slot] = u32::try_from(index + 1).expect("fewer than 2^32 origins");
+        }
+        OriginSet {
+            slots: slots.into(),
+            entries: entries.into_iter().map(Text::from).collect::<Vec<_>>().into(),
+        }
+    }
+
+    pub fn contains(&self, origin: &[u8]) -> bool {
+        let size = self.slots.len();
+        if size == 0 {
+            return false;
+        }
+        let mut slot = bucket(origin, size);
+        loop {
+            match self.slots[slot] {
+                0 => return false,
+                index => {
+                    if self.entries[index as usize - 1].as_bytes() == origin {
+                        return true;
+                    }
+                }
+            }
+            slot = (slot + 1) & (size - 1);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// FNV-1a (64-bit): tiny, deterministic across the build machine and the wasm target, and fast
+/// on the short strings origins are.
+fn bucket(bytes: &[u8], size: usize) -> usize {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (hash as usize) & (size - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_every_member_and_nothing_else() {
+        let members: Vec<String> = (0..1000).map(|i| format!("https://app{i}.example.com")).collect();
+        let set = OriginSet::build(members.clone());
+        for m in &members {
+            assert!(set.contains(m.as_bytes()), "member {m}");
+        }
+        for probe in ["https://app1000.example.com", "https://app1.example.co", "", "https://app1.example.com/"] {
+            assert!(!set.contains(probe.as_bytes()), "non-member {probe}");
+        }
+    }
+
+    #[test]
+    fn empty_set_contains_nothing() {
+        assert!(!OriginSet::build(vec![]).contains(b"https://a.example"));
+    }
+}

@@ -1,0 +1,115 @@
+//! Which request origins a policy allows: exact origins, subdomain wildcards
+//! (`https://*.example.com`), port wildcards (`http://localhost:*`) and `*`.
+//!
+//! Matching never uses regexes or substring search: an exact origin is a hash lookup of the raw
+//! header bytes, and a pattern compares the parsed scheme, host suffix (label-aligned: the suffix
+//! stored is `.example.com`, so `evilexample.com` cannot match) and port.
+
+use crate::origin_set::OriginSet;
+use crate::request_origin::{RequestOrigin, Scheme, MAX_ORIGIN_LEN};
+use crate::text::{List, Text};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HostPattern {
+    /// The host itself (used with a port wildcard).
+    Exact(Text),
+    /// One or more labels followed by this suffix, which starts with a dot (`.example.com`):
+    /// `a.example.com` and `a.b.example.com` match, `example.com` does not.
+    Subdomains(Text),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PortPattern {
+    /// The scheme's default port (absent from the serialization).
+    Default,
+    Exact(u16),
+    /// `:*`: any port, the default one included.
+    Any,
+}
+
+/// An allowed origin with a wildcard in it. Wildcard-free origins go into the [`OriginSet`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OriginPattern {
+    pub scheme: Scheme,
+    pub host: HostPattern,
+    pub port: PortPattern,
+}
+
+impl OriginPattern {
+    pub fn matches(&self, origin: &RequestOrigin<'_>) -> bool {
+        if self.scheme != origin.scheme {
+            return false;
+        }
+        let host_ok = match &self.host {
+            HostPattern::Exact(host) => origin.host == host,
+            // `RequestOrigin::parse` guarantees non-empty labels, so a host longer than the
+            // dot-led suffix that ends with it has at least one whole label before it.
+            HostPattern::Subdomains(suffix) => {
+                origin.host.len() > suffix.len() && origin.host.ends_with(&**suffix)
+            }
+        };
+        host_ok
+            && match self.port {
+                PortPattern::Any => true,
+                PortPattern::Default => origin.port.is_none(),
+                PortPattern::Exact(port) => origin.port == Some(port),
+            }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AllowedOrigins {
+    /// `"*"`: every origin, answered with `Access-Control-Allow-Origin: *`.
+    Any,
+    Listed {
+        exact: OriginSet,
+        patterns: List<OriginPattern>,
+    },
+}
+
+/// How a request's `Origin` header fared against a policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OriginVerdict<'a> {
+    /// `*` policy: answer `Access-Control-Allow-Origin: *`.
+    AnyOrigin,
+    /// Allowed: answer with this exact value.
+    Allowed(&'a [u8]),
+    /// No `Origin` header at all.
+    Absent,
+    /// Present but not allowed (malformed, duplicated, `null` or simply not listed).
+    Denied,
+}
+
+impl AllowedOrigins {
+    /// Judges the request's `Origin` header lines. Two or more lines are never allowed: a
+    /// browser sends exactly one, and choosing one of several is how caches get poisoned.
+    pub fn judge<'a>(&self, origin_lines: &[&'a [u8]]) -> OriginVerdict<'a> {
+        let (exact, patterns) = match self {
+            AllowedOrigins::Any => return OriginVerdict::AnyOrigin,
+            AllowedOrigins::Listed { exact, patterns } => (exact, patterns),
+        };
+        let value = match origin_lines {
+            [] => return OriginVerdict::Absent,
+            [one] => *one,
+            _ => return OriginVerdict::Denied,
+        };
+        if value.len() > MAX_ORIGIN_LEN {
+            return OriginVerdict::Denied;
+        }
+        if exact.contains(value) {
+            return OriginVerdict::Allowed(value);
+        }
+        if !patterns.is_empty() {
+            if let Some(parsed) = RequestOrigin::parse(value) {
+                if patterns.iter().any(|p| p.matches(&parsed)) {
+                    return OriginVerdict::Allowed(value);
+                }
+            }
+        }
+        OriginVerdict::Denied
+    }
+
+    pub fn is_any(&self) -> bool {
+        matches!(self, AllowedOrigins::Any)
+    }
+}

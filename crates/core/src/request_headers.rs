@@ -1,0 +1,158 @@
+//! `Access-Control-Request-Headers`: bounded parsing and the policy's allowed header names.
+//!
+//! Browsers send one line of sorted, lowercase, unique names
+//! (https://fetch.spec.whatwg.org/#cors-unsafe-request-header-names), but intermediaries may
+//! split it over several lines or leave empty elements and whitespace, which RFC 9110 §5.6.1
+//! tells recipients to tolerate. A hostile client can send megabytes of commas, so the parser
+//! stops at fixed bounds and fails the preflight instead of scanning on.
+
+use crate::method::is_token;
+use crate::text::{List, Text};
+
+/// Most bytes looked at over all `Access-Control-Request-Headers` lines.
+pub const MAX_REQUEST_HEADERS_BYTES: usize = 8 * 1024;
+/// Most header names one preflight may ask for.
+pub const MAX_REQUEST_HEADER_NAMES: usize = 64;
+/// Most empty list elements tolerated (`a,,b` has one), as jub0bs/cors does: enough for any
+/// intermediary's reformatting, too few to be a way of making the parser work.
+pub const MAX_EMPTY_ELEMENTS: usize = 16;
+
+/// Why an `Access-Control-Request-Headers` value could not be accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderRejection<'a> {
+    /// This name is not allowed by the policy.
+    NotAllowed(&'a [u8]),
+    /// An element is not a `token` (RFC 9110 §5.6.2).
+    Malformed,
+    /// More bytes, names or empty elements than the bounds above.
+    TooLong,
+}
+
+/// The request header names a policy allows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AllowedHeaders {
+    /// `"*"` was configured: any name except `authorization`, which the Fetch Standard never
+    /// lets a wildcard cover (https://fetch.spec.whatwg.org/#cors-preflight-fetch, step 7.8).
+    pub any: bool,
+    /// Explicitly listed names, lowercase.
+    pub names: List<Text>,
+}
+
+impl AllowedHeaders {
+    pub const NONE: AllowedHeaders = AllowedHeaders {
+        any: false,
+        names: List::Borrowed(&[]),
+    };
+
+    pub fn allows(&self, name: &[u8]) -> bool {
+        if self.names.iter().any(|n| n.as_bytes().eq_ignore_ascii_case(name)) {
+            return true;
+        }
+        self.any && !name.eq_ignore_ascii_case(b"authorization")
+    }
+
+    /// Checks every name of the `Access-Control-Request-Headers` lines against the policy.
+    /// Returns whether any name was asked for at all.
+    pub fn check_request<'a>(&self, lines: &[&'a [u8]]) -> Result<bool, HeaderRejection<'a>> {
+        let mut budget = MAX_REQUEST_HEADERS_BYTES;
+        let mut names = 0usize;
+        let mut empty = 0usize;
+        for line in lines {
+            // A line costs its length even when it is rejected early.
+            budget = budget
+                .checked_sub(line.len())
+                .ok_or(HeaderRejection::TooLong)?;
+            for element in line.split(|&b| b == b',') {
+                let name = trim_ows(element);
+                if name.is_empty() {
+                    empty += 1;
+                    if empty > MAX_EMPTY_ELEMENTS {
+                        return Err(HeaderRejection::TooLong);
+                    }
+                    continue;
+                }
+                names += 1;
+                if names > MAX_REQUEST_HEADER_NAMES {
+                    return Err(HeaderRejection::TooLong);
+                }
+                if !is_token(name) {
+                    return Err(HeaderRejection::Malformed);
+                }
+                if !self.allows(name) {
+                    return Err(HeaderRejection::NotAllowed(name));
+                }
+            }
+        }
+        // A line with only empty elements (`""`, `" , "`) asks for nothing.
+        Ok(names > 0)
+    }
+}
+
+/// Strips optional whitespace (RFC 9110 §5.6.3: SP and HTAB).
+fn trim_ows(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|&b| b != b' ' && b != b'\t');
+    match start {
+        None => &[],
+        Some(start) => {
+            let end = bytes.iter().rposition(|&b| b != b' ' && b != b'\t').unwrap_or(start);
+            &bytes[start..=end]
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(any: bool, names: &[&'static str]) -> AllowedHeaders {
+        AllowedHeaders {
+            any,
+            names: names.iter().map(|n| Text::Borrowed(*n)).collect::<Vec<_>>().into(),
+        }
+    }
+
+    #[test]
+    fn request_header_lists() {
+        let listed = policy(false, &["authorization", "content-type", "x-a"]);
+        let wildcard = policy(true, &[]);
+        let wildcard_with_auth = policy(true, &["authorization"]);
+        let commas = ",".repeat(1 << 20);
+        let many_names = vec!["x-a"; MAX_REQUEST_HEADER_NAMES + 1].join(",");
+        type Case<'a> = (&'a str, &'a AllowedHeaders, Vec<&'a str>, Result<bool, HeaderRejection<'a>>);
+        let cases: Vec<Case> = vec![
+            ("one allowed name", &listed, vec!["content-type"], Ok(true)),
+            ("several allowed names", &listed, vec!["authorization,content-type"], Ok(true)),
+            ("case-insensitive", &listed, vec!["Content-Type, X-A"], Ok(true)),
+            ("split over lines", &listed, vec!["authorization", "content-type"], Ok(true)),
+            ("empty elements and whitespace", &listed, vec![",,x-a,, \t,content-type ,"], Ok(true)),
+            ("empty value asks nothing", &listed, vec![""], Ok(false)),
+            ("only commas asks nothing", &listed, vec![" , ,"], Ok(false)),
+            ("no lines asks nothing", &listed, vec![], Ok(false)),
+            ("name not allowed", &listed, vec!["content-type,x-b"], Err(HeaderRejection::NotAllowed(b"x-b"))),
+            ("not a token", &listed, vec!["content type"], Err(HeaderRejection::Malformed)),
+            ("non-ascii", &listed, vec!["x-\u{e9}"], Err(HeaderRejection::Malformed)),
+            ("sixteen empty elements tolerated", &listed, vec![",,,,,,,,,,,,,,,x-a"], Ok(true)),
+            ("seventeen empty elements rejected", &listed, vec![",,,,,,,,,,,,,,,,,x-a"], Err(HeaderRejection::TooLong)),
+            ("a megabyte of commas", &listed, vec![&commas], Err(HeaderRejection::TooLong)),
+            ("too many names", &listed, vec![&many_names], Err(HeaderRejection::TooLong)),
+            ("wildcard allows any token", &wildcard, vec!["x-anything,content-type"], Ok(true)),
+            ("wildcard never covers authorization", &wildcard, vec!["authorization"], Err(HeaderRejection::NotAllowed(b"authorization"))),
+            ("explicit authorization with wildcard", &wildcard_with_auth, vec!["Authorization,x-b"], Ok(true)),
+        ];
+        for (name, allowed, lines, expected) in cases {
+            let lines: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+            assert_eq!(allowed.check_request(&lines), expected, "case {name}");
+        }
+    }
+
+    #[test]
+    fn many_lines_share_one_byte_budget() {
+        // Each line alone is within every bound; together they exceed the byte budget.
+        let line = format!("{},x-a", " ".repeat(4000));
+        let lines: Vec<&[u8]> = vec![line.as_bytes(); 3];
+        assert_eq!(
+            policy(false, &["x-a"]).check_request(&lines),
+            Err(HeaderRejection::TooLong)
+        );
+    }
+}

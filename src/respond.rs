@@ -1,0 +1,37 @@
+//! Responses the gateway makes itself: preflight answers, 404/400, 502/504.
+
+use spin_sdk::http::{Fields, OutgoingBody, OutgoingResponse};
+use spin_sdk::wit::wasi::http0_2_0::types::ResponseOutparam;
+
+/// Header fields from name/value pairs. Values the host refuses (a forbidden name, bytes not
+/// allowed in a field) are skipped: they can only come from the upstream, never from policy.
+pub fn fields<'a>(headers: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Fields {
+    let fields = Fields::new();
+    for (name, value) in headers {
+        let _ = fields.append(name, value);
+    }
+    fields
+}
+
+/// Sends a complete response with a short plain-text body (or none when `body` is empty).
+pub fn send(out: ResponseOutparam, status: u16, headers: &[(&str, &[u8])], body: &str) {
+    let mut all: Vec<(&str, &[u8])> = headers.to_vec();
+    if !body.is_empty() {
+        all.push(("content-type", b"text/plain; charset=utf-8"));
+        all.push(("x-content-type-options", b"nosniff"));
+    }
+    let response = OutgoingResponse::new(fields(all));
+    let _ = response.set_status_code(status);
+    let outgoing_body = response.body().expect("a new response has a body");
+    ResponseOutparam::set(out, Ok(response));
+    if !body.is_empty() {
+        let stream = outgoing_body.write().expect("a new body has a stream");
+        for chunk in body.as_bytes().chunks(4096) {
+            if stream.blocking_write_and_flush(chunk).is_err() {
+                return; // The client went away; nothing left to tell it.
+            }
+        }
+        drop(stream);
+    }
+    let _ = OutgoingBody::finish(outgoing_body, None);
+}
