@@ -123,7 +123,7 @@ impl Upload {
         };
         match self.source.read(permit.min(CHUNK)) {
             Ok(data) if data.is_empty() => Step::Wait(self.source.subscribe()),
-            Ok(data) => match self.sink.write(&data).and_then(|()| self.sink.flush()) {
+            Ok(data) => match self.sink.write(&data).and_then(|()| flush(&self.sink)) {
                 Ok(()) => Step::Moved,
                 Err(_) => Step::UpstreamFailed,
             },
@@ -134,7 +134,7 @@ impl Upload {
 
     fn finish(self) {
         let Upload { source, sink, _source_body, sink_body } = self;
-        let _ = sink.flush();
+        let _ = flush(&sink);
         drop(sink);
         drop(source);
         let _ = OutgoingBody::finish(sink_body, None);
@@ -194,7 +194,17 @@ fn write_all(output: &OutputStream, mut data: &[u8]) -> Result<(), StreamError> 
         output.write(&data[..n])?;
         data = &data[n..];
     }
-    output.blocking_flush()
+    flush(output)
+}
+
+/// Requests a flush. `Closed` is not a failure here: wasmtime closes a body stream as soon as
+/// the receiver has every byte a `Content-Length` promised, which happens on the last chunk.
+/// A peer that really went away shows at the next `check-write` or `write`.
+fn flush(output: &OutputStream) -> Result<(), StreamError> {
+    match output.flush() {
+        Err(StreamError::LastOperationFailed(e)) => Err(StreamError::LastOperationFailed(e)),
+        Ok(()) | Err(StreamError::Closed) => Ok(()),
+    }
 }
 
 fn classify(code: &ErrorCode) -> Failure {

@@ -116,7 +116,7 @@ impl PreflightRejection<'_> {
                 "CORS preflight rejected: request header not allowed\n"
             }
             PreflightRejection::Headers(_) => {
-                "CORS preflight rejected: malformed or oversized Access-Control-Request-Headers\n"
+                "CORS preflight rejected: request header list malformed or too long\n"
             }
         }
     }

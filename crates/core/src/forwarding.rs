@@ -13,11 +13,12 @@ pub fn is_hop_by_hop(name: &str) -> bool {
 }
 
 /// Whether a client request header is copied to the upstream as it is. `Host` becomes the
-/// upstream's, the `X-Forwarded-*` headers are computed ([`x_forwarded_for`]), and `spin-*`
+/// upstream's, the `X-Forwarded-*` headers are computed ([`x_forwarded_for`]), `Expect` was
+/// already answered by the host (which sent the client its `100 Continue`), and `spin-*`
 /// headers are the Spin host's metadata about this component, not the client's.
 pub fn copies_request_header(name: &str) -> bool {
     !is_hop_by_hop(name)
-        && !["host", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto"]
+        && !["host", "expect", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto"]
             .iter()
             .any(|h| h.eq_ignore_ascii_case(name))
         && !starts_with_ignore_case(name, "spin-")
@@ -76,6 +77,7 @@ mod tests {
             ("proxy-authorization", false),
             ("Proxy-Connection", false),
             ("host", false),
+            ("expect", false),
             ("x-forwarded-for", false),
             ("X-Forwarded-Host", false),
             ("x-forwarded-proto", false),
