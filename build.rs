@@ -12,12 +12,14 @@ fn main() -> ExitCode {
     println!("cargo:rerun-if-env-changed=CORSGATE_POLICIES");
     // Relative to the package root, which is the build script's working directory, so errors
     // name files the way the user wrote the folder.
-    let dir = PathBuf::from(std::env::var("CORSGATE_POLICIES").unwrap_or_else(|_| "policies".into()));
+    let dir =
+        PathBuf::from(std::env::var("CORSGATE_POLICIES").unwrap_or_else(|_| "policies".into()));
     // A folder here makes cargo rescan it for any added, removed or changed file.
     println!("cargo:rerun-if-changed={}", dir.display());
     match load_route_table(&dir) {
         Ok(table) => {
-            let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("routes.rs");
+            let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"))
+                .join("routes.rs");
             let source = format!(
                 "/// The route table compiled from `{}`.\npub static ROUTES: ::corsgate_core::RouteTable = {};\n",
                 dir.display(),

@@ -1,14 +1,18 @@
 //! One request, start to finish: route, decide, answer or forward, log.
 
+use corsgate_core::access_log::LogLine;
 use corsgate_core::decision::{merge_vary, ForwardedCors};
-use corsgate_core::forwarding::{client_ip, copies_request_header, copies_response_header, x_forwarded_for};
-use corsgate_core::{forwarded, preflight, CorsRequest, PreflightMode, RequestKind, Route, RoutingError};
+use corsgate_core::forwarding::{
+    client_ip, copies_request_header, copies_response_header, x_forwarded_for,
+};
+use corsgate_core::{
+    forwarded, preflight, CorsRequest, PreflightMode, RequestKind, Route, RoutingError,
+};
 use spin_sdk::http::{IncomingRequest, OutgoingRequest, OutgoingResponse, Scheme};
 use spin_sdk::wit::wasi::http0_2_0::types::ResponseOutparam;
 use wasi::clocks::monotonic_clock;
 
 use crate::incoming::RequestHead;
-use crate::log::LogLine;
 use crate::respond::{fields, send};
 use crate::routes::ROUTES;
 use crate::upstream::{exchange, relay_body, Failure, Relay};
@@ -42,9 +46,11 @@ pub fn handle(request: IncomingRequest, out: ResponseOutparam) {
         Err(error) => {
             let (status, decision, body) = match error {
                 RoutingError::NoRoute => (404, "not_found", "no route for this path\n"),
-                RoutingError::BadPath(_) | RoutingError::ClimbsOutOfRoute => {
-                    (400, "bad_path", "path leaves its route or is not a valid request path\n")
-                }
+                RoutingError::BadPath(_) | RoutingError::ClimbsOutOfRoute => (
+                    400,
+                    "bad_path",
+                    "path leaves its route or is not a valid request path\n",
+                ),
             };
             send(out, status, &[], body);
             log.decision = decision;
@@ -53,11 +59,21 @@ pub fn handle(request: IncomingRequest, out: ResponseOutparam) {
         Ok(routed) => {
             let route = routed.route;
             log.route = Some(&route.name);
-            if cors_request.kind() == RequestKind::Preflight && route.cors.preflight == PreflightMode::Edge {
+            if cors_request.kind() == RequestKind::Preflight
+                && route.cors.preflight == PreflightMode::Edge
+            {
                 answer_preflight(route, &cors_request, out, &mut log);
             } else {
                 let target = route.upstream_path_and_query(&routed.path, head.query());
-                forward(&request, &head, route, &cors_request, &target, out, &mut log);
+                forward(
+                    &request,
+                    &head,
+                    route,
+                    &cors_request,
+                    &target,
+                    out,
+                    &mut log,
+                );
             }
         }
     }
@@ -65,7 +81,12 @@ pub fn handle(request: IncomingRequest, out: ResponseOutparam) {
     eprintln!("{}", log.format());
 }
 
-fn answer_preflight(route: &Route, request: &CorsRequest<'_>, out: ResponseOutparam, log: &mut LogLine<'_>) {
+fn answer_preflight(
+    route: &Route,
+    request: &CorsRequest<'_>,
+    out: ResponseOutparam,
+    log: &mut LogLine<'_>,
+) {
     let decision = preflight(&route.cors, request);
     let headers: Vec<(&str, &[u8])> = decision.headers.iter().collect();
     match decision.result {
@@ -77,7 +98,12 @@ fn answer_preflight(route: &Route, request: &CorsRequest<'_>, out: ResponseOutpa
         Err(rejection) => {
             send(out, 403, &headers, rejection.body());
             log.decision = "rejected";
-            log.reason = Some(rejection.body().trim_end().trim_start_matches("CORS preflight rejected: "));
+            log.reason = Some(
+                rejection
+                    .body()
+                    .trim_end()
+                    .trim_start_matches("CORS preflight rejected: "),
+            );
             log.status = 403;
         }
     }
@@ -125,17 +151,33 @@ fn forward<'a>(
             log.upstream_status = Some(status);
             let (bytes, reason) = match relay_body(&response, client_body) {
                 Relay::Complete(bytes) => (bytes, None),
-                Relay::UpstreamBroke(bytes) => (bytes, Some("upstream broke off the response body")),
-                Relay::ClientGone(bytes) => (bytes, Some("client went away during the response body")),
+                Relay::UpstreamBroke(bytes) => {
+                    (bytes, Some("upstream broke off the response body"))
+                }
+                Relay::ClientGone(bytes) => {
+                    (bytes, Some("client went away during the response body"))
+                }
             };
             log.body_bytes = Some(bytes);
             log.reason = reason;
         }
         Err(failure) => {
             let (status, decision, body) = match failure {
-                Failure::Timeout => (504, "timeout", format!("upstream did not answer within {} ms\n", route.timeout_ms)),
-                Failure::Unreachable(why) => (502, "upstream_error", format!("upstream unreachable: {why}\n")),
-                Failure::ClientAborted => (400, "client_aborted", "request body broke off\n".to_string()),
+                Failure::Timeout => (
+                    504,
+                    "timeout",
+                    format!("upstream did not answer within {} ms\n", route.timeout_ms),
+                ),
+                Failure::Unreachable(why) => (
+                    502,
+                    "upstream_error",
+                    format!("upstream unreachable: {why}\n"),
+                ),
+                Failure::ClientAborted => (
+                    400,
+                    "client_aborted",
+                    "request body broke off\n".to_string(),
+                ),
             };
             send_gateway_error(out, &cors, status, &body);
             log.decision = decision;
@@ -160,7 +202,12 @@ fn send_gateway_error(out: ResponseOutparam, cors: &ForwardedCors<'_>, status: u
 
 /// The request as the upstream gets it: the client's headers minus hop-by-hop and host
 /// metadata, the `X-Forwarded-*` set, and the route's upstream as the only possible target.
-fn upstream_request(request: &IncomingRequest, head: &RequestHead, route: &Route, target: &str) -> OutgoingRequest {
+fn upstream_request(
+    request: &IncomingRequest,
+    head: &RequestHead,
+    route: &Route,
+    target: &str,
+) -> OutgoingRequest {
     let client = client_ip(head.lines("spin-client-addr").first().copied());
     let forwarded_for = x_forwarded_for(&head.lines("x-forwarded-for"), &client);
     let mut headers: Vec<(&str, &[u8])> = head
@@ -184,4 +231,3 @@ fn upstream_request(request: &IncomingRequest, head: &RequestHead, route: &Route
     let _ = outgoing.set_path_with_query(Some(target));
     outgoing
 }
-

@@ -38,7 +38,9 @@ impl RequestHead {
     }
 
     pub fn path(&self) -> &str {
-        self.path_with_query.split_once('?').map_or(&self.path_with_query, |(path, _)| path)
+        self.path_with_query
+            .split_once('?')
+            .map_or(&self.path_with_query, |(path, _)| path)
     }
 
     pub fn query(&self) -> Option<&str> {

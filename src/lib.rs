@@ -2,8 +2,6 @@
 //! corsgate-core what to do, and either answers (preflights, errors) or forwards to the route's
 //! upstream with bodies streamed both ways.
 
-mod log;
-
 #[cfg(target_arch = "wasm32")]
 mod routes {
     include!(concat!(env!("OUT_DIR"), "/routes.rs"));
@@ -24,7 +22,10 @@ mod upstream;
 #[allow(unsafe_code)]
 mod export {
     #[spin_sdk::http_component]
-    async fn handle(request: spin_sdk::http::IncomingRequest, out: spin_sdk::http::ResponseOutparam) {
+    async fn handle(
+        request: spin_sdk::http::IncomingRequest,
+        out: spin_sdk::http::ResponseOutparam,
+    ) {
         super::handler::handle(request, out.into_inner());
     }
 }

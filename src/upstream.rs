@@ -26,14 +26,21 @@ pub enum Failure {
 
 /// Sends `outgoing` with the body of `request` and waits for the response head. The deadline
 /// is `timeout_ms` after the last progress: the start, each uploaded chunk, the upload's end.
-pub fn exchange(request: &IncomingRequest, outgoing: OutgoingRequest, timeout_ms: u32) -> Result<IncomingResponse, Failure> {
+pub fn exchange(
+    request: &IncomingRequest,
+    outgoing: OutgoingRequest,
+    timeout_ms: u32,
+) -> Result<IncomingResponse, Failure> {
     let timeout_ns = u64::from(timeout_ms) * 1_000_000;
-    let sink_body = outgoing.body().map_err(|()| Failure::Unreachable("request body unavailable".into()))?;
+    let sink_body = outgoing
+        .body()
+        .map_err(|()| Failure::Unreachable("request body unavailable".into()))?;
     // The host's own timers as a second line of defence; the deadline below is what decides.
     let options = RequestOptions::new();
     let _ = options.set_connect_timeout(Some(timeout_ns));
     let _ = options.set_first_byte_timeout(Some(timeout_ns));
-    let future = outgoing_handler::handle(outgoing, Some(options)).map_err(|code| classify(&code))?;
+    let future =
+        outgoing_handler::handle(outgoing, Some(options)).map_err(|code| classify(&code))?;
 
     let mut upload = Upload::start(request, sink_body);
     let mut deadline = monotonic_clock::now() + timeout_ns;
@@ -133,7 +140,12 @@ impl Upload {
     }
 
     fn finish(self) {
-        let Upload { source, sink, _source_body, sink_body } = self;
+        let Upload {
+            source,
+            sink,
+            _source_body,
+            sink_body,
+        } = self;
         let _ = flush(&sink);
         drop(sink);
         drop(source);
@@ -190,7 +202,9 @@ fn write_all(output: &OutputStream, mut data: &[u8]) -> Result<(), StreamError> 
             output.subscribe().block();
             continue;
         }
-        let n = data.len().min(usize::try_from(permit).unwrap_or(usize::MAX));
+        let n = data
+            .len()
+            .min(usize::try_from(permit).unwrap_or(usize::MAX));
         output.write(&data[..n])?;
         data = &data[n..];
     }
@@ -209,21 +223,31 @@ fn flush(output: &OutputStream) -> Result<(), StreamError> {
 
 fn classify(code: &ErrorCode) -> Failure {
     let why = match code {
-        ErrorCode::ConnectionTimeout | ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => {
-            return Failure::Timeout
-        }
+        ErrorCode::ConnectionTimeout
+        | ErrorCode::ConnectionReadTimeout
+        | ErrorCode::HttpResponseTimeout => return Failure::Timeout,
         ErrorCode::ConnectionRefused => "connection refused".to_string(),
-        ErrorCode::ConnectionTerminated | ErrorCode::ConnectionLimitReached => "connection closed before a response".to_string(),
+        ErrorCode::ConnectionTerminated | ErrorCode::ConnectionLimitReached => {
+            "connection closed before a response".to_string()
+        }
         ErrorCode::DnsError(_) => "upstream host name did not resolve".to_string(),
-        ErrorCode::DestinationUnavailable | ErrorCode::DestinationNotFound => "upstream unavailable".to_string(),
-        ErrorCode::DestinationIpUnroutable | ErrorCode::DestinationIpProhibited => "upstream address not reachable".to_string(),
-        ErrorCode::TlsProtocolError | ErrorCode::TlsCertificateError | ErrorCode::TlsAlertReceived(_) => "TLS handshake with upstream failed".to_string(),
+        ErrorCode::DestinationUnavailable | ErrorCode::DestinationNotFound => {
+            "upstream unavailable".to_string()
+        }
+        ErrorCode::DestinationIpUnroutable | ErrorCode::DestinationIpProhibited => {
+            "upstream address not reachable".to_string()
+        }
+        ErrorCode::TlsProtocolError
+        | ErrorCode::TlsCertificateError
+        | ErrorCode::TlsAlertReceived(_) => "TLS handshake with upstream failed".to_string(),
         ErrorCode::HttpProtocolError
         | ErrorCode::HttpResponseIncomplete
         | ErrorCode::HttpResponseHeaderSectionSize(_)
         | ErrorCode::HttpResponseHeaderSize(_)
         | ErrorCode::HttpResponseBodySize(_) => "malformed response from upstream".to_string(),
-        ErrorCode::HttpRequestDenied => "outbound request denied by the host (allowed_outbound_hosts?)".to_string(),
+        ErrorCode::HttpRequestDenied => {
+            "outbound request denied by the host (allowed_outbound_hosts?)".to_string()
+        }
         other => format!("upstream error: {other:?}"),
     };
     Failure::Unreachable(why)

@@ -39,9 +39,22 @@ pub fn wasmtime() -> PathBuf {
 pub fn cargo_build_component(policies: &Path) -> std::process::Output {
     Command::new(env!("CARGO"))
         .current_dir(repo_root())
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--package", "corsgate"])
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--package",
+            "corsgate",
+        ])
         .env("CORSGATE_POLICIES", policies)
-        .env("CARGO_TARGET_DIR", repo_root().join("target").join("corsgate-e2e").join("target"))
+        .env(
+            "CARGO_TARGET_DIR",
+            repo_root()
+                .join("target")
+                .join("corsgate-e2e")
+                .join("target"),
+        )
         .stdin(Stdio::null())
         .output()
         .expect("run cargo build")
@@ -78,7 +91,10 @@ fn wait_for_serving_line(log_path: &Path, guard: &mut ChildGuard) -> SocketAddr 
             }
         }
         assert!(guard.is_running(), "wasmtime serve exited:\n{log}");
-        assert!(Instant::now() < deadline, "wasmtime serve did not start within 60 s:\n{log}");
+        assert!(
+            Instant::now() < deadline,
+            "wasmtime serve did not start within 60 s:\n{log}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -113,7 +129,8 @@ impl Gateway {
             "building the component failed:\n{}",
             String::from_utf8_lossy(&build.stderr)
         );
-        let wasm = repo_root().join("target/corsgate-e2e/target/wasm32-wasip2/release/corsgate.wasm");
+        let wasm =
+            repo_root().join("target/corsgate-e2e/target/wasm32-wasip2/release/corsgate.wasm");
         Gateway::serve(&wasm, echo, &dir)
     }
 
@@ -132,7 +149,12 @@ impl Gateway {
         let mut guard = ChildGuard::new("wasmtime serve", child);
         let addr = wait_for_serving_line(&log_path, &mut guard);
         wait_for_port(addr, Duration::from_secs(10), &mut guard);
-        Gateway { addr, echo, log_path, guard }
+        Gateway {
+            addr,
+            echo,
+            log_path,
+            guard,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

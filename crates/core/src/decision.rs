@@ -30,8 +30,7 @@ pub enum RequestKind {
 
 impl CorsRequest<'_> {
     pub fn kind(&self) -> RequestKind {
-        if self.method == b"OPTIONS" && !self.origin.is_empty() && !self.request_method.is_empty()
-        {
+        if self.method == b"OPTIONS" && !self.origin.is_empty() && !self.request_method.is_empty() {
             RequestKind::Preflight
         } else {
             RequestKind::Actual

@@ -7,9 +7,16 @@ use crate::decision::is_access_control_header;
 /// it may list cannot be known here.
 pub fn is_hop_by_hop(name: &str) -> bool {
     const HOP_BY_HOP: &[&str] = &[
-        "connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade", "http2-settings",
+        "connection",
+        "keep-alive",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "http2-settings",
     ];
-    HOP_BY_HOP.iter().any(|h| h.eq_ignore_ascii_case(name)) || starts_with_ignore_case(name, "proxy-")
+    HOP_BY_HOP.iter().any(|h| h.eq_ignore_ascii_case(name))
+        || starts_with_ignore_case(name, "proxy-")
 }
 
 /// Whether a client request header is copied to the upstream as it is. `Host` becomes the
@@ -18,9 +25,15 @@ pub fn is_hop_by_hop(name: &str) -> bool {
 /// headers are the Spin host's metadata about this component, not the client's.
 pub fn copies_request_header(name: &str) -> bool {
     !is_hop_by_hop(name)
-        && !["host", "expect", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto"]
-            .iter()
-            .any(|h| h.eq_ignore_ascii_case(name))
+        && ![
+            "host",
+            "expect",
+            "x-forwarded-for",
+            "x-forwarded-host",
+            "x-forwarded-proto",
+        ]
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(name))
         && !starts_with_ignore_case(name, "spin-")
 }
 
@@ -54,7 +67,8 @@ pub fn client_ip(spin_client_addr: Option<&[u8]>) -> String {
 }
 
 fn starts_with_ignore_case(name: &str, prefix: &str) -> bool {
-    name.len() >= prefix.len() && name.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+    name.len() >= prefix.len()
+        && name.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
 #[cfg(test)]
@@ -111,13 +125,27 @@ mod tests {
     fn forwarded_for_appends() {
         let cases: &[(&str, &[&str], &str, &str)] = &[
             ("no existing header", &[], "10.0.0.1", "10.0.0.1"),
-            ("one existing", &["203.0.113.9"], "10.0.0.1", "203.0.113.9, 10.0.0.1"),
-            ("two lines", &["1.1.1.1", " 2.2.2.2 "], "unknown", "1.1.1.1, 2.2.2.2, unknown"),
+            (
+                "one existing",
+                &["203.0.113.9"],
+                "10.0.0.1",
+                "203.0.113.9, 10.0.0.1",
+            ),
+            (
+                "two lines",
+                &["1.1.1.1", " 2.2.2.2 "],
+                "unknown",
+                "1.1.1.1, 2.2.2.2, unknown",
+            ),
             ("empty line", &[""], "unknown", "unknown"),
         ];
         for (name, existing, client, expected) in cases {
             let lines: Vec<&[u8]> = existing.iter().map(|l| l.as_bytes()).collect();
-            assert_eq!(x_forwarded_for(&lines, client), expected.as_bytes(), "case {name}");
+            assert_eq!(
+                x_forwarded_for(&lines, client),
+                expected.as_bytes(),
+                "case {name}"
+            );
         }
     }
 

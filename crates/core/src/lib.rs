@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access_log;
 pub mod decision;
 pub mod forwarding;
 pub mod method;

@@ -39,7 +39,11 @@ impl OriginSet {
         }
         OriginSet {
             slots: slots.into(),
-            entries: entries.into_iter().map(Text::from).collect::<Vec<_>>().into(),
+            entries: entries
+                .into_iter()
+                .map(Text::from)
+                .collect::<Vec<_>>()
+                .into(),
         }
     }
 
@@ -88,12 +92,19 @@ mod tests {
 
     #[test]
     fn finds_every_member_and_nothing_else() {
-        let members: Vec<String> = (0..1000).map(|i| format!("https://app{i}.example.com")).collect();
+        let members: Vec<String> = (0..1000)
+            .map(|i| format!("https://app{i}.example.com"))
+            .collect();
         let set = OriginSet::build(members.clone());
         for m in &members {
             assert!(set.contains(m.as_bytes()), "member {m}");
         }
-        for probe in ["https://app1000.example.com", "https://app1.example.co", "", "https://app1.example.com/"] {
+        for probe in [
+            "https://app1000.example.com",
+            "https://app1.example.co",
+            "",
+            "https://app1.example.com/",
+        ] {
             assert!(!set.contains(probe.as_bytes()), "non-member {probe}");
         }
     }

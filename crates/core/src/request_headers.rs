@@ -45,7 +45,11 @@ impl AllowedHeaders {
     };
 
     pub fn allows(&self, name: &[u8]) -> bool {
-        if self.names.iter().any(|n| n.as_bytes().eq_ignore_ascii_case(name)) {
+        if self
+            .names
+            .iter()
+            .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
+        {
             return true;
         }
         self.any && !name.eq_ignore_ascii_case(b"authorization")
@@ -94,7 +98,10 @@ fn trim_ows(bytes: &[u8]) -> &[u8] {
     match start {
         None => &[],
         Some(start) => {
-            let end = bytes.iter().rposition(|&b| b != b' ' && b != b'\t').unwrap_or(start);
+            let end = bytes
+                .iter()
+                .rposition(|&b| b != b' ' && b != b'\t')
+                .unwrap_or(start);
             &bytes[start..=end]
         }
     }
@@ -107,7 +114,11 @@ mod tests {
     fn policy(any: bool, names: &[&'static str]) -> AllowedHeaders {
         AllowedHeaders {
             any,
-            names: names.iter().map(|n| Text::Borrowed(*n)).collect::<Vec<_>>().into(),
+            names: names
+                .iter()
+                .map(|n| Text::Borrowed(*n))
+                .collect::<Vec<_>>()
+                .into(),
         }
     }
 
@@ -118,26 +129,101 @@ mod tests {
         let wildcard_with_auth = policy(true, &["authorization"]);
         let commas = ",".repeat(1 << 20);
         let many_names = vec!["x-a"; MAX_REQUEST_HEADER_NAMES + 1].join(",");
-        type Case<'a> = (&'a str, &'a AllowedHeaders, Vec<&'a str>, Result<bool, HeaderRejection<'a>>);
+        type Case<'a> = (
+            &'a str,
+            &'a AllowedHeaders,
+            Vec<&'a str>,
+            Result<bool, HeaderRejection<'a>>,
+        );
         let cases: Vec<Case> = vec![
             ("one allowed name", &listed, vec!["content-type"], Ok(true)),
-            ("several allowed names", &listed, vec!["authorization,content-type"], Ok(true)),
-            ("case-insensitive", &listed, vec!["Content-Type, X-A"], Ok(true)),
-            ("split over lines", &listed, vec!["authorization", "content-type"], Ok(true)),
-            ("empty elements and whitespace", &listed, vec![",,x-a,, \t,content-type ,"], Ok(true)),
+            (
+                "several allowed names",
+                &listed,
+                vec!["authorization,content-type"],
+                Ok(true),
+            ),
+            (
+                "case-insensitive",
+                &listed,
+                vec!["Content-Type, X-A"],
+                Ok(true),
+            ),
+            (
+                "split over lines",
+                &listed,
+                vec!["authorization", "content-type"],
+                Ok(true),
+            ),
+            (
+                "empty elements and whitespace",
+                &listed,
+                vec![",,x-a,, \t,content-type ,"],
+                Ok(true),
+            ),
             ("empty value asks nothing", &listed, vec![""], Ok(false)),
             ("only commas asks nothing", &listed, vec![" , ,"], Ok(false)),
             ("no lines asks nothing", &listed, vec![], Ok(false)),
-            ("name not allowed", &listed, vec!["content-type,x-b"], Err(HeaderRejection::NotAllowed(b"x-b"))),
-            ("not a token", &listed, vec!["content type"], Err(HeaderRejection::Malformed)),
-            ("non-ascii", &listed, vec!["x-\u{e9}"], Err(HeaderRejection::Malformed)),
-            ("sixteen empty elements tolerated", &listed, vec![",,,,,,,,,,,,,,,x-a"], Ok(true)),
-            ("seventeen empty elements rejected", &listed, vec![",,,,,,,,,,,,,,,,,x-a"], Err(HeaderRejection::TooLong)),
-            ("a megabyte of commas", &listed, vec![&commas], Err(HeaderRejection::TooLong)),
-            ("too many names", &listed, vec![&many_names], Err(HeaderRejection::TooLong)),
-            ("wildcard allows any token", &wildcard, vec!["x-anything,content-type"], Ok(true)),
-            ("wildcard never covers authorization", &wildcard, vec!["authorization"], Err(HeaderRejection::NotAllowed(b"authorization"))),
-            ("explicit authorization with wildcard", &wildcard_with_auth, vec!["Authorization,x-b"], Ok(true)),
+            (
+                "name not allowed",
+                &listed,
+                vec!["content-type,x-b"],
+                Err(HeaderRejection::NotAllowed(b"x-b")),
+            ),
+            (
+                "not a token",
+                &listed,
+                vec!["content type"],
+                Err(HeaderRejection::Malformed),
+            ),
+            (
+                "non-ascii",
+                &listed,
+                vec!["x-\u{e9}"],
+                Err(HeaderRejection::Malformed),
+            ),
+            (
+                "sixteen empty elements tolerated",
+                &listed,
+                vec![",,,,,,,,,,,,,,,x-a"],
+                Ok(true),
+            ),
+            (
+                "seventeen empty elements rejected",
+                &listed,
+                vec![",,,,,,,,,,,,,,,,,x-a"],
+                Err(HeaderRejection::TooLong),
+            ),
+            (
+                "a megabyte of commas",
+                &listed,
+                vec![&commas],
+                Err(HeaderRejection::TooLong),
+            ),
+            (
+                "too many names",
+                &listed,
+                vec![&many_names],
+                Err(HeaderRejection::TooLong),
+            ),
+            (
+                "wildcard allows any token",
+                &wildcard,
+                vec!["x-anything,content-type"],
+                Ok(true),
+            ),
+            (
+                "wildcard never covers authorization",
+                &wildcard,
+                vec!["authorization"],
+                Err(HeaderRejection::NotAllowed(b"authorization")),
+            ),
+            (
+                "explicit authorization with wildcard",
+                &wildcard_with_auth,
+                vec!["Authorization,x-b"],
+                Ok(true),
+            ),
         ];
         for (name, allowed, lines, expected) in cases {
             let lines: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();

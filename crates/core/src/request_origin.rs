@@ -135,12 +135,33 @@ mod tests {
 
     #[test]
     fn parses_only_browser_serializations() {
-        let cases: &[(&str, &str, Option<(Scheme, &str, Option<u16>)>)] = &[
-            ("https origin", "https://app.example.com", Some((Scheme::Https, "app.example.com", None))),
-            ("http with port", "http://localhost:5173", Some((Scheme::Http, "localhost", Some(5173)))),
-            ("ipv4", "http://127.0.0.1:8080", Some((Scheme::Http, "127.0.0.1", Some(8080)))),
-            ("ipv6", "http://[::1]:3000", Some((Scheme::Http, "[::1]", Some(3000)))),
-            ("punycode", "https://xn--bcher-kva.example", Some((Scheme::Https, "xn--bcher-kva.example", None))),
+        type Parsed<'a> = Option<(Scheme, &'a str, Option<u16>)>;
+        let cases: &[(&str, &str, Parsed)] = &[
+            (
+                "https origin",
+                "https://app.example.com",
+                Some((Scheme::Https, "app.example.com", None)),
+            ),
+            (
+                "http with port",
+                "http://localhost:5173",
+                Some((Scheme::Http, "localhost", Some(5173))),
+            ),
+            (
+                "ipv4",
+                "http://127.0.0.1:8080",
+                Some((Scheme::Http, "127.0.0.1", Some(8080))),
+            ),
+            (
+                "ipv6",
+                "http://[::1]:3000",
+                Some((Scheme::Http, "[::1]", Some(3000))),
+            ),
+            (
+                "punycode",
+                "https://xn--bcher-kva.example",
+                Some((Scheme::Https, "xn--bcher-kva.example", None)),
+            ),
             ("uppercase host", "https://App.example.com", None),
             ("uppercase scheme", "HTTPS://app.example.com", None),
             ("default https port", "https://app.example.com:443", None),

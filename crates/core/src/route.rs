@@ -47,7 +47,12 @@ pub struct Upstream {
 
 impl Upstream {
     pub fn url(&self) -> String {
-        format!("{}://{}{}", self.scheme.as_str(), self.authority, self.base_path)
+        format!(
+            "{}://{}{}",
+            self.scheme.as_str(),
+            self.authority,
+            self.base_path
+        )
     }
 }
 

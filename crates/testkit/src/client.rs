@@ -140,7 +140,8 @@ fn framing(method: &str, status: u16, head: &Head) -> BodyFraming {
     } else if head.is_chunked() {
         BodyFraming::Chunked
     } else {
-        head.content_length().map_or(BodyFraming::UntilClose, BodyFraming::Length)
+        head.content_length()
+            .map_or(BodyFraming::UntilClose, BodyFraming::Length)
     }
 }
 
@@ -149,7 +150,12 @@ fn read_status(head: &Head) -> io::Result<u16> {
         .split(' ')
         .nth(1)
         .and_then(|s| s.parse().ok())
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("bad status line {:?}", head.start_line)))
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("bad status line {:?}", head.start_line),
+            )
+        })
 }
 
 /// Sends `request` and reads the whole response.
@@ -157,10 +163,15 @@ pub fn send(addr: SocketAddr, request: &Request) -> io::Result<Response> {
     let mut stream = connect(addr)?;
     write_request(&mut stream, request)?;
     let mut reader = BufReader::new(stream);
-    let head = read_head(&mut reader)?.ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "no response"))?;
+    let head = read_head(&mut reader)?
+        .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "no response"))?;
     let status = read_status(&head)?;
     let mut body = Vec::new();
-    read_body(&mut reader, framing(&request.method, status, &head), |chunk| body.extend_from_slice(chunk))?;
+    read_body(
+        &mut reader,
+        framing(&request.method, status, &head),
+        |chunk| body.extend_from_slice(chunk),
+    )?;
     Ok(Response { status, head, body })
 }
 
@@ -169,28 +180,47 @@ pub fn send_raw(addr: SocketAddr, raw: &[u8]) -> io::Result<Response> {
     let mut stream = connect(addr)?;
     stream.write_all(raw)?;
     let mut reader = BufReader::new(stream);
-    let head = read_head(&mut reader)?.ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "no response"))?;
+    let head = read_head(&mut reader)?
+        .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "no response"))?;
     let status = read_status(&head)?;
     let mut body = Vec::new();
-    read_body(&mut reader, framing("GET", status, &head), |chunk| body.extend_from_slice(chunk))?;
+    read_body(&mut reader, framing("GET", status, &head), |chunk| {
+        body.extend_from_slice(chunk)
+    })?;
     Ok(Response { status, head, body })
 }
 
 /// Sends `request` and hashes the response body as it streams in.
-pub fn send_streaming(addr: SocketAddr, request: &Request) -> io::Result<(u16, Head, StreamedBody)> {
+pub fn send_streaming(
+    addr: SocketAddr,
+    request: &Request,
+) -> io::Result<(u16, Head, StreamedBody)> {
     let mut stream = connect(addr)?;
     write_request(&mut stream, request)?;
     let mut reader = BufReader::with_capacity(256 * 1024, stream);
-    let head = read_head(&mut reader)?.ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "no response"))?;
+    let head = read_head(&mut reader)?
+        .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "no response"))?;
     let status = read_status(&head)?;
     let mut hasher = Sha256::new();
     let mut len = 0u64;
-    let complete = read_body(&mut reader, framing(&request.method, status, &head), |chunk| {
-        hasher.update(chunk);
-        len += chunk.len() as u64;
-    })
+    let complete = read_body(
+        &mut reader,
+        framing(&request.method, status, &head),
+        |chunk| {
+            hasher.update(chunk);
+            len += chunk.len() as u64;
+        },
+    )
     .is_ok();
-    Ok((status, head, StreamedBody { len, sha256: hex(&hasher.finalize()), complete }))
+    Ok((
+        status,
+        head,
+        StreamedBody {
+            len,
+            sha256: hex(&hasher.finalize()),
+            complete,
+        },
+    ))
 }
 
 /// SHA-256 of `len` pattern bytes, what [`Body::Pattern`] and the upstream's `bytes=N` send.
@@ -213,7 +243,8 @@ pub fn abort_after(addr: SocketAddr, request: &Request, bytes: usize) -> io::Res
     let mut stream = connect(addr)?;
     write_request(&mut stream, request)?;
     let mut reader = BufReader::new(stream);
-    let head = read_head(&mut reader)?.ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "no response"))?;
+    let head = read_head(&mut reader)?
+        .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "no response"))?;
     let mut buf = vec![0u8; bytes];
     reader.read_exact(&mut buf)?;
     read_status(&head)

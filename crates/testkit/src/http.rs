@@ -24,18 +24,25 @@ impl Head {
     /// The only value of `name` as text; `None` when absent. Panics when sent more than once.
     pub fn get(&self, name: &str) -> Option<String> {
         let all = self.all(name);
-        assert!(all.len() <= 1, "header {name} sent {} times: {all:?}", all.len());
+        assert!(
+            all.len() <= 1,
+            "header {name} sent {} times: {all:?}",
+            all.len()
+        );
         all.first().map(|v| String::from_utf8_lossy(v).into_owned())
     }
 
     pub fn content_length(&self) -> Option<u64> {
-        self.get("content-length").and_then(|v| v.trim().parse().ok())
+        self.get("content-length")
+            .and_then(|v| v.trim().parse().ok())
     }
 
     pub fn is_chunked(&self) -> bool {
-        self.all("transfer-encoding")
-            .iter()
-            .any(|v| String::from_utf8_lossy(v).to_ascii_lowercase().contains("chunked"))
+        self.all("transfer-encoding").iter().any(|v| {
+            String::from_utf8_lossy(v)
+                .to_ascii_lowercase()
+                .contains("chunked")
+        })
     }
 }
 
@@ -52,18 +59,21 @@ pub fn read_head(reader: &mut impl BufRead) -> io::Result<Option<Head>> {
     loop {
         let mut line = Vec::new();
         if reader.read_until(b'\n', &mut line)? == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "end of stream inside a head"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "end of stream inside a head",
+            ));
         }
         let line = trim_crlf(&line);
         if line.is_empty() {
             return Ok(Some(head));
         }
-        let colon = line
-            .iter()
-            .position(|&b| b == b':')
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "header line without a colon"))?;
+        let colon = line.iter().position(|&b| b == b':').ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidData, "header line without a colon")
+        })?;
         let name = String::from_utf8_lossy(&line[..colon]).into_owned();
-        head.headers.push((name, line[colon + 1..].trim_ascii().to_vec()));
+        head.headers
+            .push((name, line[colon + 1..].trim_ascii().to_vec()));
     }
 }
 
@@ -82,7 +92,11 @@ pub enum BodyFraming {
 }
 
 /// Reads a body in pieces, handing each to `sink`; returns the total.
-pub fn read_body(reader: &mut impl BufRead, framing: BodyFraming, mut sink: impl FnMut(&[u8])) -> io::Result<u64> {
+pub fn read_body(
+    reader: &mut impl BufRead,
+    framing: BodyFraming,
+    mut sink: impl FnMut(&[u8]),
+) -> io::Result<u64> {
     let mut buf = vec![0u8; 64 * 1024];
     let mut total = 0u64;
     match framing {
@@ -92,7 +106,10 @@ pub fn read_body(reader: &mut impl BufRead, framing: BodyFraming, mut sink: impl
                 let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
                 let n = reader.read(&mut buf[..want])?;
                 if n == 0 {
-                    return Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("body ended {left} bytes early")));
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!("body ended {left} bytes early"),
+                    ));
                 }
                 sink(&buf[..n]);
                 total += n as u64;
@@ -111,8 +128,12 @@ pub fn read_body(reader: &mut impl BufRead, framing: BodyFraming, mut sink: impl
             let mut size_line = String::new();
             reader.read_line(&mut size_line)?;
             let size_text = size_line.trim().split(';').next().unwrap_or("");
-            let mut left = u64::from_str_radix(size_text, 16)
-                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, format!("bad chunk size {size_line:?}")))?;
+            let mut left = u64::from_str_radix(size_text, 16).map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("bad chunk size {size_line:?}"),
+                )
+            })?;
             if left == 0 {
                 // Trailer section, then the final empty line.
                 loop {
@@ -127,7 +148,10 @@ pub fn read_body(reader: &mut impl BufRead, framing: BodyFraming, mut sink: impl
                 let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
                 let n = reader.read(&mut buf[..want])?;
                 if n == 0 {
-                    return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "chunk ended early"));
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "chunk ended early",
+                    ));
                 }
                 sink(&buf[..n]);
                 total += n as u64;

@@ -5,5 +5,6 @@
 
 pub mod client;
 pub mod http;
+pub mod pages;
 pub mod process;
 pub mod upstream;

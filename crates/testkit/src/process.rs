@@ -15,7 +15,10 @@ pub struct ChildGuard {
 
 impl ChildGuard {
     pub fn new(name: &str, child: Child) -> ChildGuard {
-        ChildGuard { child, name: name.into() }
+        ChildGuard {
+            child,
+            name: name.into(),
+        }
     }
 
     pub fn pid(&self) -> u32 {
@@ -50,8 +53,16 @@ pub fn wait_for_port(addr: SocketAddr, timeout: Duration, guard: &mut ChildGuard
         if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
             return;
         }
-        assert!(guard.is_running(), "{} exited before listening on {addr}", guard.name);
-        assert!(Instant::now() < deadline, "{} did not listen on {addr} within {timeout:?}", guard.name);
+        assert!(
+            guard.is_running(),
+            "{} exited before listening on {addr}",
+            guard.name
+        );
+        assert!(
+            Instant::now() < deadline,
+            "{} did not listen on {addr} within {timeout:?}",
+            guard.name
+        );
         thread::sleep(Duration::from_millis(50));
     }
 }

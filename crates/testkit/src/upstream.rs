@@ -87,7 +87,11 @@ impl TestUpstream {
     pub fn find(&self, marker: &str) -> Option<Recorded> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            if let Some(r) = self.recorded().into_iter().find(|r| r.target.contains(marker)) {
+            if let Some(r) = self
+                .recorded()
+                .into_iter()
+                .find(|r| r.target.contains(marker))
+            {
                 return Some(r);
             }
             if Instant::now() > deadline {
@@ -99,7 +103,10 @@ impl TestUpstream {
 
     /// How many received targets contain `marker` (no waiting).
     pub fn count(&self, marker: &str) -> usize {
-        self.recorded().iter().filter(|r| r.target.contains(marker)).count()
+        self.recorded()
+            .iter()
+            .filter(|r| r.target.contains(marker))
+            .count()
     }
 }
 
@@ -113,21 +120,28 @@ impl Drop for TestUpstream {
 
 fn serve_connection(stream: TcpStream, shared: &Shared) {
     let _ = stream.set_nodelay(true);
-    let Ok(write_half) = stream.try_clone() else { return };
+    let Ok(write_half) = stream.try_clone() else {
+        return;
+    };
     let mut reader = BufReader::new(stream);
     let mut writer = BufWriter::new(write_half);
     loop {
-        let Ok(Some(head)) = read_head(&mut reader) else { return };
+        let Ok(Some(head)) = read_head(&mut reader) else {
+            return;
+        };
         let mut parts = head.start_line.split(' ');
         let method = parts.next().unwrap_or_default().to_string();
         let target = parts.next().unwrap_or_default().to_string();
         let framing = if head.is_chunked() {
             BodyFraming::Chunked
         } else {
-            head.content_length().map_or(BodyFraming::None, BodyFraming::Length)
+            head.content_length()
+                .map_or(BodyFraming::None, BodyFraming::Length)
         };
         let mut hasher = Sha256::new();
-        let Ok(body_len) = read_body(&mut reader, framing, |chunk| hasher.update(chunk)) else { return };
+        let Ok(body_len) = read_body(&mut reader, framing, |chunk| hasher.update(chunk)) else {
+            return;
+        };
         let recorded = Recorded {
             method,
             target,
@@ -143,7 +157,12 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
     }
 }
 
-fn respond(w: &mut BufWriter<TcpStream>, req: &Recorded, sequence: u64, shared: &Shared) -> std::io::Result<()> {
+fn respond(
+    w: &mut BufWriter<TcpStream>,
+    req: &Recorded,
+    sequence: u64,
+    shared: &Shared,
+) -> std::io::Result<()> {
     let query = Query::parse(&req.target);
     if let Some(ms) = query.number("delay_head_ms") {
         thread::sleep(Duration::from_millis(ms));
@@ -191,7 +210,11 @@ fn respond(w: &mut BufWriter<TcpStream>, req: &Recorded, sequence: u64, shared: 
         }
     } else {
         let body = echo_json(req, sequence);
-        write!(w, "content-type: application/json\r\ncontent-length: {}\r\n\r\n", if no_body { 0 } else { body.len() })?;
+        write!(
+            w,
+            "content-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            if no_body { 0 } else { body.len() }
+        )?;
         if !no_body {
             if let Some(ms) = query.number("delay_body_ms") {
                 w.flush()?;
@@ -208,7 +231,12 @@ fn respond(w: &mut BufWriter<TcpStream>, req: &Recorded, sequence: u64, shared: 
     w.flush()
 }
 
-fn write_pattern(w: &mut BufWriter<TcpStream>, len: u64, chunked: bool, delay_ms: Option<u64>) -> std::io::Result<()> {
+fn write_pattern(
+    w: &mut BufWriter<TcpStream>,
+    len: u64,
+    chunked: bool,
+    delay_ms: Option<u64>,
+) -> std::io::Result<()> {
     let mut buf = vec![0u8; 64 * 1024];
     let mut offset = 0u64;
     let piece = delay_ms.map_or(buf.len() as u64, |_| len.div_ceil(4).max(1));
@@ -249,7 +277,13 @@ fn echo_json(req: &Recorded, sequence: u64) -> String {
         .head
         .headers
         .iter()
-        .map(|(n, v)| format!("[{},{}]", json_string(n), json_string(&String::from_utf8_lossy(v))))
+        .map(|(n, v)| {
+            format!(
+                "[{},{}]",
+                json_string(n),
+                json_string(&String::from_utf8_lossy(v))
+            )
+        })
         .collect();
     format!(
         "{{\"method\":{},\"target\":{},\"headers\":[{}],\"body_bytes\":{},\"body_sha256\":\"{}\",\"seq\":{sequence}}}",
@@ -296,11 +330,17 @@ impl Query {
     }
 
     fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0.iter().filter(move |(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     fn first(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     fn number(&self, key: &str) -> Option<u64> {

@@ -18,7 +18,11 @@ const CRATE: &str = "::corsgate_core";
 /// `static ROUTES: corsgate_core::RouteTable = <expression>;`.
 pub fn route_table_expression(table: &RouteTable) -> String {
     let mut out = String::new();
-    write!(out, "{CRATE}::route::RouteTable {{ routes: ::std::borrow::Cow::Borrowed(&[").unwrap();
+    write!(
+        out,
+        "{CRATE}::route::RouteTable {{ routes: ::std::borrow::Cow::Borrowed(&["
+    )
+    .unwrap();
     for route in table.routes.iter() {
         out.push_str(&route_expr(route));
         out.push(',');
@@ -53,7 +57,11 @@ fn route_expr(r: &Route) -> String {
         RoutePath::Exact(p) => format!("{CRATE}::route::RoutePath::Exact({})", text(p)),
         RoutePath::Prefix(p) => format!("{CRATE}::route::RoutePath::Prefix({})", text(p)),
     };
-    let Upstream { scheme: s, authority, base_path } = &r.upstream;
+    let Upstream {
+        scheme: s,
+        authority,
+        base_path,
+    } = &r.upstream;
     format!(
         "{CRATE}::route::Route {{ name: {}, path: {path}, upstream: {CRATE}::route::Upstream {{ scheme: {}, authority: {}, base_path: {} }}, strip_prefix: {}, timeout_ms: {}, cors: {} }}",
         text(&r.name), scheme(*s), text(authority), text(base_path), r.strip_prefix, r.timeout_ms, cors_expr(&r.cors)
@@ -71,7 +79,9 @@ fn cors_expr(c: &CorsPolicy) -> String {
     };
     let methods = match &c.methods {
         AllowedMethods::Any => format!("{CRATE}::method::AllowedMethods::Any"),
-        AllowedMethods::Listed(m) => format!("{CRATE}::method::AllowedMethods::Listed({})", list(m, text)),
+        AllowedMethods::Listed(m) => {
+            format!("{CRATE}::method::AllowedMethods::Listed({})", list(m, text))
+        }
     };
     let AllowedHeaders { any, names } = &c.headers;
     let preflight = match c.preflight {
@@ -95,7 +105,9 @@ fn origin_set(set: &OriginSet) -> String {
 fn pattern(p: &OriginPattern) -> String {
     let host = match &p.host {
         HostPattern::Exact(h) => format!("{CRATE}::origins::HostPattern::Exact({})", text(h)),
-        HostPattern::Subdomains(s) => format!("{CRATE}::origins::HostPattern::Subdomains({})", text(s)),
+        HostPattern::Subdomains(s) => {
+            format!("{CRATE}::origins::HostPattern::Subdomains({})", text(s))
+        }
     };
     let port = match p.port {
         PortPattern::Default => "Default".to_string(),

@@ -65,16 +65,30 @@ impl<'s> PolicyDocument<'s> {
 
     pub fn string(&self, table: &'static str, key: &'static str) -> Option<Located<&str>> {
         match self.get(table, key)? {
-            Located { value: FieldValue::String(s), span } => Some(Located { value: s, span: span.clone() }),
+            Located {
+                value: FieldValue::String(s),
+                span,
+            } => Some(Located {
+                value: s,
+                span: span.clone(),
+            }),
             _ => None,
         }
     }
 
-    pub fn strings(&self, table: &'static str, key: &'static str) -> Option<Located<&[Located<String>]>> {
+    pub fn strings(
+        &self,
+        table: &'static str,
+        key: &'static str,
+    ) -> Option<Located<&[Located<String>]>> {
         match self.get(table, key)? {
-            Located { value: FieldValue::StringArray(items), span } => {
-                Some(Located { value: items, span: span.clone() })
-            }
+            Located {
+                value: FieldValue::StringArray(items),
+                span,
+            } => Some(Located {
+                value: items,
+                span: span.clone(),
+            }),
             _ => None,
         }
     }
@@ -88,14 +102,21 @@ impl<'s> PolicyDocument<'s> {
 
     pub fn integer(&self, table: &'static str, key: &'static str) -> Option<Located<i128>> {
         match self.get(table, key)? {
-            Located { value: FieldValue::Integer(i), span } => Some(Located { value: *i, span: span.clone() }),
+            Located {
+                value: FieldValue::Integer(i),
+                span,
+            } => Some(Located {
+                value: *i,
+                span: span.clone(),
+            }),
             _ => None,
         }
     }
 
     /// The line a key is set on, for `explain` (0 when absent).
     pub fn line_of(&self, table: &'static str, key: &'static str) -> usize {
-        self.get(table, key).map_or(0, |f| self.location(f.span.clone()).line)
+        self.get(table, key)
+            .map_or(0, |f| self.location(f.span.clone()).line)
     }
 }
 
@@ -103,7 +124,10 @@ impl<'s> PolicyDocument<'s> {
 /// structural error (unknown keys, wrong types, missing required keys), so the semantic pass can
 /// still check what was read and the user sees all mistakes at once; `Err` only for TOML syntax
 /// errors, after which nothing can be read.
-pub fn parse_document<'s>(file: &'s str, source: &'s str) -> Result<(PolicyDocument<'s>, Vec<ConfigError>), Vec<ConfigError>> {
+pub fn parse_document<'s>(
+    file: &'s str,
+    source: &'s str,
+) -> Result<(PolicyDocument<'s>, Vec<ConfigError>), Vec<ConfigError>> {
     let mut doc = PolicyDocument {
         file,
         source,
@@ -115,7 +139,12 @@ pub fn parse_document<'s>(file: &'s str, source: &'s str) -> Result<(PolicyDocum
         .into_iter()
         .map(|e| {
             let span = e.span().unwrap_or(0..0);
-            doc.error(ErrorKind::TomlSyntax, span, format!("invalid TOML: {}", e.message().trim_end()), None)
+            doc.error(
+                ErrorKind::TomlSyntax,
+                span,
+                format!("invalid TOML: {}", e.message().trim_end()),
+                None,
+            )
         })
         .collect();
     if !errors.is_empty() {

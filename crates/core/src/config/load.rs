@@ -30,20 +30,33 @@ pub struct LoadedPolicy<'s> {
 pub fn read_policy_dir(dir: &Path) -> Result<Vec<PolicySource>, ConfigError> {
     let io_error = |e: std::io::Error, what: &Path| ConfigError {
         kind: ErrorKind::Io,
-        location: Location { file: what.display().to_string(), line: 0, column: 0, span: 0..0 },
+        location: Location {
+            file: what.display().to_string(),
+            line: 0,
+            column: 0,
+            span: 0..0,
+        },
         message: format!("cannot read: {e}"),
         help: None,
     };
     let mut sources = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| io_error(e, dir))? {
         let path = entry.map_err(|e| io_error(e, dir))?.path();
-        let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else { continue };
-        let Some(name) = file_name.strip_suffix(".toml") else { continue };
+        let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let Some(name) = file_name.strip_suffix(".toml") else {
+            continue;
+        };
         if name.is_empty() || name.starts_with(['_', '.']) || !path.is_file() {
             continue;
         }
         let text = std::fs::read_to_string(&path).map_err(|e| io_error(e, &path))?;
-        sources.push(PolicySource { name: name.to_string(), file: path.display().to_string(), text });
+        sources.push(PolicySource {
+            name: name.to_string(),
+            file: path.display().to_string(),
+            text,
+        });
     }
     sources.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(sources)
@@ -72,17 +85,32 @@ pub fn load_policies(sources: &[PolicySource]) -> Result<Vec<LoadedPolicy<'_>>, 
             }
         };
         if let Some(earlier) = loaded.iter().find(|l| l.route.path == route.path) {
-            let span = document.get("route", "path").map_or(0..0, |f| f.span.clone());
-            let earlier_at = earlier.document.location(earlier.document.get("route", "path").map_or(0..0, |f| f.span.clone()));
+            let span = document
+                .get("route", "path")
+                .map_or(0..0, |f| f.span.clone());
+            let earlier_at = earlier.document.location(
+                earlier
+                    .document
+                    .get("route", "path")
+                    .map_or(0..0, |f| f.span.clone()),
+            );
             errors.push(document.error(
                 ErrorKind::DuplicateRoutePath,
                 span,
-                format!("route path `{}` is already used by `{}` at {earlier_at}", route.path.display(), earlier.source.name),
+                format!(
+                    "route path `{}` is already used by `{}` at {earlier_at}",
+                    route.path.display(),
+                    earlier.source.name
+                ),
                 Some("give each route its own path, or merge the two files".into()),
             ));
             continue;
         }
-        loaded.push(LoadedPolicy { source, document, route });
+        loaded.push(LoadedPolicy {
+            source,
+            document,
+            route,
+        });
     }
     if errors.is_empty() {
         Ok(loaded)
@@ -95,5 +123,7 @@ pub fn load_policies(sources: &[PolicySource]) -> Result<Vec<LoadedPolicy<'_>>, 
 pub fn load_route_table(dir: &Path) -> Result<RouteTable, Vec<ConfigError>> {
     let sources = read_policy_dir(dir).map_err(|e| vec![e])?;
     let loaded = load_policies(&sources)?;
-    Ok(RouteTable::new(loaded.into_iter().map(|l| l.route).collect()))
+    Ok(RouteTable::new(
+        loaded.into_iter().map(|l| l.route).collect(),
+    ))
 }

@@ -28,7 +28,11 @@ pub struct OriginProblem {
 }
 
 fn problem(kind: ErrorKind, message: String, help: Option<String>) -> OriginProblem {
-    OriginProblem { kind, message, help }
+    OriginProblem {
+        kind,
+        message,
+        help,
+    }
 }
 
 /// Settings of the policy that change which origins are acceptable.
@@ -86,7 +90,10 @@ pub fn parse_origin_entry(entry: &str, rules: OriginRules) -> Result<OriginEntry
         Some(host) => (host, true),
         None => (authority, false),
     };
-    if host_part.strip_prefix("*.").is_some_and(looks_like_ip_address) {
+    if host_part
+        .strip_prefix("*.")
+        .is_some_and(looks_like_ip_address)
+    {
         return Err(problem(
             ErrorKind::InvalidWildcard,
             format!("`{entry}`: a subdomain wildcard needs a domain name, not an IP address"),
@@ -105,7 +112,11 @@ pub fn parse_origin_entry(entry: &str, rules: OriginRules) -> Result<OriginEntry
         ));
     }
     let url = Url::parse(&format!("{scheme_text}://{host_part}{tail}")).map_err(|e| {
-        problem(ErrorKind::InvalidOrigin, format!("`{entry}` is not a valid origin: {e}"), None)
+        problem(
+            ErrorKind::InvalidOrigin,
+            format!("`{entry}` is not a valid origin: {e}"),
+            None,
+        )
     })?;
     let host = url.host_str().unwrap_or_default().to_string();
     let canonical_host = match subdomains {
@@ -139,7 +150,9 @@ pub fn parse_origin_entry(entry: &str, rules: OriginRules) -> Result<OriginEntry
         ));
     }
 
-    let base = host.strip_prefix(&format!("{WILDCARD_LABEL}.")).unwrap_or(&host);
+    let base = host
+        .strip_prefix(&format!("{WILDCARD_LABEL}."))
+        .unwrap_or(&host);
     if subdomains && !rules.dangerously_allow_public_suffix_wildcards && is_public_suffix(base) {
         return Err(problem(
             ErrorKind::PublicSuffixWildcard,
@@ -181,14 +194,19 @@ fn is_loopback(host: &str) -> bool {
 }
 
 fn looks_like_ip_address(host: &str) -> bool {
-    host.starts_with('[') || host.rsplit('.').next().is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()))
+    host.starts_with('[')
+        || host
+            .rsplit('.')
+            .next()
+            .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Whether `domain` is itself a public suffix on the maintained Public Suffix List (explicit
 /// rules only: the list's implicit `*` rule would make every unknown name, `localhost`
 /// included, a "suffix").
 fn is_public_suffix(domain: &str) -> bool {
-    psl::suffix(domain.as_bytes()).is_some_and(|s| s.is_known() && s.as_bytes() == domain.as_bytes())
+    psl::suffix(domain.as_bytes())
+        .is_some_and(|s| s.is_known() && s.as_bytes() == domain.as_bytes())
 }
 
 #[cfg(test)]
@@ -196,46 +214,199 @@ mod tests {
     use super::*;
 
     fn rules(credentials: bool) -> OriginRules {
-        OriginRules { allow_credentials: credentials, ..OriginRules::default() }
+        OriginRules {
+            allow_credentials: credentials,
+            ..OriginRules::default()
+        }
     }
 
     #[test]
     fn origin_entries() {
         use ErrorKind::*;
-        let sub = |s: &'static str, port| OriginEntry::Pattern(OriginPattern { scheme: Scheme::Https, host: HostPattern::Subdomains(s.into()), port });
+        let sub = |s: &'static str, port| {
+            OriginEntry::Pattern(OriginPattern {
+                scheme: Scheme::Https,
+                host: HostPattern::Subdomains(s.into()),
+                port,
+            })
+        };
         let cases: Vec<(&str, &str, bool, Result<OriginEntry, ErrorKind>)> = vec![
-            ("exact https", "https://app.example.com", false, Ok(OriginEntry::Exact("https://app.example.com".into()))),
-            ("exact with port", "https://app.example.com:8443", true, Ok(OriginEntry::Exact("https://app.example.com:8443".into()))),
+            (
+                "exact https",
+                "https://app.example.com",
+                false,
+                Ok(OriginEntry::Exact("https://app.example.com".into())),
+            ),
+            (
+                "exact with port",
+                "https://app.example.com:8443",
+                true,
+                Ok(OriginEntry::Exact("https://app.example.com:8443".into())),
+            ),
             ("star", "*", false, Ok(OriginEntry::Any)),
-            ("subdomains", "https://*.example.com", true, Ok(sub(".example.com", PortPattern::Default))),
-            ("subdomains any port", "https://*.example.com:*", false, Ok(sub(".example.com", PortPattern::Any))),
-            ("localhost any port", "http://localhost:*", true, Ok(OriginEntry::Pattern(OriginPattern { scheme: Scheme::Http, host: HostPattern::Exact("localhost".into()), port: PortPattern::Any }))),
-            ("ipv6 loopback", "http://[::1]:8080", true, Ok(OriginEntry::Exact("http://[::1]:8080".into()))),
-            ("http non-loopback without credentials", "http://intranet.example", false, Ok(OriginEntry::Exact("http://intranet.example".into()))),
-            ("private suffix wildcard allowed", "https://*.localhost", false, Ok(sub(".localhost", PortPattern::Default))),
-            ("star with credentials", "*", true, Err(WildcardWithCredentials)),
+            (
+                "subdomains",
+                "https://*.example.com",
+                true,
+                Ok(sub(".example.com", PortPattern::Default)),
+            ),
+            (
+                "subdomains any port",
+                "https://*.example.com:*",
+                false,
+                Ok(sub(".example.com", PortPattern::Any)),
+            ),
+            (
+                "localhost any port",
+                "http://localhost:*",
+                true,
+                Ok(OriginEntry::Pattern(OriginPattern {
+                    scheme: Scheme::Http,
+                    host: HostPattern::Exact("localhost".into()),
+                    port: PortPattern::Any,
+                })),
+            ),
+            (
+                "ipv6 loopback",
+                "http://[::1]:8080",
+                true,
+                Ok(OriginEntry::Exact("http://[::1]:8080".into())),
+            ),
+            (
+                "http non-loopback without credentials",
+                "http://intranet.example",
+                false,
+                Ok(OriginEntry::Exact("http://intranet.example".into())),
+            ),
+            (
+                "private suffix wildcard allowed",
+                "https://*.localhost",
+                false,
+                Ok(sub(".localhost", PortPattern::Default)),
+            ),
+            (
+                "star with credentials",
+                "*",
+                true,
+                Err(WildcardWithCredentials),
+            ),
             ("null", "null", false, Err(NullOrFileOrigin)),
-            ("file", "file:///home/me/index.html", false, Err(NullOrFileOrigin)),
+            (
+                "file",
+                "file:///home/me/index.html",
+                false,
+                Err(NullOrFileOrigin),
+            ),
             ("not an origin", "example.com", false, Err(InvalidOrigin)),
-            ("other scheme", "ftp://example.com", false, Err(UnsupportedOriginScheme)),
-            ("uppercase", "https://App.Example.com", false, Err(NonCanonicalOrigin)),
-            ("uppercase scheme", "HTTPS://app.example.com", false, Err(NonCanonicalOrigin)),
-            ("default port", "https://app.example.com:443", false, Err(NonCanonicalOrigin)),
-            ("trailing slash", "https://app.example.com/", false, Err(NonCanonicalOrigin)),
-            ("path", "https://app.example.com/app", false, Err(NonCanonicalOrigin)),
-            ("userinfo", "https://me@app.example.com", false, Err(NonCanonicalOrigin)),
-            ("uncompressed ipv6", "http://[0:0:0:0:0:0:0:1]", false, Err(NonCanonicalOrigin)),
-            ("unicode host", "https://b\u{fc}cher.example", false, Err(NonCanonicalOrigin)),
-            ("star inside label", "https://a*.example.com", false, Err(InvalidWildcard)),
-            ("star in middle", "https://a.*.example.com", false, Err(InvalidWildcard)),
+            (
+                "other scheme",
+                "ftp://example.com",
+                false,
+                Err(UnsupportedOriginScheme),
+            ),
+            (
+                "uppercase",
+                "https://App.Example.com",
+                false,
+                Err(NonCanonicalOrigin),
+            ),
+            (
+                "uppercase scheme",
+                "HTTPS://app.example.com",
+                false,
+                Err(NonCanonicalOrigin),
+            ),
+            (
+                "default port",
+                "https://app.example.com:443",
+                false,
+                Err(NonCanonicalOrigin),
+            ),
+            (
+                "trailing slash",
+                "https://app.example.com/",
+                false,
+                Err(NonCanonicalOrigin),
+            ),
+            (
+                "path",
+                "https://app.example.com/app",
+                false,
+                Err(NonCanonicalOrigin),
+            ),
+            (
+                "userinfo",
+                "https://me@app.example.com",
+                false,
+                Err(NonCanonicalOrigin),
+            ),
+            (
+                "uncompressed ipv6",
+                "http://[0:0:0:0:0:0:0:1]",
+                false,
+                Err(NonCanonicalOrigin),
+            ),
+            (
+                "unicode host",
+                "https://b\u{fc}cher.example",
+                false,
+                Err(NonCanonicalOrigin),
+            ),
+            (
+                "star inside label",
+                "https://a*.example.com",
+                false,
+                Err(InvalidWildcard),
+            ),
+            (
+                "star in middle",
+                "https://a.*.example.com",
+                false,
+                Err(InvalidWildcard),
+            ),
             ("star on ip", "https://*.0.0.1", false, Err(InvalidWildcard)),
-            ("http with credentials", "http://app.example.com", true, Err(InsecureOriginWithCredentials)),
-            ("http loopback with credentials", "http://127.0.0.1:3000", true, Ok(OriginEntry::Exact("http://127.0.0.1:3000".into()))),
-            ("public suffix com", "https://*.com", false, Err(PublicSuffixWildcard)),
-            ("public suffix github.io", "https://*.github.io", false, Err(PublicSuffixWildcard)),
-            ("public suffix co.uk", "https://*.co.uk", false, Err(PublicSuffixWildcard)),
-            ("below a public suffix", "https://*.me.github.io", false, Ok(sub(".me.github.io", PortPattern::Default))),
-            ("bad host", "https://exa mple.com", false, Err(InvalidOrigin)),
+            (
+                "http with credentials",
+                "http://app.example.com",
+                true,
+                Err(InsecureOriginWithCredentials),
+            ),
+            (
+                "http loopback with credentials",
+                "http://127.0.0.1:3000",
+                true,
+                Ok(OriginEntry::Exact("http://127.0.0.1:3000".into())),
+            ),
+            (
+                "public suffix com",
+                "https://*.com",
+                false,
+                Err(PublicSuffixWildcard),
+            ),
+            (
+                "public suffix github.io",
+                "https://*.github.io",
+                false,
+                Err(PublicSuffixWildcard),
+            ),
+            (
+                "public suffix co.uk",
+                "https://*.co.uk",
+                false,
+                Err(PublicSuffixWildcard),
+            ),
+            (
+                "below a public suffix",
+                "https://*.me.github.io",
+                false,
+                Ok(sub(".me.github.io", PortPattern::Default)),
+            ),
+            (
+                "bad host",
+                "https://exa mple.com",
+                false,
+                Err(InvalidOrigin),
+            ),
         ];
         for (name, entry, credentials, expected) in cases {
             let got = parse_origin_entry(entry, rules(credentials)).map_err(|p| p.kind);
@@ -246,12 +417,22 @@ mod tests {
     #[test]
     fn non_canonical_origins_name_the_canonical_form() {
         let p = parse_origin_entry("https://App.example.com:443/", rules(false)).unwrap_err();
-        assert_eq!(p.help.as_deref().map(|h| h.contains("`https://app.example.com`")), Some(true), "{p:?}");
+        assert_eq!(
+            p.help
+                .as_deref()
+                .map(|h| h.contains("`https://app.example.com`")),
+            Some(true),
+            "{p:?}"
+        );
     }
 
     #[test]
     fn dangerous_opt_ins_allow_what_they_name() {
-        let r = OriginRules { allow_credentials: true, dangerously_allow_insecure_origins: true, dangerously_allow_public_suffix_wildcards: true };
+        let r = OriginRules {
+            allow_credentials: true,
+            dangerously_allow_insecure_origins: true,
+            dangerously_allow_public_suffix_wildcards: true,
+        };
         assert!(parse_origin_entry("http://app.example.com", r).is_ok());
         assert!(parse_origin_entry("https://*.github.io", r).is_ok());
     }

@@ -156,7 +156,10 @@ pub fn key_spec(table: &str, key: &str) -> Option<&'static KeySpec> {
 }
 
 /// The closest known name to a misspelt one, if it is close enough to be the likely intent.
-pub fn did_you_mean<'a>(unknown: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    unknown: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .map(|c| (strsim::damerau_levenshtein(unknown, c), c))
         .filter(|(distance, c)| *distance <= 3.max(c.len() / 3))

@@ -35,15 +35,27 @@ impl Checker<'_, '_> {
 
 /// Validates a document into the route named `name`.
 pub fn build_route(name: &str, doc: &PolicyDocument<'_>) -> Result<Route, Vec<ConfigError>> {
-    let mut c = Checker { doc, errors: Vec::new() };
-    let path = doc.string("route", "path").and_then(|p| route_path(&mut c, p));
-    let upstream = doc.string("route", "upstream").and_then(|u| upstream(&mut c, u));
+    let mut c = Checker {
+        doc,
+        errors: Vec::new(),
+    };
+    let path = doc
+        .string("route", "path")
+        .and_then(|p| route_path(&mut c, p));
+    let upstream = doc
+        .string("route", "upstream")
+        .and_then(|u| upstream(&mut c, u));
     let timeout_ms = match doc.integer("route", "timeout_ms") {
         None => DEFAULT_TIMEOUT_MS,
         Some(Located { value, span }) => match u32::try_from(value) {
             Ok(ms) if ms > 0 => ms,
             _ => {
-                c.fail(ErrorKind::InvalidTimeout, span, format!("`timeout_ms = {value}` must be between 1 and {}", u32::MAX), Some("the default is 10000 (10 s)".into()));
+                c.fail(
+                    ErrorKind::InvalidTimeout,
+                    span,
+                    format!("`timeout_ms = {value}` must be between 1 and {}", u32::MAX),
+                    Some("the default is 10000 (10 s)".into()),
+                );
                 DEFAULT_TIMEOUT_MS
             }
         },
@@ -88,12 +100,19 @@ fn route_path(c: &mut Checker<'_, '_>, path: Located<&str>) -> Option<RoutePath>
                 Some("must not contain `.` or `..` segments")
             }
             "..." if i != last => Some("may use `...` only as its last segment (`/users/...`)"),
-            s if s != "..." && s.contains("...") => Some("may use `...` only as a whole last segment (`/users/...`)"),
+            s if s != "..." && s.contains("...") => {
+                Some("may use `...` only as a whole last segment (`/users/...`)")
+            }
             _ => None,
         })
     });
     if let Some(problem) = problem {
-        c.fail(ErrorKind::InvalidRoutePath, span, format!("route path `{value}` {problem}"), Some("write an exact path like `/health` or a prefix like `/users/...`".into()));
+        c.fail(
+            ErrorKind::InvalidRoutePath,
+            span,
+            format!("route path `{value}` {problem}"),
+            Some("write an exact path like `/health` or a prefix like `/users/...`".into()),
+        );
         return None;
     }
     Some(match value.strip_suffix("/...") {
@@ -110,7 +129,12 @@ fn is_path_byte(b: u8) -> bool {
 fn upstream(c: &mut Checker<'_, '_>, upstream: Located<&str>) -> Option<Upstream> {
     let Located { value, span } = upstream;
     let mut bad = |message: String| {
-        c.fail(ErrorKind::InvalidUpstream, span.clone(), message, Some("write `https://host[:port][/base-path]`".into()));
+        c.fail(
+            ErrorKind::InvalidUpstream,
+            span.clone(),
+            message,
+            Some("write `https://host[:port][/base-path]`".into()),
+        );
         None
     };
     let url = match Url::parse(value) {
@@ -120,13 +144,21 @@ fn upstream(c: &mut Checker<'_, '_>, upstream: Located<&str>) -> Option<Upstream
     let scheme = match url.scheme() {
         "http" => Scheme::Http,
         "https" => Scheme::Https,
-        other => return bad(format!("upstream `{value}` uses `{other}`: only http and https are supported")),
+        other => {
+            return bad(format!(
+                "upstream `{value}` uses `{other}`: only http and https are supported"
+            ))
+        }
     };
     if !url.username().is_empty() || url.password().is_some() {
-        return bad(format!("upstream `{value}` must not carry userinfo (credentials in a URL leak into logs)"));
+        return bad(format!(
+            "upstream `{value}` must not carry userinfo (credentials in a URL leak into logs)"
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return bad(format!("upstream `{value}` must not carry a query or fragment"));
+        return bad(format!(
+            "upstream `{value}` must not carry a query or fragment"
+        ));
     }
     let Some(host) = url.host_str() else {
         return bad(format!("upstream `{value}` has no host"));
@@ -147,14 +179,21 @@ fn cors_policy(c: &mut Checker<'_, '_>) -> CorsPolicy {
     let allow_credentials = doc.bool("cors", "allow_credentials").unwrap_or(false);
     let rules = OriginRules {
         allow_credentials,
-        dangerously_allow_insecure_origins: doc.bool("cors", "dangerously_allow_insecure_origins").unwrap_or(false),
-        dangerously_allow_public_suffix_wildcards: doc.bool("cors", "dangerously_allow_public_suffix_wildcards").unwrap_or(false),
+        dangerously_allow_insecure_origins: doc
+            .bool("cors", "dangerously_allow_insecure_origins")
+            .unwrap_or(false),
+        dangerously_allow_public_suffix_wildcards: doc
+            .bool("cors", "dangerously_allow_public_suffix_wildcards")
+            .unwrap_or(false),
     };
 
     let mut any_origin = false;
     let mut exact = Vec::new();
     let mut patterns = Vec::new();
-    for entry in doc.strings("cors", "allow_origins").map_or(&[][..], |l| l.value) {
+    for entry in doc
+        .strings("cors", "allow_origins")
+        .map_or(&[][..], |l| l.value)
+    {
         match parse_origin_entry(&entry.value, rules) {
             Ok(OriginEntry::Any) => any_origin = true,
             Ok(OriginEntry::Exact(origin)) => exact.push(origin),
@@ -165,29 +204,47 @@ fn cors_policy(c: &mut Checker<'_, '_>) -> CorsPolicy {
     let origins = if any_origin {
         AllowedOrigins::Any
     } else {
-        AllowedOrigins::Listed { exact: OriginSet::build(exact), patterns: patterns.into() }
+        AllowedOrigins::Listed {
+            exact: OriginSet::build(exact),
+            patterns: patterns.into(),
+        }
     };
 
     let (methods, allow_methods_value) = allowed_methods(c, allow_credentials);
     let (headers, allow_headers_value) = allowed_headers(c, allow_credentials);
     let expose_headers_value = expose_headers(c, allow_credentials);
 
-    let max_age_value = doc.integer("cors", "max_age").and_then(|Located { value, span }| {
-        if (0..=MAX_MAX_AGE).contains(&value) {
-            Some(Text::from(value.to_string()))
-        } else {
-            c.fail(ErrorKind::MaxAgeOutOfRange, span, format!("`max_age = {value}` is outside 0..=86400 seconds"), Some("Chromium honours at most 7200 (2 hours), Firefox 86400".into()));
-            None
-        }
-    });
+    let max_age_value = doc
+        .integer("cors", "max_age")
+        .and_then(|Located { value, span }| {
+            if (0..=MAX_MAX_AGE).contains(&value) {
+                Some(Text::from(value.to_string()))
+            } else {
+                c.fail(
+                    ErrorKind::MaxAgeOutOfRange,
+                    span,
+                    format!("`max_age = {value}` is outside 0..=86400 seconds"),
+                    Some("Chromium honours at most 7200 (2 hours), Firefox 86400".into()),
+                );
+                None
+            }
+        });
 
     let preflight = match doc.string("cors", "preflight") {
         None => PreflightMode::Edge,
         Some(Located { value: "edge", .. }) => PreflightMode::Edge,
-        Some(Located { value: "forward", .. }) => PreflightMode::Forward,
+        Some(Located {
+            value: "forward", ..
+        }) => PreflightMode::Forward,
         Some(Located { value, span }) => {
-            let help = did_you_mean(&value.to_ascii_lowercase(), ["edge", "forward"].into_iter()).map(|m| format!("did you mean `\"{m}\"`?"));
-            c.fail(ErrorKind::InvalidPreflightMode, span, format!("`preflight = \"{value}\"` must be `\"edge\"` or `\"forward\"`"), help);
+            let help = did_you_mean(&value.to_ascii_lowercase(), ["edge", "forward"].into_iter())
+                .map(|m| format!("did you mean `\"{m}\"`?"));
+            c.fail(
+                ErrorKind::InvalidPreflightMode,
+                span,
+                format!("`preflight = \"{value}\"` must be `\"edge\"` or `\"forward\"`"),
+                help,
+            );
             PreflightMode::Edge
         }
     };
@@ -217,7 +274,12 @@ fn wildcard_with_credentials(c: &mut Checker<'_, '_>, key: &str, span: Range<usi
 
 fn allowed_methods(c: &mut Checker<'_, '_>, credentials: bool) -> (AllowedMethods, Text) {
     let Some(list) = c.doc.strings("cors", "allow_methods") else {
-        return (AllowedMethods::Listed(vec![Text::Borrowed("GET"), "HEAD".into(), "POST".into()].into()), "GET, HEAD, POST".into());
+        return (
+            AllowedMethods::Listed(
+                vec![Text::Borrowed("GET"), "HEAD".into(), "POST".into()].into(),
+            ),
+            "GET, HEAD, POST".into(),
+        );
     };
     let mut methods: Vec<String> = Vec::new();
     let mut any = false;
@@ -228,7 +290,12 @@ fn allowed_methods(c: &mut Checker<'_, '_>, credentials: bool) -> (AllowedMethod
             }
             any = true;
         } else if !is_token(value.as_bytes()) {
-            c.fail(ErrorKind::InvalidMethod, span.clone(), format!("`{value}` is not a valid method name (an HTTP token)"), None);
+            c.fail(
+                ErrorKind::InvalidMethod,
+                span.clone(),
+                format!("`{value}` is not a valid method name (an HTTP token)"),
+                None,
+            );
         } else if is_forbidden_method(value.as_bytes()) {
             c.fail(ErrorKind::ForbiddenMethod, span.clone(), format!("`{value}` is a forbidden method: browsers never send it (https://fetch.spec.whatwg.org/#forbidden-method)"), Some("remove it".into()));
         } else if !methods.contains(value) {
@@ -239,24 +306,58 @@ fn allowed_methods(c: &mut Checker<'_, '_>, credentials: bool) -> (AllowedMethod
         return (AllowedMethods::Any, "*".into());
     }
     let value = methods.join(", ");
-    (AllowedMethods::Listed(methods.into_iter().map(Text::from).collect::<Vec<_>>().into()), value.into())
+    (
+        AllowedMethods::Listed(
+            methods
+                .into_iter()
+                .map(Text::from)
+                .collect::<Vec<_>>()
+                .into(),
+        ),
+        value.into(),
+    )
 }
 
 /// Forbidden request-header names (https://fetch.spec.whatwg.org/#forbidden-request-header):
 /// a page can never set them, so allowing them is a configuration mistake.
 const FORBIDDEN_REQUEST_HEADERS: &[&str] = &[
-    "accept-charset", "accept-encoding", "access-control-request-headers", "access-control-request-method",
-    "connection", "content-length", "cookie", "cookie2", "date", "dnt", "expect", "host", "keep-alive",
-    "origin", "referer", "set-cookie", "te", "trailer", "transfer-encoding", "upgrade", "via",
+    "accept-charset",
+    "accept-encoding",
+    "access-control-request-headers",
+    "access-control-request-method",
+    "connection",
+    "content-length",
+    "cookie",
+    "cookie2",
+    "date",
+    "dnt",
+    "expect",
+    "host",
+    "keep-alive",
+    "origin",
+    "referer",
+    "set-cookie",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "via",
 ];
 
 fn is_forbidden_request_header(lower: &str) -> bool {
-    FORBIDDEN_REQUEST_HEADERS.contains(&lower) || lower.starts_with("proxy-") || lower.starts_with("sec-")
+    FORBIDDEN_REQUEST_HEADERS.contains(&lower)
+        || lower.starts_with("proxy-")
+        || lower.starts_with("sec-")
 }
 
 /// Checks a header-name list shared by `allow_headers` and `expose_headers`; returns the
 /// lowercase names and whether `*` was present.
-fn header_names(c: &mut Checker<'_, '_>, key: &'static str, credentials: bool, forbidden: impl Fn(&str) -> Option<(ErrorKind, String)>) -> (Vec<String>, bool) {
+fn header_names(
+    c: &mut Checker<'_, '_>,
+    key: &'static str,
+    credentials: bool,
+    forbidden: impl Fn(&str) -> Option<(ErrorKind, String)>,
+) -> (Vec<String>, bool) {
     let Some(list) = c.doc.strings("cors", key) else {
         return (Vec::new(), false);
     };
@@ -270,11 +371,21 @@ fn header_names(c: &mut Checker<'_, '_>, key: &'static str, credentials: bool, f
             }
             any = true;
         } else if !is_token(value.as_bytes()) {
-            c.fail(ErrorKind::InvalidHeaderName, span.clone(), format!("`{value}` is not a valid header name (an HTTP token)"), None);
+            c.fail(
+                ErrorKind::InvalidHeaderName,
+                span.clone(),
+                format!("`{value}` is not a valid header name (an HTTP token)"),
+                None,
+            );
         } else if lower.starts_with("access-control-") {
             c.fail(ErrorKind::AccessControlHeaderListed, span.clone(), format!("`{value}` in `{key}`: `Access-Control-*` headers belong to the CORS protocol and are set by the gateway"), Some("remove it".into()));
         } else if let Some((kind, why)) = forbidden(&lower) {
-            c.fail(kind, span.clone(), format!("`{value}` in `{key}`: {why}"), Some("remove it".into()));
+            c.fail(
+                kind,
+                span.clone(),
+                format!("`{value}` in `{key}`: {why}"),
+                Some("remove it".into()),
+            );
         } else if !names.contains(&lower) {
             names.push(lower);
         }
@@ -289,7 +400,11 @@ fn allowed_headers(c: &mut Checker<'_, '_>, credentials: bool) -> (AllowedHeader
     // `*` never covers `Authorization` (https://fetch.spec.whatwg.org/#cors-preflight-fetch,
     // step 7.8), so an explicitly allowed `authorization` is named next to it.
     let value = if any {
-        if names.iter().any(|n| n == "authorization") { "*, authorization".to_string() } else { "*".to_string() }
+        if names.iter().any(|n| n == "authorization") {
+            "*, authorization".to_string()
+        } else {
+            "*".to_string()
+        }
     } else {
         names.join(", ")
     };

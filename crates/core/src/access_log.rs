@@ -52,7 +52,12 @@ impl LogLine<'_> {
         if let Some(bytes) = self.body_bytes {
             let _ = write!(line, " body_bytes={bytes}");
         }
-        let _ = write!(line, " duration_ms={}.{:03}", self.duration_us / 1000, self.duration_us % 1000);
+        let _ = write!(
+            line,
+            " duration_ms={}.{:03}",
+            self.duration_us / 1000,
+            self.duration_us % 1000
+        );
         line
     }
 }
@@ -62,7 +67,11 @@ impl LogLine<'_> {
 fn field(line: &mut String, key: &str, value: &[u8]) {
     let truncated = value.len() > MAX_VALUE_LEN;
     let value = &value[..value.len().min(MAX_VALUE_LEN)];
-    let plain = !value.is_empty() && !truncated && value.iter().all(|&b| b.is_ascii_graphic() && b != b'"' && b != b'\\' && b != b'=');
+    let plain = !value.is_empty()
+        && !truncated
+        && value
+            .iter()
+            .all(|&b| b.is_ascii_graphic() && b != b'"' && b != b'\\' && b != b'=');
     let _ = write!(line, " {key}=");
     if plain {
         // Checked to be ASCII just above.
@@ -102,6 +111,7 @@ mod tests {
             reason: Some("origin not allowed"),
             status: 403,
             upstream_status: None,
+            body_bytes: None,
             duration_us: 1234,
         };
         assert_eq!(
@@ -113,18 +123,34 @@ mod tests {
     #[test]
     fn hostile_values_cannot_break_the_line() {
         let cases: &[(&str, &[u8], &str)] = &[
-            ("crlf injection", b"a\r\ncorsgate route=x", "origin=\"a\\x0d\\x0acorsgate route=x\""),
+            (
+                "crlf injection",
+                b"a\r\ncorsgate route=x",
+                "origin=\"a\\x0d\\x0acorsgate route=x\"",
+            ),
             ("quote", b"a\"b", "origin=\"a\\\"b\""),
             ("non-utf8", b"\xff\xfe", "origin=\"\\xff\\xfe\""),
             ("empty", b"", "origin=\"\""),
         ];
         for (name, origin, expected) in cases {
-            let line = LogLine { origin: Some(origin), ..LogLine::default() }.format();
+            let line = LogLine {
+                origin: Some(origin),
+                ..LogLine::default()
+            }
+            .format();
             assert!(line.contains(expected), "case {name}: {line}");
             assert!(!line.contains('\n') && !line.contains('\r'), "case {name}");
         }
         let long = vec![b'a'; 10_000];
-        let line = LogLine { origin: Some(&long), ..LogLine::default() }.format();
-        assert!(line.len() < 600, "a long value is capped: {} bytes", line.len());
+        let line = LogLine {
+            origin: Some(&long),
+            ..LogLine::default()
+        }
+        .format();
+        assert!(
+            line.len() < 600,
+            "a long value is capped: {} bytes",
+            line.len()
+        );
     }
 }

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what corsgate needs, skipping whatever is already there (idempotent):
+#   - the wasm32-wasip2 Rust target;
+#   - wasmtime-cli 48.0.8, the reference host (~17 min to compile on 2 cores, once per machine);
+#   - with --browser: Debian's chromium, for the browser tests.
+set -euo pipefail
+
+want_browser=false
+for arg in "$@"; do
+  case "$arg" in
+    --browser) want_browser=true ;;
+    *) echo "usage: scripts/setup.sh [--browser]" >&2; exit 2 ;;
+  esac
+done
+
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+if ! rustup target list --installed | grep -qx wasm32-wasip2; then
+  echo "setup: adding the wasm32-wasip2 target"
+  rustup target add wasm32-wasip2
+fi
+
+if [ "$(wasmtime --version 2>/dev/null | awk '{print $2}')" != "48.0.8" ]; then
+  echo "setup: installing wasmtime-cli 48.0.8 (compiles from source; about 17 minutes on 2 cores)"
+  cargo install wasmtime-cli --version 48.0.8 --locked
+fi
+
+if $want_browser && ! command -v chromium >/dev/null 2>&1; then
+  echo "setup: installing Debian's chromium"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y chromium
+fi

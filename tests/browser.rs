@@ -1,0 +1,406 @@
+//! The browser as the oracle: headless Chromium loads a page from one loopback origin and calls
+//! the gateway on another; each test asserts what the browser itself allowed or blocked.
+//!
+//! Harness (DESIGN.md): `chromium --headless --dump-dom --virtual-time-budget` on a page that
+//! runs `fetch()` calls and writes their outcome as JSON into the DOM; a fresh profile per run,
+//! stopped by PID at a deadline.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use corsgate_testkit::pages::PageServer;
+use corsgate_testkit::process::ChildGuard;
+use libtest_mimic::{Arguments, Trial};
+use serde_json::Value;
+use support::Gateway;
+
+struct World {
+    gateway: Gateway,
+    page: PageServer,
+    other_page: PageServer,
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let page = PageServer::start();
+    let other_page = PageServer::start();
+    let gateway = Gateway::start("browser", [&page.origin(), &other_page.origin()]);
+    let world = Arc::new(World {
+        gateway,
+        page,
+        other_page,
+    });
+    let trials = cases()
+        .into_iter()
+        .map(|(name, case)| {
+            let w = Arc::clone(&world);
+            Trial::test(name, move || {
+                case(&w);
+                Ok(())
+            })
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    drop(world);
+    conclusion.exit();
+}
+
+type Case = fn(&World);
+
+fn cases() -> Vec<(&'static str, Case)> {
+    vec![
+        (
+            "simple_get_from_allowed_origin",
+            simple_get_from_allowed_origin,
+        ),
+        ("disallowed_origin_is_blocked", disallowed_origin_is_blocked),
+        (
+            "credentialed_fetch_sends_the_cookie",
+            credentialed_fetch_sends_the_cookie,
+        ),
+        (
+            "preflighted_put_and_delete_with_authorization_and_json",
+            preflighted_put_and_delete_with_authorization_and_json,
+        ),
+        (
+            "header_outside_allow_headers_is_blocked",
+            header_outside_allow_headers_is_blocked,
+        ),
+        (
+            "only_exposed_headers_are_readable",
+            only_exposed_headers_are_readable,
+        ),
+        (
+            "gateway_502_is_readable_by_the_page",
+            gateway_502_is_readable_by_the_page,
+        ),
+        (
+            "max_age_spares_the_second_preflight",
+            max_age_spares_the_second_preflight,
+        ),
+        (
+            "vary_origin_keeps_cached_answers_apart",
+            vary_origin_keeps_cached_answers_apart,
+        ),
+    ]
+}
+
+/// A unique suffix for paths, so cached answers and log lines of one run never meet another's.
+fn nonce() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The page scaffolding: `attempt(url, init)` resolves to `{ok, status, text, headers}` or
+/// `{ok: false, error}` and never throws; `body` is an async function body returning the result.
+fn page_html(gateway: &str, body: &str) -> String {
+    format!(
+        r#"<!doctype html><html><head><meta charset="utf-8"></head><body><pre id="out">pending</pre><script>
+const GW = "{gateway}";
+async function attempt(url, init, read = []) {{
+  try {{
+    const r = await fetch(url, init);
+    const headers = {{}};
+    for (const name of read) headers[name] = r.headers.get(name);
+    return {{ ok: true, status: r.status, text: await r.text(), headers }};
+  }} catch (e) {{
+    return {{ ok: false, error: String(e) }};
+  }}
+}}
+(async () => {{ {body} }})().then(
+  (r) => {{ document.getElementById("out").textContent = JSON.stringify(r); }},
+  (e) => {{ document.getElementById("out").textContent = JSON.stringify({{ harness_error: String(e) }}); }});
+</script></body></html>"#,
+        gateway = gateway
+    )
+}
+
+fn chromium() -> PathBuf {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("chromium"))
+}
+
+/// Loads `url` in a fresh headless Chromium and returns the JSON the page wrote.
+fn run_page(url: &str) -> Value {
+    let scratch = support::work_dir(&format!("browser/chromium-{}", nonce()));
+    let out_path = scratch.join("dom.html");
+    let err_path = scratch.join("chromium.log");
+    let child = Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            scratch.join("profile").display()
+        ))
+        .arg(url)
+        .env("TMPDIR", &scratch)
+        .env("XDG_CONFIG_HOME", scratch.join("config"))
+        .env("XDG_CACHE_HOME", scratch.join("cache"))
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).expect("dom file"))
+        .stderr(std::fs::File::create(&err_path).expect("log file"))
+        .spawn()
+        .expect("start chromium (apt-get install -y chromium; scripts/test.sh does it)");
+    let mut guard = ChildGuard::new("chromium", child);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while guard.is_running() {
+        assert!(
+            Instant::now() < deadline,
+            "chromium did not finish {url} within 90 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let dom = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let text = dom
+        .split("<pre id=\"out\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</pre>").next())
+        .unwrap_or_else(|| {
+            panic!(
+                "no result in the DOM of {url}:\n{dom}\n{}",
+                std::fs::read_to_string(&err_path).unwrap_or_default()
+            )
+        });
+    let json = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&");
+    let value: Value = serde_json::from_str(&json)
+        .unwrap_or_else(|e| panic!("page result {json:?} is not JSON: {e}"));
+    assert!(
+        value.get("harness_error").is_none(),
+        "page script failed: {value}"
+    );
+    let _ = std::fs::remove_dir_all(&scratch);
+    value
+}
+
+fn run(w: &World, body: &str) -> Value {
+    let path = format!("/page-{}", nonce());
+    let url = w.page.put(&path, &page_html(&w.gateway.url(""), body));
+    run_page(&url)
+}
+
+fn assert_allowed(result: &Value, what: &str) {
+    assert_eq!(
+        result["ok"],
+        Value::Bool(true),
+        "{what}: the browser blocked it: {result}"
+    );
+}
+
+fn assert_blocked(result: &Value, what: &str) {
+    assert_eq!(
+        result["ok"],
+        Value::Bool(false),
+        "{what}: the browser let it through: {result}"
+    );
+}
+
+/// The upstream's JSON echo inside a page result.
+fn echo(result: &Value) -> Value {
+    serde_json::from_str(result["text"].as_str().expect("text")).expect("echo JSON")
+}
+
+fn echoed_header(echo: &Value, name: &str) -> Option<String> {
+    echo["headers"]
+        .as_array()?
+        .iter()
+        .find(|h| h[0].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+        .and_then(|h| h[1].as_str().map(String::from))
+}
+
+fn simple_get_from_allowed_origin(w: &World) {
+    let r = run(w, r#"return await attempt(GW + "/api/browser/simple");"#);
+    assert_allowed(&r, "simple GET");
+    assert_eq!(r["status"], 200);
+    assert_eq!(echo(&r)["method"], "GET");
+}
+
+fn disallowed_origin_is_blocked(w: &World) {
+    // /slow/ allows only https://app.example.com, not the page's origin.
+    let marker = nonce();
+    let r = run(
+        w,
+        &format!(r#"return await attempt(GW + "/slow/blocked?mk={marker}");"#),
+    );
+    assert_blocked(&r, "GET from a disallowed origin");
+    // A simple request still reaches the upstream: CORS guards the response, not the request.
+    assert!(w.gateway.echo.find(&format!("mk={marker}")).is_some());
+}
+
+fn credentialed_fetch_sends_the_cookie(w: &World) {
+    // Cookies ignore ports: set on the page's host, they are sent to the gateway's port too
+    // (same site), and only with credentials: 'include' and an answer that allows credentials.
+    let r = run(
+        w,
+        r#"document.cookie = "sid=s3cret; path=/; SameSite=Lax";
+           const withCreds = await attempt(GW + "/api/browser/me", { credentials: "include" });
+           const without = await attempt(GW + "/api/browser/me", { credentials: "omit" });
+           return { withCreds, without };"#,
+    );
+    assert_allowed(&r["withCreds"], "credentialed fetch");
+    assert_eq!(
+        echoed_header(&echo(&r["withCreds"]), "cookie").as_deref(),
+        Some("sid=s3cret")
+    );
+    assert_allowed(&r["without"], "uncredentialed fetch");
+    assert_eq!(echoed_header(&echo(&r["without"]), "cookie"), None);
+}
+
+fn preflighted_put_and_delete_with_authorization_and_json(w: &World) {
+    let path = format!("/api/browser/items-{}", nonce());
+    let r = run(
+        w,
+        &format!(
+            r#"const put = await attempt(GW + "{path}", {{ method: "PUT", headers: {{ "Authorization": "Bearer t0ken", "Content-Type": "application/json" }}, body: JSON.stringify({{ a: 1 }}) }});
+               const del = await attempt(GW + "{path}", {{ method: "DELETE", headers: {{ "Authorization": "Bearer t0ken" }} }});
+               return {{ put, del }};"#
+        ),
+    );
+    assert_allowed(&r["put"], "preflighted PUT");
+    let put = echo(&r["put"]);
+    assert_eq!(put["method"], "PUT");
+    assert_eq!(
+        echoed_header(&put, "authorization").as_deref(),
+        Some("Bearer t0ken")
+    );
+    assert_eq!(put["body_bytes"], 7);
+    assert_allowed(&r["del"], "preflighted DELETE");
+    assert_eq!(echo(&r["del"])["method"], "DELETE");
+    let log = w.gateway.log();
+    assert!(
+        log.lines().any(|l| l.contains("kind=preflight")
+            && l.contains(&format!("path={path} "))
+            && l.contains("decision=allowed")),
+        "the gateway answered the preflight:\n{log}"
+    );
+}
+
+fn header_outside_allow_headers_is_blocked(w: &World) {
+    let marker = nonce();
+    let r = run(
+        w,
+        &format!(
+            r#"return await attempt(GW + "/api/browser/h?mk={marker}", {{ headers: {{ "X-Not-Allowed": "1" }} }});"#
+        ),
+    );
+    assert_blocked(&r, "request with a header outside allow_headers");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        w.gateway.echo.count(&format!("mk={marker}")),
+        0,
+        "the actual request was never sent"
+    );
+}
+
+fn only_exposed_headers_are_readable(w: &World) {
+    let r = run(
+        w,
+        r#"return await attempt(GW + "/api/browser/expose?header=X-Request-Id%3Areq-42&header=X-Secret%3Ahidden", {}, ["x-request-id", "x-secret", "content-type"]);"#,
+    );
+    assert_allowed(&r, "GET with response headers");
+    assert_eq!(r["headers"]["x-request-id"], "req-42", "exposed");
+    assert_eq!(r["headers"]["x-secret"], Value::Null, "not exposed");
+    assert_eq!(
+        r["headers"]["content-type"], "application/json",
+        "safelisted"
+    );
+}
+
+fn gateway_502_is_readable_by_the_page(w: &World) {
+    let r = run(
+        w,
+        r#"return await attempt(GW + "/dead/x", { credentials: "include" });"#,
+    );
+    assert_allowed(&r, "502 from the gateway");
+    assert_eq!(r["status"], 502);
+    assert!(
+        r["text"].as_str().unwrap_or_default().contains("refused"),
+        "{r}"
+    );
+}
+
+fn max_age_spares_the_second_preflight(w: &World) {
+    let path = format!("/api/browser/maxage-{}", nonce());
+    let r = run(
+        w,
+        &format!(
+            r#"const first = await attempt(GW + "{path}", {{ method: "PUT", headers: {{ "X-Custom": "1" }} }});
+               const second = await attempt(GW + "{path}", {{ method: "PUT", headers: {{ "X-Custom": "2" }} }});
+               return {{ first, second }};"#
+        ),
+    );
+    assert_allowed(&r["first"], "first PUT");
+    assert_allowed(&r["second"], "second PUT");
+    let log = w.gateway.log();
+    let preflights = log
+        .lines()
+        .filter(|l| l.contains("kind=preflight") && l.contains(&format!("path={path} ")))
+        .count();
+    let actuals = log
+        .lines()
+        .filter(|l| l.contains("kind=actual") && l.contains(&format!("path={path} ")))
+        .count();
+    assert_eq!(
+        (preflights, actuals),
+        (1, 2),
+        "max_age = 600: one preflight for two PUTs:\n{log}"
+    );
+}
+
+fn vary_origin_keeps_cached_answers_apart(w: &World) {
+    // The first origin's page caches a cacheable answer (Access-Control-Allow-Origin: its own
+    // origin); a frame from the second origin (same site, so same cache partition) asks for the
+    // same URL. Without `Vary: Origin` the browser would reuse the first answer and block it.
+    let marker = nonce();
+    let url = format!("{}/raw/cache?cacheable=1&mk={marker}", w.gateway.url(""));
+    let frame = format!(
+        r#"<!doctype html><script>
+fetch("{url}").then(r => r.text()).then(t => parent.postMessage({{ ok: true, text: t }}, "*"), e => parent.postMessage({{ ok: false, error: String(e) }}, "*"));
+</script>"#
+    );
+    let frame_url = w.other_page.put(&format!("/frame-{marker}"), &frame);
+    let r = run(
+        w,
+        &format!(
+            r#"const first = await attempt("{url}");
+               const second = await new Promise((resolve) => {{
+                 window.addEventListener("message", (e) => resolve(e.data));
+                 const f = document.createElement("iframe");
+                 f.src = "{frame_url}";
+                 document.body.appendChild(f);
+               }});
+               return {{ first, second }};"#
+        ),
+    );
+    assert_allowed(&r["first"], "first origin");
+    assert_allowed(
+        &r["second"],
+        "second origin after the first cached its answer",
+    );
+}
