@@ -1,1 +1,92 @@
-fn main() {}
+//! `corsgate`: the tool people reach for when the console says "blocked by CORS policy".
+
+#![forbid(unsafe_code)]
+
+mod check;
+mod error;
+mod explain;
+mod har;
+mod render;
+mod routes;
+mod spin;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "corsgate",
+    version,
+    about = "Validate corsgate policies and explain CORS decisions"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Validate a policy folder: every error of every file, with the fix.
+    #[command(after_help = "Examples:
+  corsgate check                       # policies/, and spin.toml if present
+  corsgate check deploy/policies --spin deploy/spin.toml
+  corsgate check --format json         # for editors and CI
+
+Exit status: 0 valid, 1 invalid, 2 usage or I/O error.")]
+    Check {
+        /// The policy folder.
+        #[arg(default_value = "policies")]
+        dir: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Spin manifest whose `allowed_outbound_hosts` must cover every upstream
+        /// (default: spin.toml in the current folder, when it exists).
+        #[arg(long)]
+        spin: Option<PathBuf>,
+        /// Do not check a Spin manifest.
+        #[arg(long, conflicts_with = "spin")]
+        no_spin: bool,
+    },
+    /// Explain what the gateway and the browser will do with a request.
+    #[command(after_help = "Examples:
+  corsgate explain --origin https://app.example.com --method PUT \\
+      --header Authorization --header 'Content-Type: application/json' /users/42
+  corsgate explain --origin https://evil.example --method GET --credentials include /users/me
+  corsgate explain --har network.har --entry 3        # a request saved from DevTools")]
+    Explain(explain::ExplainArgs),
+    /// List the routes, their upstreams and a one-line policy summary.
+    Routes {
+        #[arg(default_value = "policies")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check {
+            dir,
+            format,
+            spin,
+            no_spin,
+        } => check::run(&dir, format, spin, no_spin),
+        Command::Explain(args) => explain::run(&args),
+        Command::Routes { dir } => routes::run(&dir),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("corsgate: {error}");
+            ExitCode::from(error.exit_code())
+        }
+    }
+}

@@ -435,7 +435,8 @@ fn rejection_reports_the_offending_value() {
 
 #[test]
 fn classification_table() {
-    let cases: &[(&str, &[u8], &[&[u8]], &[&[u8]], RequestKind)] = &[
+    type Lines<'a> = &'a [&'a [u8]];
+    let cases: &[(&str, &[u8], Lines, Lines, RequestKind)] = &[
         (
             "preflight",
             b"OPTIONS",
@@ -576,7 +577,8 @@ fn actual_response_table() {
 
 #[test]
 fn vary_merge_table() {
-    let cases: &[(&str, &[&str], &[&str], Option<&str>)] = &[
+    type Case<'a> = (&'a str, &'a [&'a str], &'a [&'a str], Option<&'a str>);
+    let cases: &[Case] = &[
         ("no upstream vary", &[], &["Origin"], Some("Origin")),
         ("nothing at all", &[], &[], None),
         (

@@ -31,7 +31,9 @@ fn cors(body: &str) -> String {
 fn each_rule_is_reported_with_its_kind_and_location() {
     use ErrorKind::*;
     let origins = |list: &str| cors(&format!("allow_origins = {list}"));
-    let cases: Vec<(&str, String, Vec<(ErrorKind, usize, usize)>)> = vec![
+    /// Expected errors: kind, line, column.
+    type Expected = Vec<(ErrorKind, usize, usize)>;
+    let cases: Vec<(&str, String, Expected)> = vec![
         ("valid minimal policy", origins("[\"https://app.example.com\"]"), vec![]),
         ("toml syntax", "[route\npath = 1".into(), vec![(TomlSyntax, 1, 7)]),
         ("unknown key with suggestion", cors("allow_origin = [\"https://a.example\"]"), vec![(MissingKey, 4, 2), (UnknownKey, 5, 1)]),

@@ -30,6 +30,8 @@ pub enum ErrorKind {
     InvalidUpstream,
     InvalidPreflightMode,
     DuplicateRoutePath,
+    /// An upstream the Spin manifest's `allowed_outbound_hosts` does not cover.
+    OutboundHostNotAllowed,
     Io,
 }
 

@@ -11,6 +11,8 @@ pub mod load;
 pub mod origin_rules;
 pub mod schema;
 pub mod validate;
+pub mod warnings;
 
 pub use error::{ConfigError, ErrorKind, Location};
 pub use load::{load_policies, load_route_table, read_policy_dir, LoadedPolicy, PolicySource};
+pub use warnings::{warnings, ConfigWarning, WarningKind};

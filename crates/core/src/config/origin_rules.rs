@@ -185,7 +185,7 @@ pub fn parse_origin_entry(entry: &str, rules: OriginRules) -> Result<OriginEntry
 
 /// Loopback hosts, the only ones where plain http is as private as https
 /// (https://w3c.github.io/webappsec-secure-contexts/#is-origin-trustworthy).
-fn is_loopback(host: &str) -> bool {
+pub fn is_loopback(host: &str) -> bool {
     host == "localhost"
         || host == "[::1]"
         || host

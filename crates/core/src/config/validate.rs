@@ -18,6 +18,8 @@ use crate::request_origin::Scheme;
 use crate::route::{Route, RoutePath, Upstream};
 use crate::text::Text;
 
+pub use super::origin_rules::is_loopback as is_loopback_host;
+
 pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
 pub const MAX_MAX_AGE: i128 = 86_400;
 

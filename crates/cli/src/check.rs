@@ -1,0 +1,138 @@
+//! `corsgate check`: every error and warning of a policy folder, for people or for tools.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use corsgate_core::config::{
+    load_policies, read_policy_dir, warnings, ConfigError, ConfigWarning, PolicySource,
+};
+use serde_json::json;
+
+use crate::error::CliError;
+use crate::render::{diagnostic, Style};
+use crate::{spin, Format};
+
+pub fn run(
+    dir: &Path,
+    format: Format,
+    spin_manifest: Option<PathBuf>,
+    no_spin: bool,
+) -> Result<ExitCode, CliError> {
+    let sources = read_sources(dir)?;
+    let (mut errors, warnings, routes) = match load_policies(&sources) {
+        Ok(loaded) => {
+            let warnings: Vec<ConfigWarning> = loaded.iter().flat_map(warnings).collect();
+            let manifest = match (no_spin, spin_manifest) {
+                (true, _) => None,
+                (false, Some(path)) => Some(path),
+                (false, None) => Some(PathBuf::from("spin.toml")).filter(|p| p.exists()),
+            };
+            let errors = match manifest {
+                Some(path) => spin::uncovered_upstreams(&path, &loaded)?,
+                None => Vec::new(),
+            };
+            (errors, warnings, loaded.len())
+        }
+        Err(errors) => (errors, Vec::new(), 0),
+    };
+    errors.sort_by(|a, b| {
+        (&a.location.file, a.location.span.start).cmp(&(&b.location.file, b.location.span.start))
+    });
+    match format {
+        Format::Human => print_human(&sources, &errors, &warnings, routes),
+        Format::Json => print_json(&errors, &warnings, routes),
+    }
+    Ok(if errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Reads the folder; an unreadable or empty folder is a usage error (exit 2).
+pub fn read_sources(dir: &Path) -> Result<Vec<PolicySource>, CliError> {
+    let sources = read_policy_dir(dir).map_err(|e| CliError::Io(e.to_string()))?;
+    if sources.is_empty() {
+        return Err(CliError::Usage(format!(
+            "no policy files (*.toml) in {}",
+            dir.display()
+        )));
+    }
+    Ok(sources)
+}
+
+/// Prints every error with its source line and returns them as a [`CliError`] when there are any.
+pub fn report_errors(sources: &[PolicySource], errors: &[ConfigError]) -> CliError {
+    let style = Style::for_stdout();
+    for e in errors {
+        print!(
+            "{}",
+            diagnostic(
+                style,
+                "error",
+                &e.location,
+                &e.message,
+                e.help.as_deref(),
+                sources
+            )
+        );
+    }
+    CliError::Invalid(errors.len())
+}
+
+fn print_human(
+    sources: &[PolicySource],
+    errors: &[ConfigError],
+    warnings: &[ConfigWarning],
+    routes: usize,
+) {
+    let style = Style::for_stdout();
+    for e in errors {
+        print!(
+            "{}",
+            diagnostic(
+                style,
+                "error",
+                &e.location,
+                &e.message,
+                e.help.as_deref(),
+                sources
+            )
+        );
+    }
+    for w in warnings {
+        print!(
+            "{}",
+            diagnostic(style, "warning", &w.location, &w.message, None, sources)
+        );
+    }
+    if errors.is_empty() {
+        println!(
+            "{} {routes} route(s) valid, {} warning(s)",
+            style.green("ok:"),
+            warnings.len()
+        );
+    } else {
+        println!(
+            "{} {} error(s), {} warning(s); nothing would be deployed",
+            style.red("invalid:"),
+            errors.len(),
+            warnings.len()
+        );
+    }
+}
+
+fn print_json(errors: &[ConfigError], warnings: &[ConfigWarning], routes: usize) {
+    let errors: Vec<_> = errors
+        .iter()
+        .map(|e| json!({"file": e.location.file, "line": e.location.line, "column": e.location.column, "kind": format!("{:?}", e.kind), "message": e.message, "help": e.help}))
+        .collect();
+    let warnings: Vec<_> = warnings
+        .iter()
+        .map(|w| json!({"file": w.location.file, "line": w.location.line, "column": w.location.column, "kind": format!("{:?}", w.kind), "message": w.message}))
+        .collect();
+    println!(
+        "{}",
+        json!({"valid": errors.is_empty(), "routes": routes, "errors": errors, "warnings": warnings})
+    );
+}

@@ -1,0 +1,237 @@
+//! The `corsgate` binary run as users run it: on the shipped policies, on broken folders, and
+//! on explain cases whose expected console lines were captured from Chromium 156.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
+}
+
+fn corsgate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_corsgate"))
+        .args(args)
+        .current_dir(repo())
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run corsgate")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A scratch policy folder with the given files.
+fn folder(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("corsgate-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    for (file, text) in files {
+        std::fs::write(dir.join(file), text).expect("write");
+    }
+    dir
+}
+
+#[test]
+fn check_accepts_the_shipped_policies_and_spin_manifest() {
+    let o = corsgate(&["check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("ok: 3 route(s) valid"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stdout(&o).contains('\x1b'), "piped output is plain");
+}
+
+#[test]
+fn check_reports_every_error_with_source_and_caret() {
+    let o = corsgate(&["check", "tests/invalid-policies", "--no-spin"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    for expected in [
+        "tests/invalid-policies/broken.toml:6:1: error: unknown key `allow_origin` in `[cors]`\n  |\n6 | allow_origin = [\"https://app.example.com\"]\n  | ^^^^^^^^^^^^\n  = help: did you mean `allow_origins`?",
+        "tests/invalid-policies/broken.toml:7:25: error: `TRACE` is a forbidden method",
+        "7 | allow_methods = [\"GET\", \"TRACE\"]\n  |                         ^^^^^^^",
+        "tests/invalid-policies/wildcard.toml:6:23: error: `https://App.example.com/` is not written the way browsers send origins",
+        "= help: write `https://app.example.com`",
+        "invalid: 9 error(s)",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn check_json_for_tools() {
+    let o = corsgate(&[
+        "check",
+        "tests/invalid-policies",
+        "--no-spin",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["valid"], false);
+    let kinds: Vec<&str> = v["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["kind"].as_str().expect("kind"))
+        .collect();
+    assert!(
+        kinds.contains(&"UnknownKey")
+            && kinds.contains(&"NonCanonicalOrigin")
+            && kinds.contains(&"ForbiddenMethod"),
+        "{kinds:?}"
+    );
+    assert_eq!(v["errors"][0]["file"], "tests/invalid-policies/broken.toml");
+    assert_eq!(v["errors"][0]["line"], 2);
+}
+
+#[test]
+fn check_usage_and_io_errors_exit_2() {
+    assert_eq!(
+        corsgate(&["check", "no/such/folder"]).status.code(),
+        Some(2)
+    );
+    let empty = folder("empty", &[("_ignored.toml", "x")]);
+    assert_eq!(
+        corsgate(&["check", empty.to_str().expect("utf8")])
+            .status
+            .code(),
+        Some(2),
+        "no policy files"
+    );
+    assert_eq!(
+        corsgate(&["check", "--format", "yaml"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn check_warns_about_risky_settings() {
+    let dir = folder(
+        "risky",
+        &[(
+            "open.toml",
+            "[route]\npath = \"/open/...\"\nupstream = \"http://api.internal.example:8080\"\n[cors]\nallow_origins = [\"*\"]\nallow_headers = [\"Authorization\"]\nallow_methods = [\"patch\"]\nmax_age = 86400\n",
+        )],
+    );
+    let o = corsgate(&[
+        "check",
+        dir.to_str().expect("utf8"),
+        "--no-spin",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "warnings do not fail: {}",
+        stdout(&o)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let kinds: Vec<&str> = v["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .map(|w| w["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "PlainHttpUpstream",
+            "StarOriginsWithAuthorization",
+            "LowercaseMethod",
+            "MaxAgeAboveChromiumCap"
+        ]
+    );
+}
+
+#[test]
+fn check_requires_spin_to_allow_every_upstream() {
+    let dir = folder("spin", &[("api.toml", "[route]\npath = \"/api/...\"\nupstream = \"https://api.example.com:8443/v1\"\n[cors]\nallow_origins = [\"https://app.example.com\"]\n")]);
+    let manifest = folder("spin-manifest", &[]).join("spin.toml");
+    std::fs::write(&manifest, "spin_manifest_version = 2\n[application]\nname = \"x\"\n[component.gw]\nsource = \"x.wasm\"\nallowed_outbound_hosts = [\"https://api.example.com\"]\n").expect("write");
+    let o = corsgate(&[
+        "check",
+        dir.to_str().expect("utf8"),
+        "--spin",
+        manifest.to_str().expect("utf8"),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("api.toml:3:12: error: upstream `https://api.example.com:8443/v1` is not covered by `allowed_outbound_hosts`"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("add \"https://api.example.com:8443\" to allowed_outbound_hosts"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// Console lines Chromium 156 printed for the same requests against the shipped policies
+/// (captured with crates/cli/tests/fixtures/capture-har.mjs and a console listener).
+const CHROMIUM_PREFLIGHT_NO_ACAO: &str = "Access to fetch at 'http://127.0.0.1:3000/users/42' from origin 'http://127.0.0.1:8099' has been blocked by CORS policy: Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource.";
+const CHROMIUM_NO_ACAO: &str = "Access to fetch at 'http://127.0.0.1:3000/health' from origin 'http://127.0.0.1:8099' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource.";
+const CHROMIUM_STAR_WITH_CREDENTIALS: &str = "Access to fetch at 'http://127.0.0.1:3000/catalog/items' from origin 'http://127.0.0.1:8099' has been blocked by CORS policy: The value of the 'Access-Control-Allow-Origin' header in the response must not be the wildcard '*' when the request's credentials mode is 'include'.";
+
+#[test]
+fn explain_cases() {
+    let cases: &[(&str, &[&str], i32, &[&str])] = &[
+        ("rejected origin on a preflight", &["explain", "--origin", "http://127.0.0.1:8099", "--method", "PUT", "-H", "Authorization", "/users/42"], 1, &[CHROMIUM_PREFLIGHT_NO_ACAO, "✗ origin not allowed (`allow_origins` at policies/users.toml:9)", "HTTP 403", "fix: add \"http://127.0.0.1:8099\" to `allow_origins`"]),
+        ("rejected origin on a simple request", &["explain", "--origin", "http://127.0.0.1:8099", "/health"], 1, &[CHROMIUM_NO_ACAO]),
+        ("star with credentials", &["explain", "--origin", "http://127.0.0.1:8099", "--credentials", "include", "/catalog/items"], 1, &[CHROMIUM_STAR_WITH_CREDENTIALS, "fix: list the page's origin instead of \"*\""]),
+        ("method not allowed", &["explain", "--origin", "https://app.example.com", "--method", "PATCH", "/users/42"], 1, &["✗ method PATCH not allowed (`allow_methods` at policies/users.toml:14)", "fix: add \"PATCH\" to `allow_methods`"]),
+        ("header not allowed", &["explain", "--origin", "https://app.example.com", "--method", "PUT", "-H", "X-Trace: 1", "/users/42"], 1, &["✗ request header `x-trace` not allowed (`allow_headers` at policies/users.toml:15)", "fix: add \"x-trace\" to `allow_headers`"]),
+        ("credentials not allowed", &["explain", "--origin", "https://status.example.com", "--credentials", "include", "/health"], 1, &["'Access-Control-Allow-Credentials' header in the response is '' which must be 'true'", "fix: set `allow_credentials = true` in [cors] of policies/health.toml"]),
+        ("allowed preflighted request", &["explain", "--origin", "https://app.example.com", "--method", "PUT", "-H", "Content-Type: application/json", "--credentials", "include", "/users/42"], 0, &["HTTP 204", "access-control-allow-methods: GET, POST, PUT, DELETE", "browser: ALLOWED."]),
+        ("safelisted content type needs no preflight", &["explain", "--origin", "http://localhost:5173", "--method", "POST", "-H", "Content-Type: text/plain", "/users"], 0, &["actual request: POST /users", "browser: ALLOWED."]),
+        ("no route", &["explain", "--origin", "https://app.example.com", "/nope"], 1, &["no route matches this path: the gateway answers 404"]),
+        ("a HAR entry captured from headless Chromium", &["explain", "--har", "crates/cli/tests/fixtures/chromium-blocked-put.har"], 1, &["request: PUT /users/42 from http://127.0.0.1:8099", CHROMIUM_PREFLIGHT_NO_ACAO]),
+    ];
+    for (name, args, code, expected) in cases {
+        let o = corsgate(args);
+        let out = stdout(&o);
+        assert_eq!(
+            o.status.code(),
+            Some(*code),
+            "case {name}:\n{out}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        for e in *expected {
+            assert!(out.contains(e), "case {name}: missing {e:?} in:\n{out}");
+        }
+    }
+}
+
+#[test]
+fn routes_lists_in_matching_order() {
+    let o = corsgate(&["routes"]);
+    assert_eq!(o.status.code(), Some(0));
+    let lines: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "PATH ROUTE",
+            "/health health",
+            "/catalog/... catalog",
+            "/users/... users"
+        ]
+    );
+}
+
+#[test]
+fn help_has_examples() {
+    let o = corsgate(&["explain", "--help"]);
+    assert!(
+        stdout(&o).contains("Examples:") && stdout(&o).contains("--har"),
+        "{}",
+        stdout(&o)
+    );
+}

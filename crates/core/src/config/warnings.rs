@@ -1,0 +1,101 @@
+//! Risky but legal settings: the policy is valid, yet probably not what its author wants.
+
+use super::load::LoadedPolicy;
+use super::validate::is_loopback_host;
+use crate::method::AllowedMethods;
+use crate::origins::AllowedOrigins;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WarningKind {
+    /// `"*"` origins on a route that allows `Authorization`: any site can send tokens it holds.
+    StarOriginsWithAuthorization,
+    /// `max_age` above Chromium's cap of 7200 s (it silently uses 7200).
+    MaxAgeAboveChromiumCap,
+    /// Plain-http upstream on a non-loopback host: traffic behind the gateway is readable.
+    PlainHttpUpstream,
+    /// A lowercase spelling of a method `fetch()` uppercases (`patch` is not `PATCH`; `fetch`
+    /// normalizes only DELETE, GET, HEAD, OPTIONS, POST, PUT).
+    LowercaseMethod,
+    /// `"*"` next to other origins: the others are redundant.
+    RedundantOrigins,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigWarning {
+    pub kind: WarningKind,
+    pub location: super::Location,
+    pub message: String,
+}
+
+pub fn warnings(policy: &LoadedPolicy<'_>) -> Vec<ConfigWarning> {
+    let doc = &policy.document;
+    let cors = &policy.route.cors;
+    let mut out = Vec::new();
+    let mut warn = |kind, table: &'static str, key: &'static str, message: String| {
+        let span = doc.get(table, key).map_or(0..0, |f| f.span.clone());
+        out.push(ConfigWarning {
+            kind,
+            location: doc.location(span),
+            message,
+        });
+    };
+    if cors.origins.is_any() && cors.headers.names.iter().any(|n| n == "authorization") {
+        warn(WarningKind::StarOriginsWithAuthorization, "cors", "allow_headers", "`Authorization` is allowed from every origin (`\"*\"`): any site can make requests with tokens it gets hold of; list the origins instead".into());
+    }
+    if let Some(max_age) = doc.integer("cors", "max_age") {
+        if max_age.value > 7200 {
+            warn(
+                WarningKind::MaxAgeAboveChromiumCap,
+                "cors",
+                "max_age",
+                format!(
+                    "`max_age = {}`: Chromium caches preflights for at most 7200 s (2 hours)",
+                    max_age.value
+                ),
+            );
+        }
+    }
+    let upstream = &policy.route.upstream;
+    let host = upstream
+        .authority
+        .rsplit_once(':')
+        .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(&*upstream.authority, |(h, _)| h);
+    if upstream.scheme == crate::request_origin::Scheme::Http && !is_loopback_host(host) {
+        warn(WarningKind::PlainHttpUpstream, "route", "upstream", format!("upstream `{}` is plain http to a non-loopback host: requests, cookies and tokens cross the network unencrypted", upstream.url()));
+    }
+    if let AllowedMethods::Listed(methods) = &cors.methods {
+        for m in methods.iter() {
+            let upper = m.to_ascii_uppercase();
+            if *m != upper
+                && ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"]
+                    .contains(&upper.as_str())
+            {
+                let hint = if upper == "PATCH" {
+                    "fetch() sends `PATCH` as written, so `patch` only matches pages that send lowercase"
+                } else {
+                    "fetch() uppercases it, so this entry never matches"
+                };
+                warn(
+                    WarningKind::LowercaseMethod,
+                    "cors",
+                    "allow_methods",
+                    format!("method `{m}`: {hint}; write `{upper}`"),
+                );
+            }
+        }
+    }
+    if let (AllowedOrigins::Any, Some(list)) = (&cors.origins, doc.strings("cors", "allow_origins"))
+    {
+        if list.value.len() > 1 {
+            warn(
+                WarningKind::RedundantOrigins,
+                "cors",
+                "allow_origins",
+                "`\"*\"` already allows every origin: the other entries are redundant".into(),
+            );
+        }
+    }
+    out.sort_by_key(|w| w.location.span.start);
+    out
+}
