@@ -41,9 +41,9 @@ fn corsgate_route(origins: &[String]) -> Route {
     load_policies(&sources).expect("valid").remove(0).route
 }
 
-type Svc = tower_http::cors::Cors<
-    tower::util::ServiceFn<fn(Request<()>) -> std::future::Ready<Result<Response<()>, Infallible>>>,
->;
+/// The inner service: answers every request with an empty 200.
+type Inner = fn(Request<()>) -> std::future::Ready<Result<Response<()>, Infallible>>;
+type Svc = tower_http::cors::Cors<tower::util::ServiceFn<Inner>>;
 
 fn tower_service(origins: &[String]) -> Svc {
     let layer = CorsLayer::new()
