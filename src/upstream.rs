@@ -14,6 +14,9 @@ use wasi::io::streams::{InputStream, OutputStream, StreamError};
 
 const CHUNK: u64 = 64 * 1024;
 
+/// 24 hours: the longest upload the host lets through before the response head.
+const HOST_FIRST_BYTE_TIMEOUT_NS: u64 = 24 * 3600 * 1_000_000_000;
+
 /// Why no upstream response head arrived.
 pub enum Failure {
     /// Refused, reset, unresolvable, malformed…: `502`.
@@ -35,10 +38,12 @@ pub fn exchange(
     let sink_body = outgoing
         .body()
         .map_err(|()| Failure::Unreachable("request body unavailable".into()))?;
-    // The host's own timers as a second line of defence; the deadline below is what decides.
+    // The deadline below decides. The host's first-byte timer runs from the start of the
+    // request, upload included, so at the route timeout it would cut any upload slower than
+    // that; it is pushed out of the way. Connecting is bounded by the route timeout as well.
     let options = RequestOptions::new();
     let _ = options.set_connect_timeout(Some(timeout_ns));
-    let _ = options.set_first_byte_timeout(Some(timeout_ns));
+    let _ = options.set_first_byte_timeout(Some(HOST_FIRST_BYTE_TIMEOUT_NS));
     let future =
         outgoing_handler::handle(outgoing, Some(options)).map_err(|code| classify(&code))?;
 

@@ -182,6 +182,10 @@ fn cases() -> Vec<(&'static str, Case)> {
             slow_body_after_timely_head_is_not_cut,
         ),
         (
+            "slow_upload_longer_than_the_timeout_is_not_cut",
+            slow_upload_longer_than_the_timeout_is_not_cut,
+        ),
+        (
             "upstream_reset_mid_body_is_not_passed_off_as_complete",
             upstream_reset_mid_body_is_not_passed_off_as_complete,
         ),
@@ -844,6 +848,27 @@ fn slow_body_after_timely_head_is_not_cut(g: &Gateway) {
     );
     assert_eq!(r.status, 200);
     assert_eq!(r.body.len(), 4000);
+}
+
+fn slow_upload_longer_than_the_timeout_is_not_cut(g: &Gateway) {
+    // Four pieces 300 ms apart: 1.2 s in all, past the 500 ms head timeout, never idle that
+    // long. The timeout is for the response head once the request is sent, not for uploads.
+    let body = Body::Trickle {
+        pieces: 4,
+        size: 64 * 1024,
+        pause_ms: 300,
+    };
+    let r = ok(
+        g,
+        Request::new("POST", "/slow/upload?mk=trickle")
+            .origin(APP)
+            .body(body),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        g.echo.find("mk=trickle").expect("forwarded").body_len,
+        4 * 64 * 1024
+    );
 }
 
 fn upstream_reset_mid_body_is_not_passed_off_as_complete(g: &Gateway) {

@@ -56,28 +56,71 @@ pub const PREFLIGHT_VARY: &[&str] = &[
 const PREFLIGHT_VARY_VALUE: &[u8] =
     b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
 
-/// Up to eight response headers, in order, without allocating.
+/// The CORS response headers of one answer, without allocating or copying values: which headers
+/// are set (a bit set), the echoed origin, and the policy whose precomputed values they carry.
+/// Small enough (three words) to return by value on the hot path; [`HeaderList::iter`] yields
+/// the lines in a fixed order.
 #[derive(Clone, Copy, Debug)]
 pub struct HeaderList<'a> {
-    items: [(&'static str, &'a [u8]); 8],
-    len: usize,
+    policy: &'a CorsPolicy,
+    /// The `Access-Control-Allow-Origin` value (`*` or the request's origin) when set.
+    origin: &'a [u8],
+    set: u8,
 }
 
+const SET_ORIGIN: u8 = 1;
+const SET_CREDENTIALS: u8 = 1 << 1;
+const SET_METHODS: u8 = 1 << 2;
+const SET_HEADERS: u8 = 1 << 3;
+const SET_EXPOSE: u8 = 1 << 4;
+const SET_MAX_AGE: u8 = 1 << 5;
+const SET_PRIVATE_NETWORK: u8 = 1 << 6;
+const SET_PREFLIGHT_VARY: u8 = 1 << 7;
+
 impl<'a> HeaderList<'a> {
-    const fn new() -> Self {
+    const fn new(policy: &'a CorsPolicy) -> Self {
         HeaderList {
-            items: [("", &[]); 8],
-            len: 0,
+            policy,
+            origin: &[],
+            set: 0,
         }
     }
 
-    fn push(&mut self, name: &'static str, value: &'a [u8]) {
-        self.items[self.len] = (name, value);
-        self.len += 1;
+    fn with(mut self, flag: u8) -> Self {
+        self.set |= flag;
+        self
     }
 
+    /// The header of bit `flag` and its value, if set.
+    fn line(&self, flag: u8) -> Option<(&'static str, &'a [u8])> {
+        if self.set & flag == 0 {
+            return None;
+        }
+        let p = self.policy;
+        Some(match flag {
+            SET_ORIGIN => (ALLOW_ORIGIN, self.origin),
+            SET_CREDENTIALS => (ALLOW_CREDENTIALS, b"true"),
+            SET_METHODS => (ALLOW_METHODS, p.allow_methods_value.as_bytes()),
+            SET_HEADERS => (ALLOW_HEADERS, p.allow_headers_value.as_bytes()),
+            SET_EXPOSE => (
+                EXPOSE_HEADERS,
+                p.expose_headers_value
+                    .as_deref()
+                    .unwrap_or_default()
+                    .as_bytes(),
+            ),
+            SET_MAX_AGE => (
+                MAX_AGE,
+                p.max_age_value.as_deref().unwrap_or_default().as_bytes(),
+            ),
+            SET_PRIVATE_NETWORK => (ALLOW_PRIVATE_NETWORK, b"true"),
+            _ => (VARY, PREFLIGHT_VARY_VALUE),
+        })
+    }
+
+    /// The header lines, in a fixed order.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &'a [u8])> + '_ {
-        self.items[..self.len].iter().copied()
+        (0..8).filter_map(move |bit| self.line(1 << bit))
     }
 
     pub fn get(&self, name: &str) -> Option<&'a [u8]> {
@@ -85,11 +128,11 @@ impl<'a> HeaderList<'a> {
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.set.count_ones() as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.set == 0
     }
 }
 
@@ -140,23 +183,25 @@ pub struct PreflightDecision<'a> {
 /// Answers a preflight at the edge: `204` with `headers` when `result` is `Ok`, else `403` with
 /// `headers` (then only `Vary`) and [`PreflightRejection::body`].
 pub fn preflight<'a>(policy: &'a CorsPolicy, request: &CorsRequest<'a>) -> PreflightDecision<'a> {
-    let mut headers = HeaderList::new();
-    let result = check_preflight(policy, request, &mut headers);
-    if result.is_err() {
-        headers = HeaderList::new();
+    match check_preflight(policy, request) {
+        Ok(headers) => PreflightDecision {
+            result: Ok(()),
+            headers: headers.with(SET_PREFLIGHT_VARY),
+        },
+        Err(rejection) => PreflightDecision {
+            result: Err(rejection),
+            headers: HeaderList::new(policy).with(SET_PREFLIGHT_VARY),
+        },
     }
-    headers.push(VARY, PREFLIGHT_VARY_VALUE);
-    PreflightDecision { result, headers }
 }
 
-/// The preflight steps in the browser's order; on success `headers` holds every
-/// `Access-Control-*` header of the answer.
+/// The preflight steps in the browser's order; on success, every `Access-Control-*` header of
+/// the answer.
 fn check_preflight<'a>(
     policy: &'a CorsPolicy,
     request: &CorsRequest<'a>,
-    headers: &mut HeaderList<'a>,
-) -> Result<(), PreflightRejection<'a>> {
-    push_origin_headers(policy, request, headers).ok_or(PreflightRejection::Origin)?;
+) -> Result<HeaderList<'a>, PreflightRejection<'a>> {
+    let mut headers = origin_headers(policy, request).ok_or(PreflightRejection::Origin)?;
 
     let method = match request.request_method {
         [one] if is_token(one) => *one,
@@ -168,7 +213,7 @@ fn check_preflight<'a>(
     }
     // `allow_methods = []` allows only the safelisted methods, which need no header.
     if !policy.allow_methods_value.is_empty() {
-        headers.push(ALLOW_METHODS, policy.allow_methods_value.as_bytes());
+        headers = headers.with(SET_METHODS);
     }
 
     let asked_headers = policy
@@ -176,38 +221,36 @@ fn check_preflight<'a>(
         .check_request(request.request_headers)
         .map_err(PreflightRejection::Headers)?;
     if asked_headers {
-        headers.push(ALLOW_HEADERS, policy.allow_headers_value.as_bytes());
+        headers = headers.with(SET_HEADERS);
     }
-    if let Some(max_age) = &policy.max_age_value {
-        headers.push(MAX_AGE, max_age.as_bytes());
+    if policy.max_age_value.is_some() {
+        headers = headers.with(SET_MAX_AGE);
     }
     // Private Network Access (https://wicg.github.io/private-network-access/#cors-preflight):
     // answered only when asked and enabled; otherwise the preflight proceeds without it and the
     // browser enforces the refusal.
     if policy.allow_private_network && request.request_private_network == [b"true"] {
-        headers.push(ALLOW_PRIVATE_NETWORK, b"true");
+        headers = headers.with(SET_PRIVATE_NETWORK);
     }
-    Ok(())
+    Ok(headers)
 }
 
 /// `Access-Control-Allow-Origin` and `-Allow-Credentials` when the origin is allowed.
-fn push_origin_headers<'a>(
-    policy: &'a CorsPolicy,
-    request: &CorsRequest<'a>,
-    headers: &mut HeaderList<'a>,
-) -> Option<OriginVerdict<'a>> {
-    let verdict = policy.origins.judge(request.origin);
-    match verdict {
-        OriginVerdict::AnyOrigin => headers.push(ALLOW_ORIGIN, b"*"),
-        OriginVerdict::Allowed(origin) => {
-            headers.push(ALLOW_ORIGIN, origin);
-            if policy.allow_credentials {
-                headers.push(ALLOW_CREDENTIALS, b"true");
-            }
-        }
+fn origin_headers<'a>(policy: &'a CorsPolicy, request: &CorsRequest<'a>) -> Option<HeaderList<'a>> {
+    let origin: &'a [u8] = match policy.origins.judge(request.origin) {
+        OriginVerdict::AnyOrigin => b"*",
+        OriginVerdict::Allowed(origin) => origin,
         OriginVerdict::Absent | OriginVerdict::Denied => return None,
+    };
+    let mut headers = HeaderList {
+        policy,
+        origin,
+        set: SET_ORIGIN,
+    };
+    if policy.allow_credentials && origin != b"*" {
+        headers = headers.with(SET_CREDENTIALS);
     }
-    Some(verdict)
+    Some(headers)
 }
 
 /// The CORS headers of a response that came from (or stands in for) the upstream.
@@ -226,25 +269,20 @@ pub struct ForwardedCors<'a> {
 /// `preflight = "forward"` that the policy allows also gets the preflight headers, so the
 /// browser can go on to the actual request.
 pub fn forwarded<'a>(policy: &'a CorsPolicy, request: &CorsRequest<'a>) -> ForwardedCors<'a> {
+    let origin = policy.origins.judge(request.origin);
     if request.kind() == RequestKind::Preflight {
-        let mut headers = HeaderList::new();
-        if let Ok(()) = check_preflight(policy, request, &mut headers) {
+        if let Ok(headers) = check_preflight(policy, request) {
             return ForwardedCors {
-                origin: policy.origins.judge(request.origin),
+                origin,
                 headers,
                 vary: PREFLIGHT_VARY,
             };
         }
     }
-    let mut headers = HeaderList::new();
-    let origin = match push_origin_headers(policy, request, &mut headers) {
-        Some(verdict) => {
-            if let Some(expose) = &policy.expose_headers_value {
-                headers.push(EXPOSE_HEADERS, expose.as_bytes());
-            }
-            verdict
-        }
-        None => policy.origins.judge(request.origin),
+    let headers = match origin_headers(policy, request) {
+        Some(headers) if policy.expose_headers_value.is_some() => headers.with(SET_EXPOSE),
+        Some(headers) => headers,
+        None => HeaderList::new(policy),
     };
     let vary: &'static [&'static str] = if policy.varies_by_origin() {
         &["Origin"]

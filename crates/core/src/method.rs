@@ -4,7 +4,7 @@ use crate::text::{List, Text};
 
 /// `token` from RFC 9110 §5.6.2: the grammar of methods and header names.
 pub fn is_token(value: &[u8]) -> bool {
-    !value.is_empty() && value.iter().all(|&b| is_tchar(b))
+    !value.is_empty() && value.iter().all(|&b| TCHAR[b as usize])
 }
 
 /// `tchar` from RFC 9110 §5.6.2.
@@ -13,6 +13,17 @@ pub const fn is_tchar(b: u8) -> bool {
         b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`'
         | b'|' | b'~' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
 }
+
+/// [`is_tchar`] as a lookup table: one load per byte on the request path.
+const TCHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = is_tchar(b as u8);
+        b += 1;
+    }
+    table
+};
 
 /// "A CORS-safelisted method is a method that is `GET`, `HEAD`, or `POST`"
 /// (https://fetch.spec.whatwg.org/#cors-safelisted-method). A byte match: `get` is not `GET`.

@@ -45,13 +45,18 @@ impl AllowedHeaders {
     };
 
     pub fn allows(&self, name: &[u8]) -> bool {
-        if self
-            .names
+        self.lists(name) || self.allows_unlisted(name)
+    }
+
+    /// Whether `name` is explicitly listed (names are stored lowercase; browsers send them so).
+    fn lists(&self, name: &[u8]) -> bool {
+        self.names
             .iter()
             .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
-        {
-            return true;
-        }
+    }
+
+    /// Whether the wildcard covers a name that is not listed.
+    fn allows_unlisted(&self, name: &[u8]) -> bool {
         self.any && !name.eq_ignore_ascii_case(b"authorization")
     }
 
@@ -79,10 +84,15 @@ impl AllowedHeaders {
                 if names > MAX_REQUEST_HEADER_NAMES {
                     return Err(HeaderRejection::TooLong);
                 }
+                // A listed name is a token, and so is anything matching it case-insensitively:
+                // the grammar needs checking only for names the list does not hold.
+                if self.lists(name) {
+                    continue;
+                }
                 if !is_token(name) {
                     return Err(HeaderRejection::Malformed);
                 }
-                if !self.allows(name) {
+                if !self.allows_unlisted(name) {
                     return Err(HeaderRejection::NotAllowed(name));
                 }
             }

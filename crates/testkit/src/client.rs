@@ -39,6 +39,12 @@ pub enum Body {
     Bytes(Vec<u8>),
     /// `len` pattern bytes, sent with `Content-Length` without holding them in memory.
     Pattern(u64),
+    /// `pieces` pieces of `size` pattern bytes with `pause_ms` between them: a slow uploader.
+    Trickle {
+        pieces: u64,
+        size: u64,
+        pause_ms: u64,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -114,12 +120,28 @@ fn write_request(stream: &mut TcpStream, request: &Request) -> io::Result<()> {
         Body::Empty => {}
         Body::Bytes(bytes) => write!(head, "Content-Length: {}\r\n", bytes.len())?,
         Body::Pattern(len) => write!(head, "Content-Length: {len}\r\n")?,
+        Body::Trickle { pieces, size, .. } => {
+            write!(head, "Content-Length: {}\r\n", pieces * size)?
+        }
     }
     head.extend_from_slice(b"Connection: close\r\n\r\n");
     stream.write_all(&head)?;
     match &request.body {
         Body::Empty => {}
         Body::Bytes(bytes) => stream.write_all(bytes)?,
+        Body::Trickle {
+            pieces,
+            size,
+            pause_ms,
+        } => {
+            let mut buf = vec![0u8; *size as usize];
+            for piece in 0..*pieces {
+                std::thread::sleep(Duration::from_millis(*pause_ms));
+                fill_pattern(piece * size, &mut buf);
+                stream.write_all(&buf)?;
+                stream.flush()?;
+            }
+        }
         Body::Pattern(len) => {
             let mut buf = vec![0u8; 64 * 1024];
             let mut offset = 0;
