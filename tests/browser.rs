@@ -134,7 +134,10 @@ fn chromium() -> PathBuf {
 
 /// Loads `url` in a fresh headless Chromium and returns the JSON the page wrote.
 fn run_page(url: &str) -> Value {
-    let scratch = support::work_dir(&format!("browser/chromium-{}", nonce()));
+    // A short path under the system temp dir: Chromium puts a Unix socket in its TMPDIR, and
+    // socket paths are limited to 108 bytes, which a deep checkout under target/ can exceed.
+    let scratch = std::env::temp_dir().join(format!("cgb-{}", nonce()));
+    std::fs::create_dir_all(&scratch).expect("scratch dir");
     let out_path = scratch.join("dom.html");
     let err_path = scratch.join("chromium.log");
     let child = Command::new(chromium())
