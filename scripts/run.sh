@@ -1,26 +1,41 @@
 #!/usr/bin/env bash
 # Serves the gateway on http://127.0.0.1:3000 with the shipped policies (policies/), with the
 # demo API behind them on 127.0.0.1:8081 (users) and 127.0.0.1:8082 (catalog). Installs what is
-# missing first. Ctrl-C stops both.
+# missing first. While it runs, editing a policy file re-checks it and, when valid, rebuilds
+# and restarts the gateway (an invalid edit is reported and the previous build keeps serving).
+# Ctrl-C stops everything.
 #
-#   CORSGATE_POLICIES=dir  serve another policy folder
-#   CORSGATE_ADDR=host:port  listen elsewhere (default 127.0.0.1:3000)
+#   CORSGATE_POLICIES=dir     serve another policy folder
+#   CORSGATE_ADDR=host:port   listen elsewhere (default 127.0.0.1:3000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 addr="${CORSGATE_ADDR:-127.0.0.1:3000}"
+policies="${CORSGATE_POLICIES:-policies}"
+export CORSGATE_POLICIES="$policies"
 
-echo "run: checking and compiling the policies into the component"
-cargo build --locked --release --target wasm32-wasip2 --package corsgate
-cargo build --locked --release --package corsgate-testkit --bin corsgate-demo-api
+build_gateway() {
+  cargo build --locked --release --target wasm32-wasip2 --package corsgate
+}
+
+echo "run: checking and compiling the policies in $policies into the component"
+cargo build --locked --release --package corsgate-testkit --bin corsgate-demo-api --package corsgate-cli
+target/release/corsgate check "$policies"
+build_gateway
 
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+gateway_pid=""
+cleanup() { for pid in "${pids[@]}" $gateway_pid; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 
 target/release/corsgate-demo-api 127.0.0.1:8081 127.0.0.1:8082 &
 pids+=($!)
+
+start_gateway() {
+  wasmtime serve -S cli --addr "$addr" target/wasm32-wasip2/release/corsgate.wasm &
+  gateway_pid=$!
+}
 
 cat <<EOT
 
@@ -40,7 +55,31 @@ corsgate is starting on http://$addr (Ctrl-C stops it). Try:
   curl -si http://$addr/catalog/items -H 'Origin: https://anyone.example'
   curl -si http://$addr/health
 
+  # why would the browser block this?
+  target/release/corsgate explain --origin https://evil.example --method PUT /users/42
+
+Edit a file in $policies/ and the gateway reloads.
+
 EOT
-wasmtime serve -S cli --addr "$addr" target/wasm32-wasip2/release/corsgate.wasm &
-pids+=($!)
-wait -n "${pids[@]}"
+start_gateway
+
+fingerprint() { find "$policies" -maxdepth 1 -name '*.toml' -printf '%f %T@ %s\n' 2>/dev/null | sort | sha256sum; }
+last=$(fingerprint)
+while true; do
+  sleep 1
+  for pid in "${pids[@]}" "$gateway_pid"; do
+    kill -0 "$pid" 2>/dev/null || { echo "run: a server exited (pid $pid); stopping" >&2; exit 1; }
+  done
+  now=$(fingerprint)
+  [ "$now" = "$last" ] && continue
+  last=$now
+  echo "run: $policies changed; checking"
+  if target/release/corsgate check "$policies" && build_gateway; then
+    kill "$gateway_pid" 2>/dev/null || true
+    wait "$gateway_pid" 2>/dev/null || true
+    start_gateway
+    echo "run: reloaded with the new policies"
+  else
+    echo "run: not reloaded; still serving the previous policies" >&2
+  fi
+done

@@ -1,0 +1,151 @@
+//! The deployment manifests, checked without a Spin binary or a cluster (neither installs here):
+//! `spin.toml` against the Spin manifest v2 JSON Schema and against the component it must run,
+//! and the SpinKube YAML for the fields SpinKube acts on.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+fn repo_file(path: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn spin_manifest() -> Value {
+    let table: toml::Table = toml::from_str(&repo_file("spin.toml")).expect("spin.toml is TOML");
+    serde_json::to_value(table).expect("as JSON")
+}
+
+#[test]
+fn spin_toml_follows_the_manifest_v2_schema() {
+    let schema: Value =
+        serde_json::from_str(&repo_file("deploy/schemas/spin-manifest-v2.schema.json"))
+            .expect("schema JSON");
+    let validator = jsonschema::draft7::new(&schema).expect("a valid draft-07 schema");
+    let manifest = spin_manifest();
+    let errors: Vec<String> = validator
+        .iter_errors(&manifest)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "spin.toml breaks the schema:\n{}",
+        errors.join("\n")
+    );
+
+    // The schema must be able to fail: a manifest without [application] does.
+    let mut broken = manifest.clone();
+    broken
+        .as_object_mut()
+        .expect("object")
+        .remove("application");
+    assert!(!validator.is_valid(&broken));
+}
+
+#[test]
+fn spin_toml_runs_the_gateway_component() {
+    let m = spin_manifest();
+    let trigger = &m["trigger"]["http"][0];
+    assert_eq!(trigger["route"], "/...", "every path goes to the gateway");
+    let component = &m["component"][trigger["component"].as_str().expect("component id")];
+    assert_eq!(
+        component["source"],
+        "target/wasm32-wasip2/release/corsgate.wasm"
+    );
+    let command = component["build"]["command"]
+        .as_str()
+        .expect("build command");
+    assert!(
+        command.contains("--target wasm32-wasip2")
+            && command.contains("--release")
+            && command.contains("corsgate"),
+        "{command}"
+    );
+    let watch: Vec<&str> = component["build"]["watch"]
+        .as_array()
+        .expect("watch")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        watch.contains(&"policies/**/*.toml"),
+        "spin watch must rebuild on policy changes: {watch:?}"
+    );
+}
+
+fn yaml_documents(path: &str) -> Vec<serde_yaml::Value> {
+    let text = repo_file(path);
+    serde_yaml::Deserializer::from_str(&text)
+        .map(|d| serde_yaml::Value::deserialize(d).expect("valid YAML"))
+        .collect()
+}
+
+fn check_spinapp(app: &serde_yaml::Value, path: &str) {
+    assert_eq!(
+        app["apiVersion"].as_str(),
+        Some("core.spinkube.dev/v1alpha1"),
+        "{path}"
+    );
+    assert_eq!(app["kind"].as_str(), Some("SpinApp"), "{path}");
+    assert!(
+        app["metadata"]["name"]
+            .as_str()
+            .is_some_and(|n| !n.is_empty()),
+        "{path}: metadata.name"
+    );
+    let spec = &app["spec"];
+    assert!(
+        spec["image"].as_str().is_some_and(|i| i.contains(':')),
+        "{path}: spec.image with a tag"
+    );
+    assert_eq!(
+        spec["executor"].as_str(),
+        Some("containerd-shim-spin"),
+        "{path}"
+    );
+    for field in ["cpu", "memory"] {
+        assert!(
+            spec["resources"]["limits"][field].as_str().is_some(),
+            "{path}: resources.limits.{field}"
+        );
+    }
+    let autoscaled = spec["enableAutoscaling"].as_bool() == Some(true);
+    let replicas = spec["replicas"].as_u64();
+    assert!(
+        autoscaled != replicas.is_some(),
+        "{path}: either enableAutoscaling or replicas, not both"
+    );
+}
+
+#[test]
+fn spinkube_manifests_are_coherent() {
+    let fixed = yaml_documents("deploy/spinkube/spinapp-fixed-replicas.yaml");
+    assert_eq!(fixed.len(), 1);
+    check_spinapp(&fixed[0], "spinapp-fixed-replicas.yaml");
+
+    let app = yaml_documents("deploy/spinkube/spinapp.yaml");
+    check_spinapp(&app[0], "spinapp.yaml");
+    let hpa = &yaml_documents("deploy/spinkube/hpa.yaml")[0];
+    assert_eq!(hpa["apiVersion"].as_str(), Some("autoscaling/v2"));
+    assert_eq!(hpa["kind"].as_str(), Some("HorizontalPodAutoscaler"));
+    let target = &hpa["spec"]["scaleTargetRef"];
+    assert_eq!(
+        target["kind"].as_str(),
+        Some("Deployment"),
+        "the operator's Deployment is what scales"
+    );
+    assert_eq!(
+        target["name"], app[0]["metadata"]["name"],
+        "the HPA targets this SpinApp's Deployment"
+    );
+    let (min, max) = (
+        hpa["spec"]["minReplicas"].as_u64().expect("min"),
+        hpa["spec"]["maxReplicas"].as_u64().expect("max"),
+    );
+    assert!(1 <= min && min <= max, "replica bounds {min}..{max}");
+    assert!(
+        app[0]["spec"]["enableAutoscaling"].as_bool() == Some(true),
+        "an autoscaled SpinApp leaves replicas to the HPA"
+    );
+}
