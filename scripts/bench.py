@@ -194,6 +194,7 @@ def main():
         trivial_forward_reuse = measure("trivial forwarding component, GET, instance reuse 128", forwarder, "/api/x", "get", reuse)
         actual_reuse = measure("corsgate actual request, GET, instance reuse 128", small, "/api/x", "get", reuse)
         large_allowed = measure("corsgate preflight, 100 routes x 100 origins (last route)", large, "/r099/x", "preflight")
+        large_reuse = measure("corsgate preflight, 100 routes x 100 origins, instance reuse 128", large, "/r099/x", "preflight", reuse)
         edge = measure("corsgate preflight, edge, upstream 50 ms away", small, "/api/x?delay_head_ms=50", "preflight")
         forwarded = measure("corsgate preflight, forward, upstream 50 ms away", forward_mode, "/api/x?delay_head_ms=50", "preflight")
 
@@ -257,6 +258,7 @@ def main():
         "corsgate actual request, GET forwarded": trivial_forward,
         "corsgate actual request, GET, instance reuse 128": trivial_forward_reuse,
         "corsgate preflight, 100 routes x 100 origins (last route)": allowed,
+        "corsgate preflight, 100 routes x 100 origins, instance reuse 128": allowed_reuse,
     }
     for label, r in rows:
         ref = reference.get(label)

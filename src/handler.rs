@@ -12,7 +12,7 @@ use spin_sdk::http::{IncomingRequest, OutgoingRequest, OutgoingResponse, Scheme}
 use spin_sdk::wit::wasi::http0_2_0::types::ResponseOutparam;
 use wasi::clocks::monotonic_clock;
 
-use crate::incoming::RequestHead;
+use crate::incoming::{lines, RequestHead};
 use crate::respond::{fields, send};
 use crate::routes::ROUTES;
 use crate::upstream::{exchange, relay_body, Failure, Relay};
@@ -20,10 +20,10 @@ use crate::upstream::{exchange, relay_body, Failure, Relay};
 pub fn handle(request: IncomingRequest, out: ResponseOutparam) {
     let started = monotonic_clock::now();
     let head = RequestHead::read(&request);
-    let origin = head.lines("origin");
-    let request_method = head.lines("access-control-request-method");
-    let request_headers = head.lines("access-control-request-headers");
-    let request_private_network = head.lines("access-control-request-private-network");
+    let origin = lines(&head.origin);
+    let request_method = lines(&head.request_method);
+    let request_headers = lines(&head.request_headers);
+    let request_private_network = lines(&head.request_private_network);
     let cors_request = CorsRequest {
         method: head.method.as_bytes(),
         origin: &origin,
@@ -208,17 +208,29 @@ fn upstream_request(
     route: &Route,
     target: &str,
 ) -> OutgoingRequest {
-    let client = client_ip(head.lines("spin-client-addr").first().copied());
-    let forwarded_for = x_forwarded_for(&head.lines("x-forwarded-for"), &client);
-    let mut headers: Vec<(&str, &[u8])> = head
-        .headers
+    let all = head.all_headers();
+    let named = |name: &str| -> Vec<&[u8]> {
+        all.iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+            .collect()
+    };
+    let client = client_ip(named("spin-client-addr").first().copied());
+    let forwarded_for = x_forwarded_for(&named("x-forwarded-for"), &client);
+    let scheme = match request.scheme() {
+        Some(Scheme::Https) => "https".to_string(),
+        Some(Scheme::Other(other)) => other,
+        Some(Scheme::Http) | None => "http".to_string(),
+    };
+    let authority = request.authority();
+    let mut headers: Vec<(&str, &[u8])> = all
         .iter()
         .filter(|(n, _)| copies_request_header(n))
         .map(|(n, v)| (n.as_str(), v.as_slice()))
         .collect();
     headers.push(("x-forwarded-for", &forwarded_for));
-    headers.push(("x-forwarded-proto", head.scheme.as_bytes()));
-    if let Some(host) = &head.authority {
+    headers.push(("x-forwarded-proto", scheme.as_bytes()));
+    if let Some(host) = &authority {
         headers.push(("x-forwarded-host", host.as_bytes()));
     }
     let outgoing = OutgoingRequest::new(fields(headers));

@@ -1,40 +1,39 @@
 //! The parts of an incoming wasi-http request the gateway reads before deciding.
+//!
+//! Every host call and every string lifted into the component costs microseconds, far more than
+//! the CORS decision itself, so only the four headers a decision needs are fetched up front;
+//! the full header list is read only when the request is forwarded.
 
-use spin_sdk::http::{IncomingRequest, Method, Scheme};
+use spin_sdk::http::{Fields, IncomingRequest, Method};
 
 pub struct RequestHead {
     /// The method exactly as sent (methods are case-sensitive).
     pub method: String,
     pub path_with_query: String,
-    /// The scheme the client used (`http` under a plain `wasmtime serve`).
-    pub scheme: String,
-    /// The client's `Host` (hosts move it from the header into the authority).
-    pub authority: Option<String>,
-    pub headers: Vec<(String, Vec<u8>)>,
+    pub origin: Vec<Vec<u8>>,
+    pub request_method: Vec<Vec<u8>>,
+    pub request_headers: Vec<Vec<u8>>,
+    pub request_private_network: Vec<Vec<u8>>,
+    fields: Fields,
 }
 
 impl RequestHead {
     pub fn read(request: &IncomingRequest) -> RequestHead {
+        let fields = request.headers();
         RequestHead {
             method: method_name(&request.method()),
             path_with_query: request.path_with_query().unwrap_or_default(),
-            scheme: match request.scheme() {
-                Some(Scheme::Https) => "https".into(),
-                Some(Scheme::Other(other)) => other,
-                Some(Scheme::Http) | None => "http".into(),
-            },
-            authority: request.authority(),
-            headers: request.headers().entries(),
+            origin: fields.get("origin"),
+            request_method: fields.get("access-control-request-method"),
+            request_headers: fields.get("access-control-request-headers"),
+            request_private_network: fields.get("access-control-request-private-network"),
+            fields,
         }
     }
 
-    /// Every line of header `name`, in order.
-    pub fn lines(&self, name: &str) -> Vec<&[u8]> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_slice())
-            .collect()
+    /// Every header line, in order (read from the host on demand: forwarding needs them all).
+    pub fn all_headers(&self) -> Vec<(String, Vec<u8>)> {
+        self.fields.entries()
     }
 
     pub fn path(&self) -> &str {
@@ -46,6 +45,11 @@ impl RequestHead {
     pub fn query(&self) -> Option<&str> {
         self.path_with_query.split_once('?').map(|(_, query)| query)
     }
+}
+
+/// Borrowed views of header lines, as the engine takes them.
+pub fn lines(values: &[Vec<u8>]) -> Vec<&[u8]> {
+    values.iter().map(Vec::as_slice).collect()
 }
 
 pub fn method_name(method: &Method) -> String {
