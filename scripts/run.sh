@@ -20,7 +20,7 @@ build_gateway() {
 }
 
 echo "run: checking and compiling the policies in $policies into the component"
-cargo build --locked --release --package corsgate-testkit --bin corsgate-demo-api --package corsgate-cli
+cargo build --locked --release --package corsgate-testkit --package corsgate-cli --bin corsgate-demo-api --bin corsgate
 target/release/corsgate check "$policies"
 build_gateway
 
