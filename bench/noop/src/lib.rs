@@ -16,7 +16,11 @@ mod export {
         let fields = if CORS_SHAPED {
             let headers = request.headers();
             let origin = headers.get("origin");
-            for name in ["access-control-request-method", "access-control-request-headers", "access-control-request-private-network"] {
+            for name in [
+                "access-control-request-method",
+                "access-control-request-headers",
+                "access-control-request-private-network",
+            ] {
                 std::hint::black_box(headers.get(name));
             }
             let origin = origin.into_iter().next().unwrap_or_default();
@@ -24,9 +28,15 @@ mod export {
                 ("access-control-allow-origin", origin.as_slice()),
                 ("access-control-allow-credentials", b"true"),
                 ("access-control-allow-methods", b"GET, POST, PUT, DELETE"),
-                ("access-control-allow-headers", b"authorization, content-type"),
+                (
+                    "access-control-allow-headers",
+                    b"authorization, content-type",
+                ),
                 ("access-control-max-age", b"600"),
-                ("vary", b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"),
+                (
+                    "vary",
+                    b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+                ),
                 ("x-content-type-options", b"nosniff"),
             ]
             .iter()
