@@ -63,21 +63,18 @@ pub fn read_sources(dir: &Path) -> Result<Vec<PolicySource>, CliError> {
 
 /// Prints every error with its source line and returns them as a [`CliError`] when there are any.
 pub fn report_errors(sources: &[PolicySource], errors: &[ConfigError]) -> CliError {
-    let style = Style::for_stdout();
+    print_errors(Style::for_stdout(), sources, errors);
+    CliError::Invalid(errors.len())
+}
+
+fn print_errors(style: Style, sources: &[PolicySource], errors: &[ConfigError]) {
     for e in errors {
+        let help = e.help.as_deref();
         print!(
             "{}",
-            diagnostic(
-                style,
-                "error",
-                &e.location,
-                &e.message,
-                e.help.as_deref(),
-                sources
-            )
+            diagnostic(style, "error", &e.location, &e.message, help, sources)
         );
     }
-    CliError::Invalid(errors.len())
 }
 
 fn print_human(
@@ -87,19 +84,7 @@ fn print_human(
     routes: usize,
 ) {
     let style = Style::for_stdout();
-    for e in errors {
-        print!(
-            "{}",
-            diagnostic(
-                style,
-                "error",
-                &e.location,
-                &e.message,
-                e.help.as_deref(),
-                sources
-            )
-        );
-    }
+    print_errors(style, sources, errors);
     for w in warnings {
         print!(
             "{}",
