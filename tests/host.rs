@@ -197,6 +197,10 @@ fn cases() -> Vec<(&'static str, Case)> {
             "streams_one_gib_each_way_with_flat_memory",
             streams_one_gib_each_way_with_flat_memory,
         ),
+        (
+            "hostile_requests_get_bounded_answers",
+            hostile_requests_get_bounded_answers,
+        ),
         ("one_log_line_per_request", one_log_line_per_request),
         (
             "invalid_policies_fail_the_build_with_locations",
@@ -942,6 +946,212 @@ fn streams_one_gib_each_way_with_flat_memory(g: &Gateway) {
         after < before + 128 * 1024,
         "host memory grew with body size: peak {before} KiB -> {after} KiB"
     );
+}
+
+/// Hostile and odd requests: each gets a bounded, correct answer (from the component, or from
+/// the host's HTTP parser before it) within seconds, and the gateway keeps serving.
+fn hostile_requests_get_bounded_answers(g: &Gateway) {
+    let still_serving = |what: &str| {
+        let r = ok(g, preflight("/api/x", APP, "PUT"));
+        assert_eq!(r.status, 204, "after {what}, the gateway still answers");
+    };
+    let timed = |what: &str, raw: Vec<u8>| -> Option<Response> {
+        let started = Instant::now();
+        let answer = send_raw(g.addr, &raw).ok();
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{what} took {:?}",
+            started.elapsed()
+        );
+        answer
+    };
+    let raw = |lines: &[&[u8]]| -> Vec<u8> {
+        let mut out = Vec::new();
+        for line in lines {
+            out.extend_from_slice(line);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        out
+    };
+
+    let big_origin = format!("https://{}.example.com", "a".repeat(64 * 1024));
+    let r = ok(g, preflight("/api/x", &big_origin, "PUT"));
+    assert_eq!(r.status, 403, "64 KiB Origin");
+    assert_no_allow_headers(&r);
+    still_serving("a 64 KiB Origin");
+
+    let acrh_lines: Vec<String> = (0..1000)
+        .map(|i| format!("Access-Control-Request-Headers: x-custom{i}"))
+        .collect();
+    let mut lines: Vec<&[u8]> = vec![
+        b"OPTIONS /api/x HTTP/1.1",
+        b"Host: gateway.test",
+        b"Origin: https://app.example.com",
+        b"Access-Control-Request-Method: PUT",
+        b"Connection: close",
+    ];
+    lines.extend(acrh_lines.iter().map(|l| l.as_bytes()));
+    if let Some(r) = timed("1 000 ACRH lines", raw(&lines)) {
+        assert!(
+            matches!(r.status, 403 | 431),
+            "1 000 ACRH lines: {}",
+            r.status
+        );
+        assert_no_allow_headers(&r);
+    }
+    still_serving("1 000 ACRH lines");
+
+    let big_value = "v".repeat(64 * 1024);
+    let r = ok(
+        g,
+        Request::new("GET", "/api/x?mk=bigvalue")
+            .origin(APP)
+            .header("X-Big", &big_value),
+    );
+    assert!(
+        matches!(r.status, 200 | 431),
+        "64 KiB header value: {}",
+        r.status
+    );
+    if r.status == 200 {
+        assert_eq!(
+            g.echo
+                .find("mk=bigvalue")
+                .expect("forwarded")
+                .head
+                .all("x-big")[0]
+                .len(),
+            64 * 1024
+        );
+    }
+    still_serving("a 64 KiB header value");
+
+    let r = ok(
+        g,
+        Request::new("GET", "/api/x?mk=binary")
+            .origin(APP)
+            .header("X-Bin", b"caf\xe9 \xff\x80"),
+    );
+    assert_eq!(r.status, 200, "non-UTF-8 header value");
+    assert_eq!(
+        g.echo
+            .find("mk=binary")
+            .expect("forwarded")
+            .head
+            .all("x-bin"),
+        [&b"caf\xe9 \xff\x80"[..]],
+        "forwarded byte for byte"
+    );
+
+    if let Some(r) = timed(
+        "no Host",
+        raw(&[
+            b"GET /api/x HTTP/1.1",
+            b"Origin: https://app.example.com",
+            b"Connection: close",
+        ]),
+    ) {
+        assert!(
+            r.status >= 400,
+            "a request without Host is refused: {}",
+            r.status
+        );
+        assert_no_allow_headers(&r);
+    }
+    still_serving("a request without Host");
+
+    let injections: [(&str, &[u8]); 2] = [
+        (
+            "CR in Origin",
+            b"Origin: https://app.example.com\rSet-Cookie: x=1",
+        ),
+        (
+            "obs-fold",
+            b"Origin: https://app.example.com\r\n Set-Cookie: x=1",
+        ),
+    ];
+    for (what, line) in injections {
+        if let Some(r) = timed(
+            what,
+            raw(&[
+                b"OPTIONS /api/x HTTP/1.1",
+                b"Host: gateway.test",
+                line,
+                b"Access-Control-Request-Method: PUT",
+                b"Connection: close",
+            ]),
+        ) {
+            assert!(
+                r.head.all("set-cookie").is_empty(),
+                "{what}: injected header reflected"
+            );
+            assert!(
+                r.head
+                    .all("access-control-allow-origin")
+                    .iter()
+                    .all(|v| !v.contains(&b'\r') && !v.contains(&b'\n')),
+                "{what}"
+            );
+        }
+        still_serving(what);
+    }
+
+    let r = ok(g, Request::new("get", "/api/x?mk=lowerget").origin(APP));
+    assert_eq!(
+        g.echo.find("mk=lowerget").map(|r| r.method),
+        Some("get".to_string()),
+        "methods are forwarded as sent"
+    );
+    assert_eq!(
+        r.header("access-control-allow-origin").as_deref(),
+        Some(APP)
+    );
+    let r = ok(
+        g,
+        Request::new("options", "/api/x?mk=loweroptions")
+            .origin(APP)
+            .header("Access-Control-Request-Method", "PUT"),
+    );
+    assert!(
+        g.echo.find("mk=loweroptions").is_some(),
+        "`options` is not a preflight (status {})",
+        r.status
+    );
+    if let Some(r) = timed(
+        "non-token method",
+        raw(&[
+            b"G(T /api/x HTTP/1.1",
+            b"Host: gateway.test",
+            b"Connection: close",
+        ]),
+    ) {
+        assert_eq!(r.status, 400, "non-token method");
+    }
+    still_serving("a non-token method");
+
+    let r = ok(
+        g,
+        Request::new("GET", "/api/x?mk=getbody")
+            .origin(APP)
+            .body(Body::Bytes(b"payload".to_vec())),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        g.echo.find("mk=getbody").expect("forwarded").body_len,
+        7,
+        "a GET body is forwarded, not dropped"
+    );
+    let r = ok(
+        g,
+        preflight("/api/x?mk=preflightbody", APP, "PUT").body(Body::Bytes(vec![b'x'; 100_000])),
+    );
+    assert_eq!(
+        r.status, 204,
+        "a preflight with a body is still answered at the edge"
+    );
+    assert_eq!(g.echo.count("mk=preflightbody"), 0);
+    still_serving("a preflight with a body");
 }
 
 fn one_log_line_per_request(g: &Gateway) {
