@@ -102,7 +102,8 @@ fn answer_preflight(
                 rejection
                     .body()
                     .trim_end()
-                    .trim_start_matches("CORS preflight rejected: "),
+                    .trim_start_matches("CORS preflight rejected: ")
+                    .into(),
             );
             log.status = 403;
         }
@@ -159,7 +160,7 @@ fn forward<'a>(
                 }
             };
             log.body_bytes = Some(bytes);
-            log.reason = reason;
+            log.reason = reason.map(Into::into);
         }
         Err(failure) => {
             let (status, decision, body) = match failure {
@@ -182,11 +183,8 @@ fn forward<'a>(
             send_gateway_error(out, &cors, status, &body);
             log.decision = decision;
             log.status = status;
-            log.reason = Some(match status {
-                504 => "upstream timeout",
-                400 => "request body broke off",
-                _ => "upstream unreachable",
-            });
+            // The specific cause, as the response body names it.
+            log.reason = Some(body.trim_end().to_string().into());
         }
     }
 }

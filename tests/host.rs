@@ -201,6 +201,10 @@ fn cases() -> Vec<(&'static str, Case)> {
             "hostile_requests_get_bounded_answers",
             hostile_requests_get_bounded_answers,
         ),
+        (
+            "upstream_faults_are_logged_with_their_cause",
+            upstream_faults_are_logged_with_their_cause,
+        ),
         ("one_log_line_per_request", one_log_line_per_request),
         (
             "invalid_policies_fail_the_build_with_locations",
@@ -798,6 +802,40 @@ fn unreachable_upstream_is_502_with_cors(g: &Gateway) {
     );
     assert_eq!(evil.status, 502);
     assert_no_allow_headers(&evil);
+}
+
+/// The log line of a forwarded request whose path contains `marker`, waiting up to 5 s.
+fn log_line_with(g: &Gateway, marker: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(line) = g.log().lines().find(|l| l.contains(marker)) {
+            return line.to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no log line with {marker}:\n{}",
+            g.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn upstream_faults_are_logged_with_their_cause(g: &Gateway) {
+    let cases = [
+        ("/dead/logged-refused", "decision=upstream_error reason=\"upstream unreachable: connection refused\" status=502"),
+        ("/api/logged-malformed?fault=malformed", "decision=upstream_error reason=\"upstream unreachable: malformed response from upstream\" status=502"),
+        ("/slow/logged-silent?fault=never", "decision=timeout reason=\"upstream did not answer within 500 ms\" status=504"),
+        ("/api/logged-cut?fault=reset_mid_body", "decision=forwarded reason=\"upstream broke off the response body\" status=200"),
+    ];
+    for (path, expected) in cases {
+        let _ = send_streaming(g.addr, &Request::new("GET", path).origin(APP));
+        let marker = format!("path={} ", path.split('?').next().unwrap_or(path));
+        let line = log_line_with(g, &marker);
+        assert!(
+            line.contains(expected),
+            "{path}: log line lacks {expected:?}:\n{line}"
+        );
+    }
 }
 
 fn broken_upstream_responses_are_502(g: &Gateway) {

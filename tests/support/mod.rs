@@ -123,7 +123,29 @@ impl Gateway {
                 ("PAGE_ORIGIN_2", page_origins[1].to_string()),
             ],
         );
-        let build = cargo_build_component(&policies);
+        Gateway::build_and_serve(echo, &dir, &policies)
+    }
+
+    /// Builds the component from `files` (name, text; `{ECHO}` replaced by the echo upstream's
+    /// address) and serves it.
+    pub fn start_with_policies(name: &str, files: &[(String, String)]) -> Gateway {
+        let echo = TestUpstream::start();
+        let dir = work_dir(name);
+        let policies = dir.join("policies");
+        let _ = std::fs::remove_dir_all(&policies);
+        std::fs::create_dir_all(&policies).expect("create policy dir");
+        for (file, text) in files {
+            std::fs::write(
+                policies.join(file),
+                text.replace("{ECHO}", &echo.addr.to_string()),
+            )
+            .expect("write policy");
+        }
+        Gateway::build_and_serve(echo, &dir, &policies)
+    }
+
+    fn build_and_serve(echo: TestUpstream, dir: &Path, policies: &Path) -> Gateway {
+        let build = cargo_build_component(policies);
         assert!(
             build.status.success(),
             "building the component failed:\n{}",
@@ -131,7 +153,7 @@ impl Gateway {
         );
         let wasm =
             repo_root().join("target/corsgate-e2e/target/wasm32-wasip2/release/corsgate.wasm");
-        Gateway::serve(&wasm, echo, &dir)
+        Gateway::serve(&wasm, echo, dir)
     }
 
     fn serve(wasm: &Path, echo: TestUpstream, dir: &Path) -> Gateway {

@@ -4,6 +4,7 @@
 //! Values from the request are escaped and length-capped, so a hostile header cannot forge
 //! extra lines or flood the log.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 /// Longest request-supplied value written to the log, in bytes.
@@ -21,7 +22,7 @@ pub struct LogLine<'a> {
     /// `allowed`, `rejected`, `forwarded`, `not_found`, `bad_path`, `upstream_error`, `timeout`.
     pub decision: &'a str,
     /// Why a request was rejected or failed.
-    pub reason: Option<&'a str>,
+    pub reason: Option<Cow<'a, str>>,
     pub status: u16,
     pub upstream_status: Option<u16>,
     /// Response body bytes relayed from the upstream.
@@ -39,7 +40,7 @@ impl LogLine<'_> {
         field(&mut line, "path", self.path.as_bytes());
         field(&mut line, "origin", self.origin.unwrap_or(b"-"));
         field(&mut line, "decision", self.decision.as_bytes());
-        if let Some(reason) = self.reason {
+        if let Some(reason) = &self.reason {
             field(&mut line, "reason", reason.as_bytes());
         }
         let _ = write!(line, " status={}", self.status);
@@ -108,7 +109,7 @@ mod tests {
             path: "/users/1",
             origin: Some(b"https://evil.example"),
             decision: "rejected",
-            reason: Some("origin not allowed"),
+            reason: Some("origin not allowed".into()),
             status: 403,
             upstream_status: None,
             body_bytes: None,

@@ -7,4 +7,5 @@ pub mod client;
 pub mod http;
 pub mod pages;
 pub mod process;
+pub mod reference;
 pub mod upstream;
