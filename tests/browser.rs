@@ -10,12 +10,10 @@ mod support;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use corsgate_testkit::pages::PageServer;
 use corsgate_testkit::process::ChildGuard;
-use libtest_mimic::{Arguments, Trial};
 use serde_json::Value;
 use support::Gateway;
 
@@ -26,33 +24,20 @@ struct World {
 }
 
 fn main() {
-    let args = Arguments::from_args();
     let page = PageServer::start();
     let other_page = PageServer::start();
     let gateway = Gateway::start("browser", [&page.origin(), &other_page.origin()]);
-    let world = Arc::new(World {
-        gateway,
-        page,
-        other_page,
-    });
-    let trials = cases()
-        .into_iter()
-        .map(|(name, case)| {
-            let w = Arc::clone(&world);
-            Trial::test(name, move || {
-                case(&w);
-                Ok(())
-            })
-        })
-        .collect();
-    let conclusion = libtest_mimic::run(&args, trials);
-    drop(world);
-    conclusion.exit();
+    support::run_cases(
+        World {
+            gateway,
+            page,
+            other_page,
+        },
+        cases(),
+    );
 }
 
-type Case = fn(&World);
-
-fn cases() -> Vec<(&'static str, Case)> {
+fn cases() -> Vec<support::NamedCase<World>> {
     vec![
         (
             "simple_get_from_allowed_origin",

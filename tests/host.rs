@@ -4,14 +4,12 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use corsgate_testkit::client::{
     abort_after, pattern_sha256, send, send_raw, send_streaming, Body, Request, Response,
 };
 use corsgate_testkit::process::peak_rss_kib;
-use libtest_mimic::{Arguments, Trial};
 use support::Gateway;
 
 const APP: &str = "https://app.example.com";
@@ -19,27 +17,9 @@ const PREFLIGHT_VARY: &str =
     "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
 
 fn main() {
-    let args = Arguments::from_args();
-    let gateway = Arc::new(Gateway::start(
-        "host",
-        ["http://127.0.0.1:1", "http://127.0.0.1:2"],
-    ));
-    let trials = cases()
-        .into_iter()
-        .map(|(name, case)| {
-            let g = Arc::clone(&gateway);
-            Trial::test(name, move || {
-                case(&g);
-                Ok(())
-            })
-        })
-        .collect();
-    let conclusion = libtest_mimic::run(&args, trials);
-    drop(gateway);
-    conclusion.exit();
+    let gateway = Gateway::start("host", ["http://127.0.0.1:1", "http://127.0.0.1:2"]);
+    support::run_cases(gateway, cases());
 }
-
-type Case = fn(&Gateway);
 
 fn ok(g: &Gateway, request: Request) -> Response {
     send(g.addr, &request).unwrap_or_else(|e| panic!("{} {}: {e}", request.method, request.target))
@@ -94,7 +74,7 @@ fn assert_vary_origin_once(r: &Response) {
     );
 }
 
-fn cases() -> Vec<(&'static str, Case)> {
+fn cases() -> Vec<support::NamedCase<Gateway>> {
     vec![
         (
             "preflight_allowed_is_answered_at_the_edge",

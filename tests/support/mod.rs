@@ -7,6 +7,7 @@
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use corsgate_testkit::process::{wait_for_port, ChildGuard};
@@ -72,6 +73,30 @@ pub fn write_policies(dest: &Path, substitutions: &[(&str, String)]) {
         }
         std::fs::write(dest.join(path.file_name().expect("name")), text).expect("write policy");
     }
+}
+
+/// A test case by name, run against the shared world of its test binary.
+pub type NamedCase<W> = (&'static str, fn(&W));
+
+/// Runs each named case as a test against one shared `world` (custom harness), drops the world
+/// after the last case, failures included, which stops its processes by PID, then exits with
+/// the result.
+pub fn run_cases<W: Send + Sync + 'static>(world: W, cases: Vec<NamedCase<W>>) -> ! {
+    let args = libtest_mimic::Arguments::from_args();
+    let world = Arc::new(world);
+    let trials = cases
+        .into_iter()
+        .map(|(name, case)| {
+            let world = Arc::clone(&world);
+            libtest_mimic::Trial::test(name, move || {
+                case(&world);
+                Ok(())
+            })
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    drop(world);
+    conclusion.exit()
 }
 
 /// A loopback port where nothing listens (bound, then released): connections are refused.
