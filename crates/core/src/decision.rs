@@ -183,7 +183,8 @@ pub struct PreflightDecision<'a> {
 /// Answers a preflight at the edge: `204` with `headers` when `result` is `Ok`, else `403` with
 /// `headers` (then only `Vary`) and [`PreflightRejection::body`].
 pub fn preflight<'a>(policy: &'a CorsPolicy, request: &CorsRequest<'a>) -> PreflightDecision<'a> {
-    match check_preflight(policy, request) {
+    let verdict = policy.origins.judge(request.origin);
+    match check_preflight(policy, request, verdict) {
         Ok(headers) => PreflightDecision {
             result: Ok(()),
             headers: headers.with(SET_PREFLIGHT_VARY),
@@ -200,8 +201,9 @@ pub fn preflight<'a>(policy: &'a CorsPolicy, request: &CorsRequest<'a>) -> Prefl
 fn check_preflight<'a>(
     policy: &'a CorsPolicy,
     request: &CorsRequest<'a>,
+    verdict: OriginVerdict<'a>,
 ) -> Result<HeaderList<'a>, PreflightRejection<'a>> {
-    let mut headers = origin_headers(policy, request).ok_or(PreflightRejection::Origin)?;
+    let mut headers = origin_headers(policy, verdict).ok_or(PreflightRejection::Origin)?;
 
     let method = match request.request_method {
         [one] if is_token(one) => *one,
@@ -236,8 +238,11 @@ fn check_preflight<'a>(
 }
 
 /// `Access-Control-Allow-Origin` and `-Allow-Credentials` when the origin is allowed.
-fn origin_headers<'a>(policy: &'a CorsPolicy, request: &CorsRequest<'a>) -> Option<HeaderList<'a>> {
-    let origin: &'a [u8] = match policy.origins.judge(request.origin) {
+fn origin_headers<'a>(
+    policy: &'a CorsPolicy,
+    verdict: OriginVerdict<'a>,
+) -> Option<HeaderList<'a>> {
+    let origin: &'a [u8] = match verdict {
         OriginVerdict::AnyOrigin => b"*",
         OriginVerdict::Allowed(origin) => origin,
         OriginVerdict::Absent | OriginVerdict::Denied => return None,
@@ -256,7 +261,6 @@ fn origin_headers<'a>(policy: &'a CorsPolicy, request: &CorsRequest<'a>) -> Opti
 /// The CORS headers of a response that came from (or stands in for) the upstream.
 #[derive(Clone, Copy, Debug)]
 pub struct ForwardedCors<'a> {
-    pub origin: OriginVerdict<'a>,
     /// Headers to set; every `Access-Control-*` header of the upstream must go first.
     pub headers: HeaderList<'a>,
     /// Tokens to merge into the upstream's `Vary` (see [`merge_vary`]).
@@ -269,17 +273,16 @@ pub struct ForwardedCors<'a> {
 /// `preflight = "forward"` that the policy allows also gets the preflight headers, so the
 /// browser can go on to the actual request.
 pub fn forwarded<'a>(policy: &'a CorsPolicy, request: &CorsRequest<'a>) -> ForwardedCors<'a> {
-    let origin = policy.origins.judge(request.origin);
+    let verdict = policy.origins.judge(request.origin);
     if request.kind() == RequestKind::Preflight {
-        if let Ok(headers) = check_preflight(policy, request) {
+        if let Ok(headers) = check_preflight(policy, request, verdict) {
             return ForwardedCors {
-                origin,
                 headers,
                 vary: PREFLIGHT_VARY,
             };
         }
     }
-    let headers = match origin_headers(policy, request) {
+    let headers = match origin_headers(policy, verdict) {
         Some(headers) if policy.expose_headers_value.is_some() => headers.with(SET_EXPOSE),
         Some(headers) => headers,
         None => HeaderList::new(policy),
@@ -289,11 +292,7 @@ pub fn forwarded<'a>(policy: &'a CorsPolicy, request: &CorsRequest<'a>) -> Forwa
     } else {
         &[]
     };
-    ForwardedCors {
-        origin,
-        headers,
-        vary,
-    }
+    ForwardedCors { headers, vary }
 }
 
 /// Whether an upstream response header belongs to the gateway and must be removed: every
