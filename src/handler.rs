@@ -8,6 +8,8 @@ use corsgate_core::forwarding::{
 use corsgate_core::{
     forwarded, preflight, CorsRequest, PreflightMode, RequestKind, Route, RoutingError,
 };
+use std::io::Write;
+
 use spin_sdk::http::{IncomingRequest, OutgoingRequest, OutgoingResponse, Scheme};
 use spin_sdk::wit::wasi::http0_2_0::types::ResponseOutparam;
 use wasi::clocks::monotonic_clock;
@@ -25,7 +27,7 @@ pub fn handle(request: IncomingRequest, out: ResponseOutparam) {
     let request_headers = lines(&head.request_headers);
     let request_private_network = lines(&head.request_private_network);
     let cors_request = CorsRequest {
-        method: head.method.as_bytes(),
+        method: head.method_name.as_bytes(),
         origin: &origin,
         request_method: &request_method,
         request_headers: &request_headers,
@@ -36,7 +38,7 @@ pub fn handle(request: IncomingRequest, out: ResponseOutparam) {
             RequestKind::Preflight => "preflight",
             RequestKind::Actual => "actual",
         },
-        method: head.method.as_bytes(),
+        method: head.method_name.as_bytes(),
         path: head.path(),
         origin: origin.first().copied(),
         ..LogLine::default()
@@ -78,7 +80,10 @@ pub fn handle(request: IncomingRequest, out: ResponseOutparam) {
         }
     }
     log.duration_us = (monotonic_clock::now() - started) / 1000;
-    eprintln!("{}", log.format());
+    // One write, newline included: each write is a host call (`eprintln!` makes two).
+    let mut line = log.format();
+    line.push('\n');
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
 fn answer_preflight(
@@ -232,7 +237,7 @@ fn upstream_request(
         headers.push(("x-forwarded-host", host.as_bytes()));
     }
     let outgoing = OutgoingRequest::new(fields(headers));
-    let _ = outgoing.set_method(&request.method());
+    let _ = outgoing.set_method(&head.method);
     let _ = outgoing.set_scheme(Some(&match route.upstream.scheme {
         corsgate_core::request_origin::Scheme::Http => Scheme::Http,
         corsgate_core::request_origin::Scheme::Https => Scheme::Https,

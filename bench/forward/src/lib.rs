@@ -9,6 +9,11 @@
 mod upstream;
 
 #[cfg(target_arch = "wasm32")]
+#[path = "../../../src/respond.rs"]
+#[allow(dead_code)] // Only the one-call header builder is used here.
+mod respond;
+
+#[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]
 mod export {
     use corsgate_core::forwarding::is_hop_by_hop;
@@ -23,15 +28,14 @@ mod export {
         None => "127.0.0.1:8081",
     };
 
+    /// The headers minus hop-by-hop ones and `host`, in one host call as corsgate builds them.
     fn fields(entries: &[(String, Vec<u8>)]) -> Fields {
-        let fields = Fields::new();
-        for (name, value) in entries
-            .iter()
-            .filter(|(n, _)| !is_hop_by_hop(n) && n != "host")
-        {
-            let _ = fields.append(name, value);
-        }
-        fields
+        crate::respond::fields(
+            entries
+                .iter()
+                .filter(|(n, _)| !is_hop_by_hop(n) && n != "host")
+                .map(|(n, v)| (n.as_str(), v.as_slice())),
+        )
     }
 
     #[spin_sdk::http_component]
