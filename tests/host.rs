@@ -894,15 +894,25 @@ fn slow_upload_longer_than_the_timeout_is_not_cut(g: &Gateway) {
 }
 
 fn upstream_reset_mid_body_is_not_passed_off_as_complete(g: &Gateway) {
-    let (status, _, body) =
-        send_streaming(g.addr, &Request::new("GET", "/api/x?fault=reset_mid_body"))
-            .expect("head arrives");
-    assert_eq!(status, 200);
-    assert!(
-        !body.complete,
-        "a cut body must not look complete ({} bytes)",
-        body.len
-    );
+    // Usually the head and the first KiB reach the client before the connection is cut. When
+    // the body fails before the host's HTTP server has flushed the head, the connection closes
+    // with no response at all (seen once in a dozen runs). Either is a failure the client sees; a
+    // complete-looking body never is acceptable.
+    match send_streaming(g.addr, &Request::new("GET", "/api/x?fault=reset_mid_body")) {
+        Ok((status, _, body)) => {
+            assert_eq!(status, 200);
+            assert!(
+                !body.complete,
+                "a cut body must not look complete ({} bytes)",
+                body.len
+            );
+        }
+        Err(error) => assert_eq!(
+            error.kind(),
+            std::io::ErrorKind::UnexpectedEof,
+            "closed without a response is the only other outcome: {error}"
+        ),
+    }
     assert_eq!(
         ok(g, Request::new("GET", "/api/x")).status,
         200,
