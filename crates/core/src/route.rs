@@ -120,6 +120,12 @@ pub struct Routed<'t, 'p> {
 /// Every route, in matching order: exact paths first, then prefixes longest first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteTable {
+    /// `paths[i]` is `routes[i].path`, kept apart so that matching reads one small array (and,
+    /// baked into the component, one contiguous string of paths) instead of striding across
+    /// every route's policy. A fresh instance per request pays for every memory page it
+    /// touches, so with 100 routes the lookup would otherwise touch dozens of pages
+    /// (BENCHMARKS.md, policy size).
+    pub paths: List<RoutePath>,
     pub routes: List<Route>,
 }
 
@@ -131,6 +137,7 @@ impl RouteTable {
             RoutePath::Prefix(p) => (1, usize::MAX - p.len()),
         });
         RouteTable {
+            paths: routes.iter().map(|r| r.path.clone()).collect(),
             routes: routes.into(),
         }
     }
@@ -153,6 +160,7 @@ impl RouteTable {
     }
 
     fn find(&self, path: &str) -> Option<&Route> {
-        self.routes.iter().find(|r| r.path.matches(path))
+        let index = self.paths.iter().position(|p| p.matches(path))?;
+        self.routes.get(index)
     }
 }

@@ -11,3 +11,9 @@ pub type Text = Cow<'static, str>;
 
 /// A list of a compiled policy.
 pub type List<T> = Cow<'static, [T]>;
+
+/// `all[start..end]` in a constant expression: baked policies slice their strings out of one
+/// `const` string so that strings read together sit together in memory.
+pub const fn static_slice(all: &'static str, start: usize, end: usize) -> &'static str {
+    all.split_at(end).0.split_at(start).1
+}

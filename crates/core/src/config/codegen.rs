@@ -1,8 +1,6 @@
 //! Bakes a [`RouteTable`] into Rust source: a constant expression of `static` data, so the
 //! component carries its policies compiled in and an instance starts with nothing to build.
 
-use std::fmt::Write;
-
 use crate::method::AllowedMethods;
 use crate::origin_set::OriginSet;
 use crate::origins::{AllowedOrigins, HostPattern, OriginPattern, PortPattern};
@@ -15,20 +13,39 @@ use crate::text::Text;
 const CRATE: &str = "::corsgate_core";
 
 /// A constant expression of type `corsgate_core::RouteTable`, for
-/// `static ROUTES: corsgate_core::RouteTable = <expression>;`.
+/// `static ROUTES: corsgate_core::RouteTable = <expression>;`. The route paths, read on every
+/// request, are slices of one string so that matching touches as little memory as possible.
 pub fn route_table_expression(table: &RouteTable) -> String {
-    let mut out = String::new();
-    write!(
-        out,
-        "{CRATE}::route::RouteTable {{ routes: ::std::borrow::Cow::Borrowed(&["
-    )
-    .unwrap();
+    let mut all_paths = String::new();
+    let mut path_exprs = Vec::new();
     for route in table.routes.iter() {
-        out.push_str(&route_expr(route));
-        out.push(',');
+        path_exprs.push(route_path(&route.path, &mut all_paths));
     }
-    out.push_str("]) }");
-    out
+    let paths = path_exprs.join(",");
+    let routes: Vec<String> = table
+        .routes
+        .iter()
+        .zip(&path_exprs)
+        .map(|(route, path)| route_expr(route, path))
+        .collect();
+    format!(
+        "{{ const PATHS: &str = {all_paths:?}; {CRATE}::route::RouteTable {{ paths: ::std::borrow::Cow::Borrowed(&[{paths}]), routes: ::std::borrow::Cow::Borrowed(&[{}]) }} }}",
+        routes.join(",")
+    )
+}
+
+/// The route path as a slice of `PATHS`, appending its text there.
+fn route_path(path: &RoutePath, all_paths: &mut String) -> String {
+    let (variant, value) = match path {
+        RoutePath::Exact(p) => ("Exact", p),
+        RoutePath::Prefix(p) => ("Prefix", p),
+    };
+    let start = all_paths.len();
+    all_paths.push_str(value);
+    format!(
+        "{CRATE}::route::RoutePath::{variant}(::std::borrow::Cow::Borrowed({CRATE}::text::static_slice(PATHS, {start}, {})))",
+        all_paths.len()
+    )
 }
 
 fn text(t: &Text) -> String {
@@ -52,11 +69,7 @@ fn scheme(s: Scheme) -> String {
     format!("{CRATE}::request_origin::Scheme::{s:?}")
 }
 
-fn route_expr(r: &Route) -> String {
-    let path = match &r.path {
-        RoutePath::Exact(p) => format!("{CRATE}::route::RoutePath::Exact({})", text(p)),
-        RoutePath::Prefix(p) => format!("{CRATE}::route::RoutePath::Prefix({})", text(p)),
-    };
+fn route_expr(r: &Route, path: &str) -> String {
     let Upstream {
         scheme: s,
         authority,
