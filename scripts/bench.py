@@ -1,10 +1,20 @@
 #!/usr/bin/env python3
-"""Load benchmarks of the corsgate component, run side by side in one go (called by bench.sh).
+"""Load benchmarks of the corsgate component, side by side in one run (called by bench.sh).
 
-Every server runs on 127.0.0.1 with an ephemeral port and is stopped by PID when its
-measurement ends (and on any failure). Each wrk run is bounded: BENCH_SECONDS seconds (default
-10) with BENCH_CONNECTIONS connections (default 8) on 2 threads. The markdown table is printed
-and written to target/bench/results.md.
+Method, chosen because these 2-core machines are noisy:
+- The server under test (`wasmtime serve`, nginx) runs on CPU 0; wrk and the native upstream run
+  on CPU 1 (`taskset`, when there are two CPUs or more). The server's core is then the
+  bottleneck, so 1 / throughput is the server's CPU time per request, and configurations
+  compare by it.
+- Configurations that are compared run interleaved: BENCH_ROUNDS rounds (default 3), each
+  configuration once per round, and every figure is the median over the rounds.
+- Each wrk run is bounded: BENCH_SECONDS seconds (default 5), BENCH_CONNECTIONS connections
+  (default 8). Servers start on 127.0.0.1 with an ephemeral port and are stopped by PID when
+  their run ends, and on any failure.
+- Servers run without RUST_BACKTRACE, as in production: with it set, every error the host
+  creates captures a backtrace, which alone costs 10-15 % of a request.
+
+The markdown report is printed and written to target/bench/results.md.
 """
 
 import os
@@ -12,19 +22,29 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "target" / "bench"
-SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 WASMTIME = shutil.which("wasmtime") or str(Path.home() / ".cargo" / "bin" / "wasmtime")
 APP = "https://app.example.com"
+PINNED = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
+SERVER_ENV = {k: v for k, v in os.environ.items() if k not in ("RUST_BACKTRACE", "RUST_LIB_BACKTRACE")}
+REUSE = ("--max-instance-reuse-count", "128")
+
+
+def on_cpu(cpu, args):
+    return ["taskset", "-c", str(cpu), *args] if PINNED else list(args)
 
 
 def free_port():
@@ -68,11 +88,13 @@ def port_open(port):
 
 @contextmanager
 def serve(wasm, name, extra=()):
-    """`wasmtime serve` on an ephemeral port; yields (process, base URL, seconds to first answer)."""
+    """`wasmtime serve` on CPU 0 and an ephemeral port; yields (process, base URL, seconds to ready)."""
     started = time.monotonic()
-    with process([WASMTIME, "serve", "-S", "cli", "--addr", "127.0.0.1:0", *extra, str(wasm)], f"{name}.log") as proc:
+    log_name = re.sub(r"[^A-Za-z0-9.-]+", "-", name) + ".log"
+    args = on_cpu(0, [WASMTIME, "serve", "-S", "cli", "--addr", "127.0.0.1:0", *extra, str(wasm)])
+    with process(args, log_name, env=SERVER_ENV) as proc:
         def bound_port():
-            text = (WORK / f"{name}.log").read_text(errors="replace")
+            text = (WORK / log_name).read_text(errors="replace")
             match = re.search(r"Serving HTTP on http://127\.0\.0\.1:(\d+)/", text)
             if proc.poll() is not None:
                 raise RuntimeError(f"wasmtime exited:\n{text}")
@@ -113,7 +135,8 @@ LUA = {
 def wrk(url, kind):
     script = WORK / f"{kind}.lua"
     script.write_text(LUA[kind])
-    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--timeout", "5s", "--latency", "-s", str(script), url],
+    threads = "-t1" if PINNED else "-t2"
+    out = subprocess.run(on_cpu(1, ["wrk", threads, f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--timeout", "5s", "--latency", "-s", str(script), url]),
                          capture_output=True, text=True, timeout=SECONDS + 30, check=True).stdout
 
     def latency(label):
@@ -121,11 +144,79 @@ def wrk(url, kind):
         value, unit = float(match.group(1)), match.group(2)
         return value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
-    return {"rps": rps, "p50": latency("50"), "p99": latency("99"), "non2xx": int(non2xx.group(1)) if non2xx else 0,
-            "errors": errors.group(1) if errors else "", "raw": out}
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": latency("50"), "p99": latency("99"),
+            "non2xx": int(non2xx.group(1)) if non2xx else 0, "errors": errors.group(1) if errors else ""}
+
+
+class Config:
+    """One thing to measure: a component (or nginx, or the upstream itself) and a request."""
+
+    def __init__(self, label, start, path, kind, expect_non2xx=False):
+        self.label, self.start, self.path, self.kind, self.expect_non2xx = label, start, path, kind, expect_non2xx
+        self.runs = []
+
+    def run(self):
+        with self.start() as base:
+            self.runs.append(wrk(base + self.path, self.kind))
+
+    def median(self, key):
+        return statistics.median(r[key] for r in self.runs)
+
+    @property
+    def rps(self):
+        return self.median("rps")
+
+    @property
+    def spread(self):
+        """Largest distance of a round from the median throughput, in percent."""
+        return max(abs(r["rps"] - self.rps) for r in self.runs) / self.rps * 100
+
+    def problems(self):
+        bad = [r for r in self.runs if r["errors"] or (r["non2xx"] and not self.expect_non2xx)]
+        return [f"{self.label}: {r['non2xx']} non-2xx, socket errors: {r['errors'] or 'none'}" for r in bad]
+
+
+def component(wasm, extra=()):
+    @contextmanager
+    def start():
+        with serve(wasm, wasm.stem, extra) as (_, base, _):
+            yield base
+    return start
+
+
+def interleaved(title, configs):
+    """Runs every configuration once per round, rounds in turn, so drift hits all alike."""
+    for round_number in range(ROUNDS):
+        for config in configs:
+            config.run()
+            r = config.runs[-1]
+            print(f"bench: [{title} {round_number + 1}/{ROUNDS}] {config.label}: {r['rps']:.0f} req/s, "
+                  f"p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms", file=sys.stderr)
+    return configs
+
+
+def table(configs, reference=None, cpu_per_request=True):
+    columns = ["configuration", "req/s", "p50", "p99", "spread"] + ["server CPU per request"] * cpu_per_request
+    aligns = ["---"] + ["---:"] * (len(columns) - 1)
+    if reference:
+        columns.append("vs reference")
+        aligns.append("---")
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join(aligns) + "|"]
+    for config in configs:
+        cells = [config.label, f"{config.rps:,.0f}", f"{config.median('p50'):.2f} ms", f"{config.median('p99'):.2f} ms", f"±{config.spread:.0f} %"]
+        if cpu_per_request:
+            cells.append(f"{1e6 / config.rps:.0f} µs")
+        if reference:
+            ref = reference.get(config.label)
+            cells.append(versus(config, ref) if ref else "")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def versus(config, ref):
+    return f"{config.rps / ref.rps * 100:.0f} % of the rps, {config.median('p99') / ref.median('p99'):.2f}× the p99 of {ref.short}"
 
 
 def vm_kib(pid, field):
@@ -149,12 +240,32 @@ def headers_of(url, method="GET", headers=()):
         return error.code, error.headers
 
 
+def nginx_recipe_mistakes(base):
+    """What the usual nginx recipe gets wrong, checked against the running nginx."""
+    wrong = []
+    status, h = headers_of(base + "/api/x?header=Access-Control-Allow-Origin%3A*", headers=[("Origin", APP)])
+    if len(h.get_all("Access-Control-Allow-Origin") or []) > 1:
+        wrong.append(f"two `Access-Control-Allow-Origin` headers when the upstream sends its own ({', '.join(h.get_all('Access-Control-Allow-Origin'))})")
+    if "origin" not in (h.get("Vary") or "").lower():
+        wrong.append("no `Vary: Origin` on responses that depend on the origin (shared caches can serve one origin's answer to another)")
+    status, h = headers_of(base + "/api/x", "OPTIONS", [("Origin", APP), ("Access-Control-Request-Method", "PATCH"), ("Access-Control-Request-Headers", "x-anything")])
+    if status == 204 and h.get("Access-Control-Allow-Origin"):
+        wrong.append("no preflight validation: a preflight for a method and header the policy does not allow gets `204` with `Access-Control-Allow-Origin`")
+    status, h = headers_of(base + "/api/x", "OPTIONS", [("Origin", "https://evil.example"), ("Access-Control-Request-Method", "PUT")])
+    if status == 204:
+        wrong.append("a disallowed origin's preflight gets `204` with `Access-Control-Allow-Credentials: true` and the method list (only the origin header is missing)")
+    status, h = headers_of(base + "/api/x", "OPTIONS", [("Origin", APP)])
+    if status == 204:
+        wrong.append("every `OPTIONS` is treated as a preflight, even without `Access-Control-Request-Method`: the API never sees its own OPTIONS requests")
+    return wrong
+
+
 def main():
     WORK.mkdir(parents=True, exist_ok=True)
-    rows, notes = [], []
+    report = []
     demo = ROOT / "target" / "release" / "corsgate-demo-api"
     up_port = free_port()
-    with process([str(demo), f"127.0.0.1:{up_port}"], "demo-api.log"):
+    with process(on_cpu(1, [str(demo), f"127.0.0.1:{up_port}"]), "demo-api.log"):
         wait_until(lambda: port_open(up_port), "demo API")
         upstream = f"127.0.0.1:{up_port}"
         small_text = (ROOT / "bench" / "policies" / "small.toml").read_text().replace("{UPSTREAM}", upstream)
@@ -169,72 +280,71 @@ def main():
                                             .replace('allow_origins = ["https://app.example.com", "https://admin.example.com", "http://localhost:*"]', f"allow_origins = [{origins}]"))
         large = build("corsgate-large", policies=write_policies("large", large_files))
         noop = build("noop", package="bench-noop")
-        cors_shaped = build("noop-cors-shaped", package="bench-noop", env_extra={"BENCH_CORS_SHAPED": "1"})
+        cors = build("noop-cors", package="bench-noop", env_extra={"BENCH_MODE": "cors"})
+        cors_logged = build("noop-cors-logged", package="bench-noop", env_extra={"BENCH_MODE": "cors-logged"})
         forwarder = build("forwarder", package="bench-forward", env_extra={"BENCH_UPSTREAM": upstream})
 
-        def measure(label, wasm, path, kind, extra=(), expect_non2xx=False):
-            with serve(wasm, label.replace(" ", "-"), extra) as (_, base, _):
-                result = wrk(base + path, kind)
-            if result["errors"] or (result["non2xx"] and not expect_non2xx):
-                notes.append(f"{label}: {result['non2xx']} non-2xx, socket errors: {result['errors'] or 'none'}")
-            rows.append((label, result))
-            print(f"bench: {label}: {result['rps']:.0f} req/s, p50 {result['p50']:.2f} ms, p99 {result['p99']:.2f} ms", file=sys.stderr)
-            return result
+        def preflight_group(extra, suffix):
+            configs = [
+                Config("trivial component, 204 (the host's limit)" + suffix, component(noop, extra), "/api/x", "preflight"),
+                Config("trivial component making a CORS answer's host calls" + suffix, component(cors, extra), "/api/x", "preflight"),
+                Config("the same plus an access log line's host calls" + suffix, component(cors_logged, extra), "/api/x", "preflight"),
+                Config("corsgate preflight, allowed" + suffix, component(small, extra), "/api/x", "preflight"),
+                Config("corsgate preflight, rejected (403)" + suffix, component(small, extra), "/api/x", "rejected", expect_non2xx=True),
+                Config("corsgate preflight, 100 routes × 100 origins (last route)" + suffix, component(large, extra), "/r099/x", "preflight"),
+            ]
+            limit, shaped, logged, allowed, rejected, big = configs
+            limit.short, shaped.short, logged.short, allowed.short = "the limit", "the CORS-calls component", "the logged CORS-calls component", "the small policy"
+            reference = {shaped.label: limit, logged.label: limit, allowed.label: limit, rejected.label: limit, big.label: allowed}
+            return interleaved("preflight" + suffix, configs), reference
 
-        limit = measure("trivial component, 204 (the host's limit)", noop, "/api/x", "preflight")
-        shaped = measure("trivial component making a CORS answer's host calls", cors_shaped, "/api/x", "preflight")
-        allowed = measure("corsgate preflight, allowed", small, "/api/x", "preflight")
-        rejected = measure("corsgate preflight, rejected (403)", small, "/api/x", "rejected", expect_non2xx=True)
-        reuse = ["--max-instance-reuse-count", "128"]
-        limit_reuse = measure("trivial component, 204, instance reuse 128", noop, "/api/x", "preflight", reuse)
-        shaped_reuse = measure("trivial component making a CORS answer's host calls, instance reuse 128", cors_shaped, "/api/x", "preflight", reuse)
-        allowed_reuse = measure("corsgate preflight, allowed, instance reuse 128", small, "/api/x", "preflight", reuse)
-        print("bench: upstream direct", file=sys.stderr)
-        direct = wrk(f"http://{upstream}/api/x", "get")
-        rows.append(("demo upstream called directly", direct))
-        trivial_forward = measure("trivial forwarding component, GET", forwarder, "/api/x", "get")
-        actual = measure("corsgate actual request, GET forwarded", small, "/api/x", "get")
-        trivial_forward_reuse = measure("trivial forwarding component, GET, instance reuse 128", forwarder, "/api/x", "get", reuse)
-        actual_reuse = measure("corsgate actual request, GET, instance reuse 128", small, "/api/x", "get", reuse)
-        large_allowed = measure("corsgate preflight, 100 routes x 100 origins (last route)", large, "/r099/x", "preflight")
-        large_reuse = measure("corsgate preflight, 100 routes x 100 origins, instance reuse 128", large, "/r099/x", "preflight", reuse)
-        edge = measure("corsgate preflight, edge, upstream 50 ms away", small, "/api/x?delay_head_ms=50", "preflight")
-        forwarded = measure("corsgate preflight, forward, upstream 50 ms away", forward_mode, "/api/x?delay_head_ms=50", "preflight")
+        fresh, fresh_ref = preflight_group((), "")
+        reused, reused_ref = preflight_group(REUSE, ", instance reuse 128")
 
-        # nginx with the usual recipe, on the same upstream.
+        @contextmanager
+        def direct():
+            yield f"http://{upstream}"
+
+        actual = [
+            Config("demo upstream called directly", direct, "/api/x", "get"),
+            Config("trivial forwarding component, GET", component(forwarder), "/api/x", "get"),
+            Config("corsgate actual request, GET forwarded", component(small), "/api/x", "get"),
+            Config("trivial forwarding component, GET, instance reuse 128", component(forwarder, REUSE), "/api/x", "get"),
+            Config("corsgate actual request, GET, instance reuse 128", component(small, REUSE), "/api/x", "get"),
+        ]
+        _, forward_fresh, actual_fresh, forward_reused, actual_reused = actual
+        forward_fresh.short = forward_reused.short = "the trivial forwarder"
+        actual_ref = {actual_fresh.label: forward_fresh, actual_reused.label: forward_reused}
+        interleaved("actual", actual)
+
+        edge_configs = [
+            Config("corsgate preflight, edge, upstream 50 ms away", component(small), "/api/x?delay_head_ms=50", "preflight"),
+            Config("corsgate preflight, forward, upstream 50 ms away", component(forward_mode), "/api/x?delay_head_ms=50", "preflight"),
+        ]
+        edge, forwarded = interleaved("edge saving", edge_configs)
+
+        # nginx with the usual recipe, on the same upstream and the same CPU as the gateway.
         nginx_prefix = WORK / "nginx"
         shutil.rmtree(nginx_prefix, ignore_errors=True)
         nginx_prefix.mkdir(parents=True)
         nginx_port = free_port()
         conf = (ROOT / "bench" / "nginx.conf").read_text().replace("{PORT}", str(nginx_port)).replace("{UPSTREAM}", upstream).replace("{PREFIX}", str(nginx_prefix))
         (nginx_prefix / "nginx.conf").write_text(conf)
-        with process(["nginx", "-p", str(nginx_prefix), "-c", str(nginx_prefix / "nginx.conf")], "nginx.log"):
-            wait_until(lambda: port_open(nginx_port), "nginx")
-            base = f"http://127.0.0.1:{nginx_port}"
-            for label, kind in (("nginx recipe, preflight allowed", "preflight"), ("nginx recipe, GET proxied", "get")):
-                result = wrk(base + "/api/x", kind)
-                rows.append((label, result))
-                print(f"bench: {label}: {result['rps']:.0f} req/s", file=sys.stderr)
-            wrong = []
-            status, h = headers_of(base + "/api/x?header=Access-Control-Allow-Origin%3A*", headers=[("Origin", APP)])
-            if len(h.get_all("Access-Control-Allow-Origin") or []) > 1:
-                wrong.append(f"two `Access-Control-Allow-Origin` headers when the upstream sends its own ({', '.join(h.get_all('Access-Control-Allow-Origin'))})")
-            if "origin" not in (h.get("Vary") or "").lower():
-                wrong.append("no `Vary: Origin` on responses that depend on the origin (shared caches can serve one origin's answer to another)")
-            status, h = headers_of(base + "/api/x", "OPTIONS", [("Origin", APP), ("Access-Control-Request-Method", "PATCH"), ("Access-Control-Request-Headers", "x-anything")])
-            if status == 204 and h.get("Access-Control-Allow-Origin"):
-                wrong.append("no preflight validation: a preflight for a method and header the policy does not allow gets `204` with `Access-Control-Allow-Origin`")
-            status, h = headers_of(base + "/api/x", "OPTIONS", [("Origin", "https://evil.example"), ("Access-Control-Request-Method", "PUT")])
-            if status == 204:
-                wrong.append("a disallowed origin's preflight gets `204` with `Access-Control-Allow-Credentials: true` and the method list (only the origin header is missing)")
-            status, h = headers_of(base + "/api/x", "OPTIONS", [("Origin", APP)])
-            if status == 204:
-                wrong.append("every `OPTIONS` is treated as a preflight, even without `Access-Control-Request-Method`: the API never sees its own OPTIONS requests")
+
+        @contextmanager
+        def nginx():
+            with process(on_cpu(0, ["nginx", "-p", str(nginx_prefix), "-c", str(nginx_prefix / "nginx.conf")]), "nginx.log"):
+                wait_until(lambda: port_open(nginx_port), "nginx")
+                yield f"http://127.0.0.1:{nginx_port}"
+
+        nginx_configs = interleaved("nginx", [Config("nginx recipe, preflight allowed", nginx, "/api/x", "preflight"),
+                                              Config("nginx recipe, GET proxied", nginx, "/api/x", "get")])
+        with nginx() as base:
+            wrong = nginx_recipe_mistakes(base)
 
         # Cold start and size: spawn to first answered preflight, then one request.
         cold = {}
         for name, wasm, path in (("small", small, "/api/x"), ("large", large, "/r099/x")):
-            started = time.monotonic()
             with serve(wasm, f"cold-{name}") as (_, base, ready):
                 code, first = curl("-X", "OPTIONS", "-H", f"Origin: {APP}", "-H", "Access-Control-Request-Method: PUT", base + path)
                 cold[name] = (wasm.stat().st_size, ready * 1000, float(first) * 1000, code)
@@ -251,39 +361,59 @@ def main():
             rss_peak = vm_kib(proc.pid, "VmHWM")
             rss_end = vm_kib(proc.pid, "VmRSS")
 
-    def ratio(a, b):
-        return f"{a / b * 100:.0f} %"
+    def cpu(config):
+        return 1e6 / config.rps
 
-    lines = ["| configuration | req/s | p50 | p99 | vs reference |", "|---|---:|---:|---:|---|"]
-    reference = {
-        "trivial component making a CORS answer's host calls": limit,
-        "trivial component making a CORS answer's host calls, instance reuse 128": limit_reuse,
-        "corsgate preflight, allowed": limit, "corsgate preflight, rejected (403)": limit,
-        "corsgate preflight, allowed, instance reuse 128": limit_reuse,
-        "corsgate actual request, GET forwarded": trivial_forward,
-        "corsgate actual request, GET, instance reuse 128": trivial_forward_reuse,
-        "corsgate preflight, 100 routes x 100 origins (last route)": allowed,
-        "corsgate preflight, 100 routes x 100 origins, instance reuse 128": allowed_reuse,
-    }
-    for label, r in rows:
-        ref = reference.get(label)
-        versus = f"{ratio(r['rps'], ref['rps'])} of the rps, {r['p99'] / ref['p99']:.2f}× the p99" if ref else ""
-        lines.append(f"| {label} | {r['rps']:,.0f} | {r['p50']:.2f} ms | {r['p99']:.2f} ms | {versus} |")
-    lines += ["", f"Against the trivial component that makes the same host calls as a CORS answer: corsgate's allowed preflight runs at {ratio(allowed['rps'], shaped['rps'])} of its rps ({allowed['p99'] / shaped['p99']:.2f}× the p99) with a fresh instance per request, {ratio(allowed_reuse['rps'], shaped_reuse['rps'])} ({allowed_reuse['p99'] / shaped_reuse['p99']:.2f}× the p99) with instance reuse."]
-    lines += ["", f"Edge saving: a preflight answered at the edge takes {edge['p50']:.2f} ms (p50) against {forwarded['p50']:.2f} ms when forwarded to an upstream 50 ms away ({forwarded['p50'] / edge['p50']:.0f}× faster, {edge['rps'] / forwarded['rps']:.0f}× the throughput at {CONNECTIONS} connections).", ""]
-    lines += ["| policy | component size | spawn to first answer | first request | status |", "|---|---:|---:|---:|---|"]
+    report += ["### Preflights answered at the edge", ""] + table(fresh, fresh_ref) + [""] + table(reused, reused_ref)
+    report += ["", "### Actual requests, forwarded", ""] + table(actual, actual_ref)
+    report += ["", "### What users pick instead, and the edge saving", ""] + table(edge_configs + nginx_configs, cpu_per_request=False)
+    report += ["", f"Edge saving: a preflight answered at the edge takes {edge.median('p50'):.2f} ms (p50) against "
+               f"{forwarded.median('p50'):.2f} ms when forwarded to an upstream 50 ms away "
+               f"({forwarded.median('p50') / edge.median('p50'):.0f}× faster, {edge.rps / forwarded.rps:.0f}× the throughput at {CONNECTIONS} connections)."]
+
+    report += ["", "### Where a preflight's time goes (server CPU per request, medians)", "",
+               "| step | fresh instance | instance reuse 128 |", "|---|---:|---:|"]
+    steps = [("the host: accept, instantiate, call, answer `204`", None, 0),
+             ("+ the host calls of any CORS answer (read 4 headers, set 6)", 0, 1),
+             ("+ the host calls of an access log line (method, path, 2 clock readings, 1 stderr write)", 1, 2),
+             ("+ corsgate's own work (a bigger instance, routing, the decision, building the answer)", 2, 3)]
+    for text, before, after in steps:
+        if before is None:
+            lines = f"| {text} | {cpu(fresh[after]):.1f} µs | {cpu(reused[after]):.1f} µs |"
+        else:
+            lines = f"| {text} | {cpu(fresh[after]) - cpu(fresh[before]):+.1f} µs | {cpu(reused[after]) - cpu(reused[before]):+.1f} µs |"
+        report.append(lines)
+    report.append(f"| = corsgate's allowed preflight | {cpu(fresh[3]):.1f} µs | {cpu(reused[3]):.1f} µs |")
+
+    limit, shaped, logged, allowed, rejected, big = fresh
+    targets = [
+        ("preflight throughput ≥ 90 % of the trivial component's", f"{allowed.rps / limit.rps * 100:.0f} % (reuse: {reused[3].rps / reused[0].rps * 100:.0f} %)", allowed.rps >= 0.9 * limit.rps),
+        ("preflight p99 ≤ 1.2× the trivial component's", f"{allowed.median('p99') / limit.median('p99'):.2f}× (reuse: {reused[3].median('p99') / reused[0].median('p99'):.2f}×)", allowed.median("p99") <= 1.2 * limit.median("p99")),
+        ("the same against a component making only the host calls of a logged CORS answer", f"{allowed.rps / logged.rps * 100:.0f} % of the rps, {allowed.median('p99') / logged.median('p99'):.2f}× the p99 (reuse: {reused[3].rps / reused[2].rps * 100:.0f} %, {reused[3].median('p99') / reused[2].median('p99'):.2f}×)", allowed.rps >= 0.9 * logged.rps and allowed.median("p99") <= 1.2 * logged.median("p99")),
+        ("actual-request throughput ≥ 95 % of the trivial forwarder's", f"{actual_fresh.rps / forward_fresh.rps * 100:.0f} % (reuse: {actual_reused.rps / forward_reused.rps * 100:.0f} %)", actual_fresh.rps >= 0.95 * forward_fresh.rps),
+        ("100 × 100 policy within 5 % of the small one", f"{big.rps / allowed.rps * 100:.0f} % (reuse: {reused[5].rps / reused[3].rps * 100:.0f} %)", big.rps >= 0.95 * allowed.rps),
+        ("peak memory independent of body size", f"{rss_start / 1024:.1f} MiB at start, {rss_peak / 1024:.1f} MiB peak after 2 GiB", rss_peak - rss_start < 64 * 1024),
+    ]
+    report += ["", "### Targets in this run", "", "| target | measured | met |", "|---|---|---|"]
+    report += [f"| {t} | {m} | {'yes' if ok else '**no**'} |" for t, m, ok in targets]
+
+    report += ["", "### Policy size and cold start", "", "| policy | component size | spawn to first answer | first request | status |", "|---|---:|---:|---:|---|"]
     for name, (size, ready, first, code) in cold.items():
-        lines.append(f"| {name} | {size / 1024:.0f} KiB | {ready:.0f} ms | {first:.2f} ms | {code} |")
-    lines += ["", f"Streaming 1 GiB down ({code_down}, {float(down_time):.1f} s) and 1 GiB up ({code_up}, {float(up_time):.1f} s): host RSS {rss_start / 1024:.1f} MiB at start, {rss_peak / 1024:.1f} MiB peak, {rss_end / 1024:.1f} MiB at the end.", ""]
-    lines += ["What the nginx recipe gets wrong (checked against it in this run):", ""] + [f"- {w}" for w in wrong]
-    if notes:
-        lines += ["", "Unexpected statuses or socket errors:", ""] + [f"- {n}" for n in notes]
+        report.append(f"| {name} | {size / 1024:.0f} KiB | {ready:.0f} ms | {first:.2f} ms | {code} |")
+    report += ["", f"Streaming 1 GiB down ({code_down}, {float(down_time):.1f} s) and 1 GiB up ({code_up}, {float(up_time):.1f} s): "
+               f"host RSS {rss_start / 1024:.1f} MiB at start, {rss_peak / 1024:.1f} MiB peak, {rss_end / 1024:.1f} MiB at the end.", ""]
+    report += ["What the nginx recipe gets wrong (checked against it in this run):", ""] + [f"- {w}" for w in wrong]
+    problems = [p for c in fresh + reused + actual + edge_configs + nginx_configs for p in c.problems()]
+    if problems:
+        report += ["", "Unexpected statuses or socket errors:", ""] + [f"- {p}" for p in problems]
     versions = subprocess.run([WASMTIME, "--version"], capture_output=True, text=True).stdout.strip()
     nginx_version = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()
-    lines += ["", f"wrk -t2 -c{CONNECTIONS} -d{SECONDS}s; {versions}; {nginx_version}; {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}"]
-    table = "\n".join(lines)
-    (WORK / "results.md").write_text(table + "\n")
-    print(table)
+    placement = "server on CPU 0, wrk and upstream on CPU 1" if PINNED else "unpinned"
+    report += ["", f"wrk -t{1 if PINNED else 2} -c{CONNECTIONS} -d{SECONDS}s, {ROUNDS} interleaved rounds, medians; {placement}; "
+               f"{versions}; {nginx_version}; {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}"]
+    text = "\n".join(report)
+    (WORK / "results.md").write_text(text + "\n")
+    print(text)
 
 
 if __name__ == "__main__":
