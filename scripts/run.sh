@@ -7,6 +7,7 @@
 #
 #   CORSGATE_POLICIES=dir     serve another policy folder
 #   CORSGATE_ADDR=host:port   listen elsewhere (default 127.0.0.1:3000)
+#   CORSGATE_ACCESS_LOG=all|problems|off   which requests get a log line (default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -33,7 +34,8 @@ target/release/corsgate-demo-api 127.0.0.1:8081 127.0.0.1:8082 &
 pids+=($!)
 
 start_gateway() {
-  wasmtime serve -S cli --addr "$addr" target/wasm32-wasip2/release/corsgate.wasm &
+  wasmtime serve -S cli --addr "$addr" --env "CORSGATE_ACCESS_LOG=${CORSGATE_ACCESS_LOG:-all}" \
+    target/wasm32-wasip2/release/corsgate.wasm &
   gateway_pid=$!
 }
 

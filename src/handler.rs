@@ -1,6 +1,6 @@
 //! One request, start to finish: route, decide, answer or forward, log.
 
-use corsgate_core::access_log::LogLine;
+use corsgate_core::access_log::{AccessLog, LogLine};
 use corsgate_core::decision::{merge_vary, ForwardedCors};
 use corsgate_core::forwarding::{
     client_ip, copies_request_header, copies_response_header, x_forwarded_for,
@@ -80,10 +80,28 @@ pub fn handle(request: IncomingRequest, out: ResponseOutparam) {
         }
     }
     log.duration_us = (monotonic_clock::now() - started) / 1000;
-    // One write, newline included: each write is a host call (`eprintln!` makes two).
-    let mut line = log.format();
-    line.push('\n');
-    let _ = std::io::stderr().write_all(line.as_bytes());
+    write_log_line(&log);
+}
+
+/// The request's line, when the `CORSGATE_ACCESS_LOG` setting wants it, in one write, newline
+/// included: each write is a host call (`eprintln!` makes two).
+fn write_log_line(log: &LogLine<'_>) {
+    let setting = std::env::var_os(AccessLog::VARIABLE);
+    let setting = setting.as_ref().map(|value| value.to_string_lossy());
+    let mut text = String::new();
+    let access_log = AccessLog::from_setting(setting.as_deref()).unwrap_or_else(|warning| {
+        text.push_str("corsgate warning: ");
+        text.push_str(&warning);
+        text.push('\n');
+        AccessLog::All
+    });
+    if access_log.wants(log) {
+        text.push_str(&log.format());
+        text.push('\n');
+    }
+    if !text.is_empty() {
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    }
 }
 
 fn answer_preflight(

@@ -187,6 +187,10 @@ fn cases() -> Vec<support::NamedCase<Gateway>> {
         ),
         ("one_log_line_per_request", one_log_line_per_request),
         (
+            "access_log_setting_chooses_which_requests_are_logged",
+            access_log_setting_chooses_which_requests_are_logged,
+        ),
+        (
             "invalid_policies_fail_the_build_with_locations",
             invalid_policies_fail_the_build_with_locations,
         ),
@@ -1211,6 +1215,54 @@ fn one_log_line_per_request(g: &Gateway) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+fn access_log_setting_chooses_which_requests_are_logged(g: &Gateway) {
+    // `problems`: the allowed preflight goes unlogged, the rejected one and the 404 are logged.
+    let quiet = g.serve_again(
+        "access-log-problems",
+        &["--env", "CORSGATE_ACCESS_LOG=problems"],
+    );
+    ok(&quiet, preflight("/api/quiet-allowed", APP, "PUT"));
+    ok(
+        &quiet,
+        preflight("/api/quiet-rejected", "https://evil.example", "PUT"),
+    );
+    ok(&quiet, Request::new("GET", "/nowhere/quiet-missing"));
+    log_line_with(&quiet, "path=/api/quiet-rejected");
+    log_line_with(&quiet, "path=/nowhere/quiet-missing");
+    // Lines are written right after each answer; the later ones are in, so this one had time.
+    assert!(
+        !quiet.log().contains("quiet-allowed"),
+        "an allowed preflight is not a problem:\n{}",
+        quiet.log()
+    );
+
+    // An unknown value logs every request and says why, so a typo never silences the log.
+    let typo = g.serve_again("access-log-typo", &["--env", "CORSGATE_ACCESS_LOG=verbose"]);
+    ok(&typo, preflight("/api/typo-allowed", APP, "PUT"));
+    log_line_with(&typo, "path=/api/typo-allowed");
+    assert!(
+        typo.log().contains(
+            "corsgate warning: CORSGATE_ACCESS_LOG=\"verbose\" is not one of all, problems, off; logging every request"
+        ),
+        "{}",
+        typo.log()
+    );
+
+    // `off`: nothing, not even a rejection. The host's own start-up line is the only output.
+    let off = g.serve_again("access-log-off", &["--env", "CORSGATE_ACCESS_LOG=off"]);
+    ok(
+        &off,
+        preflight("/api/off-rejected", "https://evil.example", "PUT"),
+    );
+    ok(&off, Request::new("GET", "/nowhere/off-missing"));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !off.log().contains("corsgate "),
+        "off logs nothing:\n{}",
+        off.log()
+    );
 }
 
 fn invalid_policies_fail_the_build_with_locations(_: &Gateway) {

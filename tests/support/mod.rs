@@ -127,8 +127,10 @@ fn wait_for_serving_line(log_path: &Path, guard: &mut ChildGuard) -> SocketAddr 
 #[derive(Debug)]
 pub struct Gateway {
     pub addr: SocketAddr,
-    pub echo: TestUpstream,
+    pub echo: Arc<TestUpstream>,
     pub log_path: PathBuf,
+    /// This gateway's own copy of the component (later builds do not change it).
+    wasm: PathBuf,
     guard: ChildGuard,
 }
 
@@ -178,16 +180,30 @@ impl Gateway {
         );
         let wasm =
             repo_root().join("target/corsgate-e2e/target/wasm32-wasip2/release/corsgate.wasm");
-        Gateway::serve(&wasm, echo, dir)
+        let copy = dir.join("corsgate.wasm");
+        std::fs::copy(&wasm, &copy).expect("copy the component");
+        Gateway::serve(copy, Arc::new(echo), dir, &[])
     }
 
-    fn serve(wasm: &Path, echo: TestUpstream, dir: &Path) -> Gateway {
+    /// The same component served by a second host with `extra` arguments for `wasmtime serve`
+    /// (`--env NAME=VALUE`, ...), with the same upstreams; its log is its own.
+    pub fn serve_again(&self, name: &str, extra: &[&str]) -> Gateway {
+        Gateway::serve(
+            self.wasm.clone(),
+            Arc::clone(&self.echo),
+            &work_dir(name),
+            extra,
+        )
+    }
+
+    fn serve(wasm: PathBuf, echo: Arc<TestUpstream>, dir: &Path, extra: &[&str]) -> Gateway {
         let log_path = dir.join("wasmtime.log");
         let log = std::fs::File::create(&log_path).expect("create log");
         // Port 0: the host binds an ephemeral port and prints it.
         let child = Command::new(wasmtime())
             .args(["serve", "-S", "cli", "--addr", "127.0.0.1:0"])
-            .arg(wasm)
+            .args(extra)
+            .arg(&wasm)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("clone log"))
             .stderr(log)
@@ -200,6 +216,7 @@ impl Gateway {
             addr,
             echo,
             log_path,
+            wasm,
             guard,
         }
     }
