@@ -413,8 +413,10 @@ def main():
     versions = subprocess.run([WASMTIME, "--version"], capture_output=True, text=True).stdout.strip()
     nginx_version = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()
     placement = "server on CPU 0, wrk and upstream on CPU 1" if PINNED else "unpinned"
+    rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.split(" (")[0]
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), "unknown CPU")
     report += ["", f"wrk -t{1 if PINNED else 2} -c{CONNECTIONS} -d{SECONDS}s, {ROUNDS} interleaved rounds, medians; {placement}; "
-               f"{versions}; {nginx_version}; {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}"]
+               f"{versions}; {rustc}; {nginx_version}; {cpu}, {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}"]
     text = "\n".join(report)
     (WORK / "results.md").write_text(text + "\n")
     print(text)
