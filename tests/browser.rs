@@ -24,14 +24,16 @@ struct World {
 }
 
 fn main() {
-    let page = PageServer::start();
-    let other_page = PageServer::start();
-    let gateway = Gateway::start("browser", [&page.origin(), &other_page.origin()]);
     support::run_cases(
-        World {
-            gateway,
-            page,
-            other_page,
+        || {
+            let page = PageServer::start();
+            let other_page = PageServer::start();
+            let gateway = Gateway::start("browser", [&page.origin(), &other_page.origin()]);
+            World {
+                gateway,
+                page,
+                other_page,
+            }
         },
         cases(),
     );

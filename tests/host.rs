@@ -17,8 +17,10 @@ const PREFLIGHT_VARY: &str =
     "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
 
 fn main() {
-    let gateway = Gateway::start("host", ["http://127.0.0.1:1", "http://127.0.0.1:2"]);
-    support::run_cases(gateway, cases());
+    support::run_cases(
+        || Gateway::start("host", ["http://127.0.0.1:1", "http://127.0.0.1:2"]),
+        cases(),
+    );
 }
 
 fn ok(g: &Gateway, request: Request) -> Response {

@@ -78,18 +78,24 @@ pub fn write_policies(dest: &Path, substitutions: &[(&str, String)]) {
 /// A test case by name, run against the shared world of its test binary.
 pub type NamedCase<W> = (&'static str, fn(&W));
 
-/// Runs each named case as a test against one shared `world` (custom harness), drops the world
-/// after the last case, failures included, which stops its processes by PID, then exits with
-/// the result.
-pub fn run_cases<W: Send + Sync + 'static>(world: W, cases: Vec<NamedCase<W>>) -> ! {
+/// Runs each named case as a test against one shared world (custom harness): parses the
+/// arguments, starts the world with `start_world` (not when only listing), drops it after the
+/// last case, failures included, which stops its processes by PID, then exits with the result.
+///
+/// The arguments come first because a bad one exits the process on the spot, and processes
+/// started before that would outlive the test run.
+pub fn run_cases<W: Send + Sync + 'static>(
+    start_world: impl FnOnce() -> W,
+    cases: Vec<NamedCase<W>>,
+) -> ! {
     let args = libtest_mimic::Arguments::from_args();
-    let world = Arc::new(world);
+    let world = Arc::new((!args.list).then(start_world));
     let trials = cases
         .into_iter()
         .map(|(name, case)| {
             let world = Arc::clone(&world);
             libtest_mimic::Trial::test(name, move || {
-                case(&world);
+                case(world.as_ref().as_ref().expect("started unless listing"));
                 Ok(())
             })
         })
