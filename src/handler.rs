@@ -1,5 +1,7 @@
 //! One request, start to finish: route, decide, answer or forward, log.
 
+use std::io::Write;
+
 use corsgate_core::access_log::{AccessLog, LogLine};
 use corsgate_core::decision::{merge_vary, ForwardedCors};
 use corsgate_core::forwarding::{
@@ -8,8 +10,6 @@ use corsgate_core::forwarding::{
 use corsgate_core::{
     forwarded, preflight, CorsRequest, PreflightMode, RequestKind, Route, RoutingError,
 };
-use std::io::Write;
-
 use spin_sdk::http::{IncomingRequest, OutgoingRequest, OutgoingResponse, Scheme};
 use spin_sdk::wit::wasi::http0_2_0::types::ResponseOutparam;
 use wasi::clocks::monotonic_clock;
@@ -27,7 +27,7 @@ pub fn handle(request: IncomingRequest, out: ResponseOutparam) {
     let request_headers = lines(&head.request_headers);
     let request_private_network = lines(&head.request_private_network);
     let cors_request = CorsRequest {
-        method: head.method_name.as_bytes(),
+        method: head.method_name().as_bytes(),
         origin: &origin,
         request_method: &request_method,
         request_headers: &request_headers,
@@ -38,7 +38,7 @@ pub fn handle(request: IncomingRequest, out: ResponseOutparam) {
             RequestKind::Preflight => "preflight",
             RequestKind::Actual => "actual",
         },
-        method: head.method_name.as_bytes(),
+        method: head.method_name().as_bytes(),
         path: head.path(),
         origin: origin.first().copied(),
         ..LogLine::default()

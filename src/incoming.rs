@@ -10,10 +10,16 @@ use std::cell::OnceCell;
 
 use spin_sdk::http::{Fields, IncomingRequest, Method};
 
+/// The headers a CORS decision reads, in the order of [`RequestHead`]'s fields for them.
+const CORS_HEADERS: [&str; 4] = [
+    "origin",
+    "access-control-request-method",
+    "access-control-request-headers",
+    "access-control-request-private-network",
+];
+
 pub struct RequestHead {
     pub method: Method,
-    /// The method exactly as sent (methods are case-sensitive).
-    pub method_name: String,
     pub path_with_query: String,
     pub origin: Vec<Vec<u8>>,
     pub request_method: Vec<Vec<u8>>,
@@ -27,48 +33,52 @@ impl RequestHead {
     pub fn read(request: &IncomingRequest) -> RequestHead {
         let method = request.method();
         let fields = request.headers();
-        let mut head = RequestHead {
-            method_name: method_name(&method),
-            method,
-            path_with_query: request.path_with_query().unwrap_or_default(),
-            origin: Vec::new(),
-            request_method: Vec::new(),
-            request_headers: Vec::new(),
-            request_private_network: Vec::new(),
-            fields,
-            all: OnceCell::new(),
-        };
-        if head.method == Method::Options {
-            head.origin = head.fields.get("origin");
-            head.request_method = head.fields.get("access-control-request-method");
-            head.request_headers = head.fields.get("access-control-request-headers");
-            head.request_private_network =
-                head.fields.get("access-control-request-private-network");
+        let mut cors: [Vec<Vec<u8>>; 4] = Default::default();
+        let all = OnceCell::new();
+        if method == Method::Options {
+            for (name, lines) in CORS_HEADERS.iter().zip(&mut cors) {
+                *lines = fields.get(name);
+            }
         } else {
-            let all = head.fields.entries();
-            for (name, value) in &all {
-                if let Some(lines) = head.cors_lines_named(name) {
-                    lines.push(value.clone());
+            let entries = fields.entries();
+            for (name, value) in &entries {
+                // Names compared case-insensitively, whatever case the host hands them in.
+                if let Some(i) = CORS_HEADERS
+                    .iter()
+                    .position(|k| name.eq_ignore_ascii_case(k))
+                {
+                    cors[i].push(value.clone());
                 }
             }
-            let _ = head.all.set(all);
+            let _ = all.set(entries);
         }
-        head
+        let [origin, request_method, request_headers, request_private_network] = cors;
+        RequestHead {
+            method,
+            path_with_query: request.path_with_query().unwrap_or_default(),
+            origin,
+            request_method,
+            request_headers,
+            request_private_network,
+            fields,
+            all,
+        }
     }
 
-    /// Where lines of a header the CORS decision reads go (names compared case-insensitively).
-    fn cors_lines_named(&mut self, name: &str) -> Option<&mut Vec<Vec<u8>>> {
-        [
-            ("origin", &mut self.origin),
-            ("access-control-request-method", &mut self.request_method),
-            ("access-control-request-headers", &mut self.request_headers),
-            (
-                "access-control-request-private-network",
-                &mut self.request_private_network,
-            ),
-        ]
-        .into_iter()
-        .find_map(|(known, lines)| name.eq_ignore_ascii_case(known).then_some(lines))
+    /// The method exactly as sent (methods are case-sensitive).
+    pub fn method_name(&self) -> &str {
+        match &self.method {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+            Method::Connect => "CONNECT",
+            Method::Options => "OPTIONS",
+            Method::Trace => "TRACE",
+            Method::Patch => "PATCH",
+            Method::Other(other) => other,
+        }
     }
 
     /// Every header line, in order (read from the host once, when first needed).
@@ -90,19 +100,4 @@ impl RequestHead {
 /// Borrowed views of header lines, as the engine takes them.
 pub fn lines(values: &[Vec<u8>]) -> Vec<&[u8]> {
     values.iter().map(Vec::as_slice).collect()
-}
-
-pub fn method_name(method: &Method) -> String {
-    match method {
-        Method::Get => "GET".into(),
-        Method::Head => "HEAD".into(),
-        Method::Post => "POST".into(),
-        Method::Put => "PUT".into(),
-        Method::Delete => "DELETE".into(),
-        Method::Connect => "CONNECT".into(),
-        Method::Options => "OPTIONS".into(),
-        Method::Trace => "TRACE".into(),
-        Method::Patch => "PATCH".into(),
-        Method::Other(other) => other.clone(),
-    }
 }
