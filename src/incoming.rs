@@ -1,4 +1,4 @@
-//! The parts of an incoming wasi-http request the gateway reads before deciding.
+//! The parts of an incoming wasi-http request the plan reads.
 //!
 //! Every host call and every string lifted into the component costs about a microsecond, far
 //! more than the CORS decision itself (BENCHMARKS.md), so each request is read with as few
@@ -8,9 +8,10 @@
 
 use std::cell::OnceCell;
 
+use corsgate_core::{CorsRequest, RequestHead};
 use spin_sdk::http::{Fields, IncomingRequest, Method};
 
-/// The headers a CORS decision reads, in the order of [`RequestHead`]'s fields for them.
+/// The headers a CORS decision reads, in the order of [`CorsRequest`]'s fields for them.
 const CORS_HEADERS: [&str; 4] = [
     "origin",
     "access-control-request-method",
@@ -18,19 +19,20 @@ const CORS_HEADERS: [&str; 4] = [
     "access-control-request-private-network",
 ];
 
-pub struct RequestHead {
+pub struct Incoming {
     pub method: Method,
     pub path_with_query: String,
-    pub origin: Vec<Vec<u8>>,
-    pub request_method: Vec<Vec<u8>>,
-    pub request_headers: Vec<Vec<u8>>,
-    pub request_private_network: Vec<Vec<u8>>,
+    /// Every line of each of [`CORS_HEADERS`].
+    cors: [Vec<Vec<u8>>; 4],
     fields: Fields,
     all: OnceCell<Vec<(String, Vec<u8>)>>,
 }
 
-impl RequestHead {
-    pub fn read(request: &IncomingRequest) -> RequestHead {
+/// Borrowed views of the CORS header lines, as [`CorsRequest`] takes them.
+pub type CorsLines<'a> = [Vec<&'a [u8]>; 4];
+
+impl Incoming {
+    pub fn read(request: &IncomingRequest) -> Incoming {
         let method = request.method();
         let fields = request.headers();
         let mut cors: [Vec<Vec<u8>>; 4] = Default::default();
@@ -52,16 +54,33 @@ impl RequestHead {
             }
             let _ = all.set(entries);
         }
-        let [origin, request_method, request_headers, request_private_network] = cors;
-        RequestHead {
+        Incoming {
             method,
             path_with_query: request.path_with_query().unwrap_or_default(),
-            origin,
-            request_method,
-            request_headers,
-            request_private_network,
+            cors,
             fields,
             all,
+        }
+    }
+
+    pub fn cors_lines(&self) -> CorsLines<'_> {
+        self.cors
+            .each_ref()
+            .map(|lines| lines.iter().map(Vec::as_slice).collect())
+    }
+
+    /// The plan's view of the request.
+    pub fn head<'a>(&'a self, lines: &'a CorsLines<'a>) -> RequestHead<'a> {
+        let [origin, request_method, request_headers, request_private_network] = lines;
+        RequestHead {
+            path_and_query: &self.path_with_query,
+            cors: CorsRequest {
+                method: self.method_name().as_bytes(),
+                origin,
+                request_method,
+                request_headers,
+                request_private_network,
+            },
         }
     }
 
@@ -85,19 +104,4 @@ impl RequestHead {
     pub fn all_headers(&self) -> &[(String, Vec<u8>)] {
         self.all.get_or_init(|| self.fields.entries())
     }
-
-    pub fn path(&self) -> &str {
-        self.path_with_query
-            .split_once('?')
-            .map_or(&self.path_with_query, |(path, _)| path)
-    }
-
-    pub fn query(&self) -> Option<&str> {
-        self.path_with_query.split_once('?').map(|(_, query)| query)
-    }
-}
-
-/// Borrowed views of header lines, as the engine takes them.
-pub fn lines(values: &[Vec<u8>]) -> Vec<&[u8]> {
-    values.iter().map(Vec::as_slice).collect()
 }

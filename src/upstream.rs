@@ -5,6 +5,8 @@
 //! permits, flush, wait), so memory does not grow with body size. Resource order matters in
 //! wasi-http: a stream is dropped before the body it belongs to, a body before its message.
 
+use corsgate_core::outcome::Side;
+use corsgate_core::{UpstreamCause, UpstreamFailure};
 use spin_sdk::http::{ErrorCode, IncomingRequest, IncomingResponse, OutgoingBody, OutgoingRequest};
 use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
 use spin_sdk::wit::wasi::http0_2_0::types::{IncomingBody, RequestOptions};
@@ -17,49 +19,63 @@ const CHUNK: u64 = 64 * 1024;
 /// 24 hours: the longest upload the host lets through before the response head.
 const HOST_FIRST_BYTE_TIMEOUT_NS: u64 = 24 * 3600 * 1_000_000_000;
 
-/// Why no upstream response head arrived.
-pub enum Failure {
-    /// Refused, reset, unresolvable, malformed…: `502`.
-    Unreachable(String),
-    /// Nothing within the timeout, connecting included: `504`.
-    Timeout,
-    /// The client's own request body broke off.
-    ClientAborted,
-}
-
 /// Sends `outgoing` with the body of `request` and waits for the response head. The deadline
 /// is `timeout_ms` after the last progress: the start, each uploaded chunk, the upload's end.
+///
+/// The upstream request is framed as the client framed its own: with `Content-Length` when it
+/// had one (the header is copied), chunked when it streamed a body without one, and with no
+/// body at all when it had none. The host strips `Transfer-Encoding`, so the last two are told
+/// apart by the body's first read; a bodiless `DELETE` then does not reach the upstream with an
+/// empty chunked body, which some upstreams and firewalls refuse.
 pub fn exchange(
     request: &IncomingRequest,
     outgoing: OutgoingRequest,
+    has_length: bool,
     timeout_ms: u32,
-) -> Result<IncomingResponse, Failure> {
+) -> Result<IncomingResponse, UpstreamFailure> {
     let timeout_ns = u64::from(timeout_ms) * 1_000_000;
-    let sink_body = outgoing
-        .body()
-        .map_err(|()| Failure::Unreachable("request body unavailable".into()))?;
+    let mut deadline = monotonic_clock::now() + timeout_ns;
+    let source = ClientBody::open(request);
+    let first_bytes = match (&source, has_length) {
+        (Some(source), false) => source.first_bytes(deadline)?,
+        (None, false) => None,
+        (_, true) => Some(Vec::new()),
+    };
+    let sink_body = match first_bytes {
+        Some(_) => Some(
+            outgoing
+                .body()
+                .map_err(|()| other("request body unavailable"))?,
+        ),
+        None => None,
+    };
     // The deadline below decides. The host's first-byte timer runs from the start of the
     // request, upload included, so at the route timeout it would cut any upload slower than
     // that; it is pushed out of the way. Connecting is bounded by the route timeout as well.
     let options = RequestOptions::new();
     let _ = options.set_connect_timeout(Some(timeout_ns));
     let _ = options.set_first_byte_timeout(Some(HOST_FIRST_BYTE_TIMEOUT_NS));
-    let future =
-        outgoing_handler::handle(outgoing, Some(options)).map_err(|code| classify(&code))?;
-
-    let mut upload = Upload::start(request, sink_body);
-    let mut deadline = monotonic_clock::now() + timeout_ns;
+    let future = outgoing_handler::handle(outgoing, Some(options)).map_err(|c| classify(&c))?;
+    let mut upload = match (source, sink_body, first_bytes) {
+        (Some(source), Some(sink_body), Some(pending)) => Upload::start(source, sink_body, pending),
+        (_, sink_body, _) => {
+            if let Some(body) = sink_body {
+                let _ = OutgoingBody::finish(body, None);
+            }
+            None
+        }
+    };
     loop {
         if let Some(result) = future.get() {
             drop(upload);
             return match result {
                 Ok(Ok(response)) => Ok(response),
                 Ok(Err(code)) => Err(classify(&code)),
-                Err(()) => Err(Failure::Unreachable("response already taken".into())),
+                Err(()) => Err(other("response already taken")),
             };
         }
         let mut waiting_on: Option<Pollable> = None;
-        if let Some(active) = &upload {
+        if let Some(active) = &mut upload {
             match active.step() {
                 Step::Moved => {
                     deadline = monotonic_clock::now() + timeout_ns;
@@ -73,7 +89,7 @@ pub fn exchange(
                     continue;
                 }
                 Step::Wait(pollable) => waiting_on = Some(pollable),
-                Step::ClientFailed => return Err(Failure::ClientAborted),
+                Step::ClientFailed => return Err(UpstreamFailure::ClientAborted),
                 // The upstream stopped reading; its answer (say a 413) may still come.
                 Step::UpstreamFailed => {
                     upload = None;
@@ -82,23 +98,63 @@ pub fn exchange(
             }
         }
         if monotonic_clock::now() >= deadline {
-            return Err(Failure::Timeout);
+            return Err(UpstreamFailure::Timeout);
         }
-        let timer = monotonic_clock::subscribe_instant(deadline);
-        let response_ready = future.subscribe();
-        let mut pollables = vec![&response_ready, &timer];
-        pollables.extend(waiting_on.as_ref());
-        poll::poll(&pollables);
+        wait_for(deadline, [Some(&future.subscribe()), waiting_on.as_ref()]);
+    }
+}
+
+/// Blocks until one of `pollables` is ready or `deadline` passes.
+fn wait_for<const N: usize>(deadline: u64, pollables: [Option<&Pollable>; N]) {
+    let timer = monotonic_clock::subscribe_instant(deadline);
+    let mut all: Vec<&Pollable> = vec![&timer];
+    all.extend(pollables.into_iter().flatten());
+    poll::poll(&all);
+}
+
+/// The client's request body. Field order is drop order: the stream before its body.
+struct ClientBody {
+    stream: InputStream,
+    _body: IncomingBody,
+}
+
+impl ClientBody {
+    fn open(request: &IncomingRequest) -> Option<ClientBody> {
+        let body = request.consume().ok()?;
+        let stream = body.stream().ok()?;
+        Some(ClientBody {
+            stream,
+            _body: body,
+        })
+    }
+
+    /// The body's first bytes, or `None` when it ended without any: the client sent no body.
+    fn first_bytes(&self, deadline: u64) -> Result<Option<Vec<u8>>, UpstreamFailure> {
+        loop {
+            match self.stream.read(CHUNK) {
+                Ok(data) if data.is_empty() => {}
+                Ok(data) => return Ok(Some(data)),
+                Err(StreamError::Closed) => return Ok(None),
+                Err(StreamError::LastOperationFailed(_)) => {
+                    return Err(UpstreamFailure::ClientAborted)
+                }
+            }
+            if monotonic_clock::now() >= deadline {
+                return Err(UpstreamFailure::Timeout);
+            }
+            wait_for(deadline, [Some(&self.stream.subscribe())]);
+        }
     }
 }
 
 /// The request body on its way up: the client's stream and the upstream's.
 struct Upload {
     // Field order is drop order: streams before their bodies.
-    source: InputStream,
     sink: OutputStream,
-    _source_body: Option<IncomingBody>,
+    source: ClientBody,
     sink_body: OutgoingBody,
+    /// Bytes read from the client and not yet written upstream.
+    pending: Vec<u8>,
 }
 
 enum Step {
@@ -110,92 +166,86 @@ enum Step {
 }
 
 impl Upload {
-    /// Starts the upload; a request whose body cannot be read is sent with an empty body.
-    fn start(request: &IncomingRequest, sink_body: OutgoingBody) -> Option<Upload> {
-        let source_body = request.consume().ok();
-        let source = source_body.as_ref().and_then(|b| b.stream().ok());
-        let (Some(source), Ok(sink)) = (source, sink_body.write()) else {
+    fn start(source: ClientBody, sink_body: OutgoingBody, pending: Vec<u8>) -> Option<Upload> {
+        let Ok(sink) = sink_body.write() else {
             let _ = OutgoingBody::finish(sink_body, None);
             return None;
         };
         Some(Upload {
-            source,
             sink,
-            _source_body: source_body,
+            source,
             sink_body,
+            pending,
         })
     }
 
     /// Moves at most one chunk without blocking.
-    fn step(&self) -> Step {
+    fn step(&mut self) -> Step {
         let permit = match self.sink.check_write() {
             Ok(0) => return Step::Wait(self.sink.subscribe()),
-            Ok(permit) => permit,
+            Ok(permit) => usize::try_from(permit.min(CHUNK)).unwrap_or(usize::MAX),
             Err(_) => return Step::UpstreamFailed,
         };
-        match self.source.read(permit.min(CHUNK)) {
-            Ok(data) if data.is_empty() => Step::Wait(self.source.subscribe()),
-            Ok(data) => match self.sink.write(&data).and_then(|()| flush(&self.sink)) {
-                Ok(()) => Step::Moved,
-                Err(_) => Step::UpstreamFailed,
-            },
-            Err(StreamError::Closed) => Step::Done,
-            Err(StreamError::LastOperationFailed(_)) => Step::ClientFailed,
+        if self.pending.is_empty() {
+            match self.source.stream.read(permit as u64) {
+                Ok(data) if data.is_empty() => return Step::Wait(self.source.stream.subscribe()),
+                Ok(data) => self.pending = data,
+                Err(StreamError::Closed) => return Step::Done,
+                Err(StreamError::LastOperationFailed(_)) => return Step::ClientFailed,
+            }
+        }
+        let n = self.pending.len().min(permit);
+        match self
+            .sink
+            .write(&self.pending[..n])
+            .and_then(|()| flush(&self.sink))
+        {
+            Ok(()) => {
+                self.pending.drain(..n);
+                Step::Moved
+            }
+            Err(_) => Step::UpstreamFailed,
         }
     }
 
     fn finish(self) {
-        let Upload {
-            source,
-            sink,
-            _source_body,
-            sink_body,
-        } = self;
-        let _ = flush(&sink);
-        drop(sink);
-        drop(source);
-        let _ = OutgoingBody::finish(sink_body, None);
+        let _ = flush(&self.sink);
+        drop(self.sink);
+        drop(self.source);
+        let _ = OutgoingBody::finish(self.sink_body, None);
     }
 }
 
-/// How relaying a response body ended.
-pub enum Relay {
-    Complete(u64),
-    /// The upstream broke off mid-body: the client's response is aborted, not finished, so it
-    /// cannot mistake a truncated body for a whole one.
-    UpstreamBroke(u64),
-    /// The client went away.
-    ClientGone(u64),
-}
-
-/// Streams the upstream's response body into the client's response body.
-pub fn relay_body(response: &IncomingResponse, client_body: OutgoingBody) -> Relay {
+/// Streams the upstream's response body into the client's response body. Returns the bytes
+/// relayed and, when the body did not complete, which side broke it off: then the client's
+/// response is aborted, not finished, so it cannot mistake a truncated body for a whole one.
+pub fn relay_body(response: &IncomingResponse, client_body: OutgoingBody) -> (u64, Option<Side>) {
     let Ok(upstream_body) = response.consume() else {
-        return Relay::UpstreamBroke(0);
+        return (0, Some(Side::Upstream));
     };
     let (Ok(input), Ok(output)) = (upstream_body.stream(), client_body.write()) else {
-        return Relay::UpstreamBroke(0);
+        return (0, Some(Side::Upstream));
     };
     let mut moved = 0u64;
-    let outcome = loop {
+    let broke_off = loop {
         match input.blocking_read(CHUNK) {
             Ok(data) => {
                 if write_all(&output, &data).is_err() {
-                    break Relay::ClientGone(moved);
+                    break Some(Side::Client);
                 }
                 moved += data.len() as u64;
             }
-            Err(StreamError::Closed) => break Relay::Complete(moved),
-            Err(StreamError::LastOperationFailed(_)) => break Relay::UpstreamBroke(moved),
+            Err(StreamError::Closed) => break None,
+            Err(StreamError::LastOperationFailed(_)) => break Some(Side::Upstream),
         }
     };
     drop(input);
     let _trailers = IncomingBody::finish(upstream_body);
     drop(output);
-    if let Relay::Complete(_) = outcome {
+    if broke_off.is_none() {
         let _ = OutgoingBody::finish(client_body, None);
     }
-    outcome
+    (moved, broke_off)
 }
 
 /// Writes `data` within the stream's permits, waiting for room: the backpressure that keeps
@@ -226,34 +276,35 @@ fn flush(output: &OutputStream) -> Result<(), StreamError> {
     }
 }
 
-fn classify(code: &ErrorCode) -> Failure {
-    let why = match code {
+fn other(what: &str) -> UpstreamFailure {
+    UpstreamFailure::Unreachable(UpstreamCause::Other(what.into()))
+}
+
+/// The host's error code, as the engine's failure classes.
+fn classify(code: &ErrorCode) -> UpstreamFailure {
+    use UpstreamCause as Cause;
+    UpstreamFailure::Unreachable(match code {
         ErrorCode::ConnectionTimeout
         | ErrorCode::ConnectionReadTimeout
-        | ErrorCode::HttpResponseTimeout => return Failure::Timeout,
-        ErrorCode::ConnectionRefused => "connection refused".to_string(),
+        | ErrorCode::HttpResponseTimeout => return UpstreamFailure::Timeout,
+        ErrorCode::ConnectionRefused => Cause::ConnectionRefused,
         ErrorCode::ConnectionTerminated | ErrorCode::ConnectionLimitReached => {
-            "connection closed before a response".to_string()
+            Cause::ConnectionClosed
         }
-        ErrorCode::DnsError(_) => "upstream host name did not resolve".to_string(),
-        ErrorCode::DestinationUnavailable | ErrorCode::DestinationNotFound => {
-            "upstream unavailable".to_string()
-        }
+        ErrorCode::DnsError(_) => Cause::NameNotResolved,
+        ErrorCode::DestinationUnavailable | ErrorCode::DestinationNotFound => Cause::Unavailable,
         ErrorCode::DestinationIpUnroutable | ErrorCode::DestinationIpProhibited => {
-            "upstream address not reachable".to_string()
+            Cause::AddressUnreachable
         }
         ErrorCode::TlsProtocolError
         | ErrorCode::TlsCertificateError
-        | ErrorCode::TlsAlertReceived(_) => "TLS handshake with upstream failed".to_string(),
+        | ErrorCode::TlsAlertReceived(_) => Cause::TlsFailed,
         ErrorCode::HttpProtocolError
         | ErrorCode::HttpResponseIncomplete
         | ErrorCode::HttpResponseHeaderSectionSize(_)
         | ErrorCode::HttpResponseHeaderSize(_)
-        | ErrorCode::HttpResponseBodySize(_) => "malformed response from upstream".to_string(),
-        ErrorCode::HttpRequestDenied => {
-            "outbound request denied by the host (allowed_outbound_hosts?)".to_string()
-        }
-        other => format!("upstream error: {other:?}"),
-    };
-    Failure::Unreachable(why)
+        | ErrorCode::HttpResponseBodySize(_) => Cause::Malformed,
+        ErrorCode::HttpRequestDenied => Cause::DeniedByHost,
+        other => Cause::Other(format!("{other:?}")),
+    })
 }

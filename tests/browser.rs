@@ -5,17 +5,18 @@
 //! runs `fetch()` calls and writes their outcome as JSON into the DOM; a fresh profile per run,
 //! stopped by PID at a deadline.
 
-mod support;
-
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use corsgate_testkit::cases;
+use corsgate_testkit::cases::{run_cases, NamedCase};
+use corsgate_testkit::harness::Host;
 use corsgate_testkit::pages::PageServer;
 use corsgate_testkit::process::ChildGuard;
+use corsgate_testkit::world::Gateway;
 use serde_json::Value;
-use support::Gateway;
 
 struct World {
     gateway: Gateway,
@@ -24,11 +25,15 @@ struct World {
 }
 
 fn main() {
-    support::run_cases(
+    run_cases(
         || {
             let page = PageServer::start();
             let other_page = PageServer::start();
-            let gateway = Gateway::start("browser", [&page.origin(), &other_page.origin()]);
+            let gateway = Gateway::start(
+                Host::Wasmtime,
+                "browser",
+                [&page.origin(), &other_page.origin()],
+            );
             World {
                 gateway,
                 page,
@@ -39,41 +44,17 @@ fn main() {
     );
 }
 
-fn cases() -> Vec<support::NamedCase<World>> {
-    vec![
-        (
-            "simple_get_from_allowed_origin",
-            simple_get_from_allowed_origin,
-        ),
-        ("disallowed_origin_is_blocked", disallowed_origin_is_blocked),
-        (
-            "credentialed_fetch_sends_the_cookie",
-            credentialed_fetch_sends_the_cookie,
-        ),
-        (
-            "preflighted_put_and_delete_with_authorization_and_json",
-            preflighted_put_and_delete_with_authorization_and_json,
-        ),
-        (
-            "header_outside_allow_headers_is_blocked",
-            header_outside_allow_headers_is_blocked,
-        ),
-        (
-            "only_exposed_headers_are_readable",
-            only_exposed_headers_are_readable,
-        ),
-        (
-            "gateway_502_is_readable_by_the_page",
-            gateway_502_is_readable_by_the_page,
-        ),
-        (
-            "max_age_spares_the_second_preflight",
-            max_age_spares_the_second_preflight,
-        ),
-        (
-            "vary_origin_keeps_cached_answers_apart",
-            vary_origin_keeps_cached_answers_apart,
-        ),
+fn cases() -> Vec<NamedCase<World>> {
+    cases![
+        simple_get_from_allowed_origin,
+        disallowed_origin_is_blocked,
+        credentialed_fetch_sends_the_cookie,
+        preflighted_put_and_delete_with_authorization_and_json,
+        header_outside_allow_headers_is_blocked,
+        only_exposed_headers_are_readable,
+        gateway_502_is_readable_by_the_page,
+        max_age_spares_the_second_preflight,
+        vary_origin_keeps_cached_answers_apart,
     ]
 }
 

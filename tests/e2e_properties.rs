@@ -5,11 +5,10 @@
 //! reference matcher), always the origin when it is allowed, and `Vary: Origin` whenever the
 //! answer depends on the origin. `CORSGATE_E2E_ROUNDS` policies (default 4), 150 requests each.
 
-mod support;
-
 use corsgate_testkit::client::{send, Request, Response};
+use corsgate_testkit::harness::Host;
 use corsgate_testkit::reference::reference_allows;
-use support::Gateway;
+use corsgate_testkit::world::Gateway;
 
 const PATTERNS: &[&str] = &[
     "https://app.example.com",
@@ -150,6 +149,7 @@ fn random_policies_keep_the_cors_invariants_on_the_real_component() {
         let mut rng = Rng(round.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
         let (patterns, _credentials, text) = random_policy(&mut rng);
         let gateway = Gateway::start_with_policies(
+            Host::Wasmtime,
             &format!("e2e-properties-{round}"),
             &[("p.toml".into(), text.clone())],
         );

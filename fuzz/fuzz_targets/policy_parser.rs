@@ -3,16 +3,13 @@
 #![no_main]
 
 use corsgate_core::config::codegen::route_table_expression;
-use corsgate_core::config::{load_policies, PolicySource};
-use corsgate_core::RouteTable;
+use corsgate_core::config::route_table_from_toml;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let sources = [PolicySource { name: "fuzz".into(), file: "fuzz.toml".into(), text: text.to_string() }];
-    match load_policies(&sources) {
-        Ok(loaded) => {
-            let table = RouteTable::new(loaded.into_iter().map(|l| l.route).collect());
+    match route_table_from_toml(&[("fuzz", text)]) {
+        Ok(table) => {
             let source = route_table_expression(&table);
             assert!(source.starts_with("{ const PATHS: &str = ") && source.contains("::corsgate_core::route::RouteTable {"));
         }

@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use corsgate_core::config::{load_policies, PolicySource};
+use corsgate_core::config::route_table_from_toml;
 use corsgate_core::decision::{forwarded, merge_vary, preflight, CorsRequest, ALLOW_CREDENTIALS, ALLOW_ORIGIN, VARY};
 use corsgate_core::RouteTable;
 use libfuzzer_sys::fuzz_target;
@@ -19,10 +19,7 @@ const POLICIES: &[(&str, &str)] = &[
 
 fn table() -> &'static RouteTable {
     static TABLE: OnceLock<RouteTable> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let sources: Vec<PolicySource> = POLICIES.iter().map(|(n, t)| PolicySource { name: n.to_string(), file: format!("{n}.toml"), text: t.to_string() }).collect();
-        RouteTable::new(load_policies(&sources).expect("valid fuzz policies").into_iter().map(|l| l.route).collect())
-    })
+    TABLE.get_or_init(|| route_table_from_toml(POLICIES).expect("valid fuzz policies"))
 }
 
 // The input is split at 0xFF bytes into: method, path, then header lines tagged by their first

@@ -19,16 +19,22 @@ pub fn run(
     no_spin: bool,
 ) -> Result<ExitCode, CliError> {
     let sources = read_sources(dir)?;
+    let manifest = match (no_spin, spin_manifest) {
+        (true, _) => None,
+        (false, Some(path)) => Some(path),
+        (false, None) => manifest_beside(dir),
+    };
+    let skipped_manifest = (!no_spin && manifest.is_none()).then(|| {
+        format!(
+            "no spin.toml beside {}: the allowed_outbound_hosts check was skipped (name one with --spin FILE)",
+            dir.display()
+        )
+    });
     let (mut errors, warnings, routes) = match load_policies(&sources) {
         Ok(loaded) => {
             let warnings: Vec<ConfigWarning> = loaded.iter().flat_map(warnings).collect();
-            let manifest = match (no_spin, spin_manifest) {
-                (true, _) => None,
-                (false, Some(path)) => Some(path),
-                (false, None) => Some(PathBuf::from("spin.toml")).filter(|p| p.exists()),
-            };
-            let errors = match manifest {
-                Some(path) => spin::uncovered_upstreams(&path, &loaded)?,
+            let errors = match &manifest {
+                Some(path) => spin::uncovered_upstreams(path, &loaded)?,
                 None => Vec::new(),
             };
             (errors, warnings, loaded.len())
@@ -39,14 +45,38 @@ pub fn run(
         (&a.location.file, a.location.span.start).cmp(&(&b.location.file, b.location.span.start))
     });
     match format {
-        Format::Human => print_human(&sources, &errors, &warnings, routes),
-        Format::Json => print_json(&errors, &warnings, routes),
+        Format::Human => {
+            if let Some(note) = &skipped_manifest {
+                println!("note: {note}");
+            }
+            print_human(&sources, &errors, &warnings, routes)
+        }
+        Format::Json => print_json(&errors, &warnings, routes, manifest.as_deref()),
     }
     Ok(if errors.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The Spin manifest that deploys a policy folder: `spin.toml` in the folder's parent, where
+/// `spin new` and the shipped project put it, whatever the current folder is.
+fn manifest_beside(dir: &Path) -> Option<PathBuf> {
+    let absolute;
+    let dir = if dir.file_name().is_some() {
+        dir
+    } else {
+        absolute = dir.canonicalize().ok()?;
+        &absolute
+    };
+    let parent = dir.parent()?;
+    let path = if parent.as_os_str().is_empty() {
+        PathBuf::from("spin.toml")
+    } else {
+        parent.join("spin.toml")
+    };
+    path.is_file().then_some(path)
 }
 
 /// Reads the folder; an unreadable or empty folder is a usage error (exit 2).
@@ -107,7 +137,12 @@ fn print_human(
     }
 }
 
-fn print_json(errors: &[ConfigError], warnings: &[ConfigWarning], routes: usize) {
+fn print_json(
+    errors: &[ConfigError],
+    warnings: &[ConfigWarning],
+    routes: usize,
+    manifest: Option<&Path>,
+) {
     let errors: Vec<_> = errors
         .iter()
         .map(|e| json!({"file": e.location.file, "line": e.location.line, "column": e.location.column, "kind": format!("{:?}", e.kind), "message": e.message, "help": e.help}))
@@ -118,6 +153,6 @@ fn print_json(errors: &[ConfigError], warnings: &[ConfigWarning], routes: usize)
         .collect();
     println!(
         "{}",
-        json!({"valid": errors.is_empty(), "routes": routes, "errors": errors, "warnings": warnings})
+        json!({"valid": errors.is_empty(), "routes": routes, "spin_manifest": manifest.map(|m| m.display().to_string()), "errors": errors, "warnings": warnings})
     );
 }

@@ -30,7 +30,7 @@ struct Cli {
 enum Command {
     /// Validate a policy folder: every error of every file, with the fix.
     #[command(after_help = "Examples:
-  corsgate check                       # policies/, and spin.toml if present
+  corsgate check                       # policies/, and ./spin.toml beside it if present
   corsgate check deploy/policies --spin deploy/spin.toml
   corsgate check --format json         # for editors and CI
 
@@ -43,7 +43,7 @@ Exit status: 0 valid, 1 invalid, 2 usage or I/O error.")]
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
         /// Spin manifest whose `allowed_outbound_hosts` must cover every upstream
-        /// (default: spin.toml in the current folder, when it exists).
+        /// (default: spin.toml beside the policy folder, in its parent, when it exists).
         #[arg(long)]
         spin: Option<PathBuf>,
         /// Do not check a Spin manifest.

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use corsgate_core::config::schema::Key;
 use corsgate_core::config::{ConfigError, ErrorKind, LoadedPolicy};
 use corsgate_core::route::Upstream;
 
@@ -33,7 +34,7 @@ pub fn uncovered_upstreams(
         .iter()
         .filter(|l| !hosts.iter().any(|h| covers(h, &l.route.upstream)))
         .map(|l| {
-            let span = l.document.get("route", "upstream").map_or(0..0, |f| f.span.clone());
+            let span = l.document.span_of(Key::Upstream);
             let needed = format!("{}://{}", l.route.upstream.scheme.as_str(), l.route.upstream.authority);
             l.document.error(
                 ErrorKind::OutboundHostNotAllowed,

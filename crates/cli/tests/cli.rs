@@ -172,6 +172,51 @@ fn check_requires_spin_to_allow_every_upstream() {
     );
 }
 
+const VALID_API: &str = "[route]\npath = \"/api/...\"\nupstream = \"https://api.example.com:8443/v1\"\n[cors]\nallow_origins = [\"https://app.example.com\"]\n";
+
+/// `check DIR` reads the `spin.toml` beside the folder (in its parent), never the one of the
+/// folder it runs in (the repository's own, which covers other upstreams).
+#[test]
+fn check_finds_the_manifest_beside_the_policy_folder() {
+    let project = folder("project", &[]);
+    let policies = project.join("policies");
+    std::fs::create_dir_all(&policies).expect("policies dir");
+    std::fs::write(policies.join("api.toml"), VALID_API).expect("write");
+    let policies = policies.to_str().expect("utf8");
+
+    let o = corsgate(&["check", policies]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "valid folder, no manifest: {}",
+        stdout(&o)
+    );
+    let out = stdout(&o);
+    let notes: Vec<&str> = out.lines().filter(|l| l.starts_with("note: ")).collect();
+    assert_eq!(
+        notes,
+        [format!("note: no spin.toml beside {policies}: the allowed_outbound_hosts check was skipped (name one with --spin FILE)")],
+        "one line says the check was skipped"
+    );
+
+    std::fs::write(project.join("spin.toml"), "spin_manifest_version = 2\n[application]\nname = \"x\"\n[component.gw]\nsource = \"x.wasm\"\nallowed_outbound_hosts = [\"https://api.example.com\"]\n").expect("write");
+    let o = corsgate(&["check", policies]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "the manifest beside it is read: {}",
+        stdout(&o)
+    );
+    assert!(
+        stdout(&o).contains("is not covered by `allowed_outbound_hosts`"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stdout(&o).contains("note: "), "{}", stdout(&o));
+    let o = corsgate(&["check", policies, "--no-spin"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
 /// Console lines Chromium 156 printed for the same requests against the shipped policies
 /// (captured with crates/cli/tests/fixtures/capture-har.mjs and a console listener).
 const CHROMIUM_PREFLIGHT_NO_ACAO: &str = "Access to fetch at 'http://127.0.0.1:3000/users/42' from origin 'http://127.0.0.1:8099' has been blocked by CORS policy: Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource.";

@@ -9,7 +9,7 @@ use std::convert::Infallible;
 use std::hint::black_box;
 use std::time::Duration;
 
-use corsgate_core::config::{load_policies, PolicySource};
+use corsgate_core::config::route_from_toml;
 use corsgate_core::decision::{forwarded, preflight, CorsRequest};
 use corsgate_core::Route;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
@@ -33,12 +33,7 @@ fn corsgate_route(origins: &[String]) -> Route {
         "[route]\npath = \"/x/...\"\nupstream = \"https://api.example.com\"\n[cors]\nallow_origins = [{}]\nallow_methods = [\"GET\", \"POST\", \"PUT\", \"DELETE\"]\nallow_headers = [\"authorization\", \"content-type\"]\nexpose_headers = [\"x-request-id\"]\nallow_credentials = true\nmax_age = 600\n",
         list.join(", ")
     );
-    let sources = [PolicySource {
-        name: "x".into(),
-        file: "x.toml".into(),
-        text,
-    }];
-    load_policies(&sources).expect("valid").remove(0).route
+    route_from_toml(&text).expect("valid")
 }
 
 /// The inner service: answers every request with an empty 200.

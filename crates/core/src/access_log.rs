@@ -5,8 +5,11 @@
 //! Values from the request are escaped and length-capped, so a hostile header cannot forge
 //! extra lines or flood the log.
 
-use std::borrow::Cow;
 use std::fmt::Write;
+
+use crate::decision::RequestKind;
+use crate::outcome::Outcome;
+use crate::plan::RequestHead;
 
 /// Longest request-supplied value written to the log, in bytes.
 const MAX_VALUE_LEN: usize = 256;
@@ -48,53 +51,56 @@ impl AccessLog {
     pub fn wants(self, line: &LogLine<'_>) -> bool {
         match self {
             AccessLog::All => true,
-            AccessLog::Problems => line.is_problem(),
+            AccessLog::Problems => line.outcome.is_problem(),
             AccessLog::Off => false,
         }
     }
 }
 
-/// Fields of one log line, in a fixed order.
-#[derive(Debug, Default)]
+/// Fields of one log line, in a fixed order. The decision, reason and statuses come from the
+/// request's [`Outcome`].
+#[derive(Debug)]
 pub struct LogLine<'a> {
     pub route: Option<&'a str>,
-    /// `preflight` or `actual`.
-    pub kind: &'a str,
+    pub kind: RequestKind,
     pub method: &'a [u8],
     pub path: &'a str,
     pub origin: Option<&'a [u8]>,
-    /// `allowed`, `rejected`, `forwarded`, `not_found`, `bad_path`, `upstream_error`, `timeout`.
-    pub decision: &'a str,
-    /// Why a request was rejected or failed.
-    pub reason: Option<Cow<'a, str>>,
-    pub status: u16,
-    pub upstream_status: Option<u16>,
+    pub outcome: Outcome<'a>,
     /// Response body bytes relayed from the upstream.
     pub body_bytes: Option<u64>,
     pub duration_us: u64,
 }
 
-impl LogLine<'_> {
-    /// Whether the request ended other than as the policy intends: anything but an allowed
-    /// preflight or a forwarded exchange that completed (whatever status the upstream chose).
-    pub fn is_problem(&self) -> bool {
-        self.reason.is_some() || !matches!(self.decision, "allowed" | "forwarded")
+impl<'a> LogLine<'a> {
+    /// The line of a request whose head was `head`, ended as `outcome`.
+    pub fn new(head: &RequestHead<'a>, route: Option<&'a str>, outcome: Outcome<'a>) -> Self {
+        LogLine {
+            route,
+            kind: head.kind(),
+            method: head.cors.method,
+            path: head.path(),
+            origin: head.cors.origin.first().copied(),
+            outcome,
+            body_bytes: None,
+            duration_us: 0,
+        }
     }
 
     pub fn format(&self) -> String {
         let mut line = String::with_capacity(200);
         line.push_str("corsgate");
         field(&mut line, "route", self.route.unwrap_or("-").as_bytes());
-        field(&mut line, "kind", self.kind.as_bytes());
+        field(&mut line, "kind", self.kind.name().as_bytes());
         field(&mut line, "method", self.method);
         field(&mut line, "path", self.path.as_bytes());
         field(&mut line, "origin", self.origin.unwrap_or(b"-"));
-        field(&mut line, "decision", self.decision.as_bytes());
-        if let Some(reason) = &self.reason {
+        field(&mut line, "decision", self.outcome.decision().as_bytes());
+        if let Some(reason) = self.outcome.reason() {
             field(&mut line, "reason", reason.as_bytes());
         }
-        let _ = write!(line, " status={}", self.status);
-        match self.upstream_status {
+        let _ = write!(line, " status={}", self.outcome.status());
+        match self.outcome.upstream_status() {
             Some(status) => {
                 let _ = write!(line, " upstream_status={status}");
             }
@@ -149,25 +155,38 @@ fn field(line: &mut String, key: &str, value: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decision::{CorsRequest, PreflightRejection};
+    use crate::outcome::{Side, UpstreamCause};
+
+    fn line(outcome: Outcome<'static>) -> LogLine<'static> {
+        let head = RequestHead {
+            path_and_query: "/users/1?q=1",
+            cors: CorsRequest {
+                method: b"OPTIONS",
+                origin: &[b"https://evil.example"],
+                request_method: &[b"PUT"],
+                ..CorsRequest::default()
+            },
+        };
+        LogLine::new(&head, Some("users"), outcome)
+    }
 
     #[test]
     fn formats_one_line_per_request() {
-        let line = LogLine {
-            route: Some("users"),
-            kind: "preflight",
-            method: b"OPTIONS",
-            path: "/users/1",
-            origin: Some(b"https://evil.example"),
-            decision: "rejected",
-            reason: Some("origin not allowed".into()),
-            status: 403,
-            upstream_status: None,
-            body_bytes: None,
-            duration_us: 1234,
-        };
+        let mut rejected = line(Outcome::Rejected(PreflightRejection::Origin));
+        rejected.duration_us = 1234;
         assert_eq!(
-            line.format(),
+            rejected.format(),
             "corsgate route=users kind=preflight method=OPTIONS path=/users/1 origin=https://evil.example decision=rejected reason=\"origin not allowed\" status=403 upstream_status=- duration_ms=1.234"
+        );
+        let mut forwarded = line(Outcome::Forwarded { status: 201 });
+        forwarded.body_bytes = Some(10);
+        assert!(
+            forwarded.format().ends_with(
+                "decision=forwarded status=201 upstream_status=201 body_bytes=10 duration_ms=0.000"
+            ),
+            "{}",
+            forwarded.format()
         );
     }
 
@@ -198,51 +217,46 @@ mod tests {
 
     #[test]
     fn which_lines_each_setting_keeps() {
-        // (case, decision, reason, kept by `problems`)
-        let cases: &[(&str, &str, Option<&str>, bool)] = &[
-            ("allowed preflight", "allowed", None, false),
-            ("forwarded, complete", "forwarded", None, false),
+        // (case, outcome, kept by `problems`)
+        let cases: Vec<(&str, Outcome<'static>, bool)> = vec![
+            ("allowed preflight", Outcome::Allowed, false),
+            (
+                "forwarded, complete",
+                Outcome::Forwarded { status: 200 },
+                false,
+            ),
+            (
+                "forwarded, upstream error status",
+                Outcome::Forwarded { status: 503 },
+                false,
+            ),
             (
                 "forwarded, body broke off",
-                "forwarded",
-                Some("upstream broke off the response body"),
+                Outcome::BodyBrokeOff {
+                    status: 200,
+                    side: Side::Upstream,
+                },
                 true,
             ),
             (
                 "rejected preflight",
-                "rejected",
-                Some("origin not allowed"),
+                Outcome::Rejected(PreflightRejection::Origin),
                 true,
             ),
-            ("no route", "not_found", None, true),
-            ("bad path", "bad_path", None, true),
+            ("no route", Outcome::NotFound, true),
+            ("bad path", Outcome::BadPath, true),
             (
                 "upstream unreachable",
-                "upstream_error",
-                Some("upstream unreachable: connection refused"),
+                Outcome::UpstreamError(UpstreamCause::ConnectionRefused),
                 true,
             ),
-            (
-                "timeout",
-                "timeout",
-                Some("upstream did not answer within 5000 ms"),
-                true,
-            ),
-            (
-                "client aborted",
-                "client_aborted",
-                Some("request body broke off"),
-                true,
-            ),
+            ("timeout", Outcome::Timeout { timeout_ms: 5000 }, true),
+            ("client aborted", Outcome::ClientAborted, true),
         ];
-        for (name, decision, reason, problem) in cases {
-            let line = LogLine {
-                decision,
-                reason: reason.map(Into::into),
-                ..LogLine::default()
-            };
+        for (name, outcome, problem) in cases {
+            let line = line(outcome);
             assert!(AccessLog::All.wants(&line), "{name}: all keeps every line");
-            assert_eq!(AccessLog::Problems.wants(&line), *problem, "{name}");
+            assert_eq!(AccessLog::Problems.wants(&line), problem, "{name}");
             assert!(!AccessLog::Off.wants(&line), "{name}: off keeps none");
         }
     }
@@ -260,24 +274,20 @@ mod tests {
             ("empty", b"", "origin=\"\""),
         ];
         for (name, origin, expected) in cases {
-            let line = LogLine {
-                origin: Some(origin),
-                ..LogLine::default()
-            }
-            .format();
-            assert!(line.contains(expected), "case {name}: {line}");
-            assert!(!line.contains('\n') && !line.contains('\r'), "case {name}");
+            let mut hostile = line(Outcome::Allowed);
+            hostile.origin = Some(origin);
+            let text = hostile.format();
+            assert!(text.contains(expected), "case {name}: {text}");
+            assert!(!text.contains('\n') && !text.contains('\r'), "case {name}");
         }
         let long = vec![b'a'; 10_000];
-        let line = LogLine {
-            origin: Some(&long),
-            ..LogLine::default()
-        }
-        .format();
+        let mut hostile = line(Outcome::Allowed);
+        hostile.origin = Some(&long);
+        let text = hostile.format();
         assert!(
-            line.len() < 600,
+            text.len() < 600,
             "a long value is capped: {} bytes",
-            line.len()
+            text.len()
         );
     }
 }

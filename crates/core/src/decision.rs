@@ -28,6 +28,16 @@ pub enum RequestKind {
     Actual,
 }
 
+impl RequestKind {
+    /// The log's `kind` word.
+    pub fn name(self) -> &'static str {
+        match self {
+            RequestKind::Preflight => "preflight",
+            RequestKind::Actual => "actual",
+        }
+    }
+}
+
 impl CorsRequest<'_> {
     pub fn kind(&self) -> RequestKind {
         if self.method == b"OPTIONS" && !self.origin.is_empty() && !self.request_method.is_empty() {
@@ -149,21 +159,7 @@ pub enum PreflightRejection<'a> {
 }
 
 impl PreflightRejection<'_> {
-    /// The short plain-text body of the `403`: names the step, echoes nothing from the request.
-    pub fn body(&self) -> &'static str {
-        match self {
-            PreflightRejection::Origin => "CORS preflight rejected: origin not allowed\n",
-            PreflightRejection::Method(_) => "CORS preflight rejected: method not allowed\n",
-            PreflightRejection::Headers(HeaderRejection::NotAllowed(_)) => {
-                "CORS preflight rejected: request header not allowed\n"
-            }
-            PreflightRejection::Headers(_) => {
-                "CORS preflight rejected: request header list malformed or too long\n"
-            }
-        }
-    }
-
-    /// A one-word step name for logs.
+    /// A one-word step name.
     pub fn step(&self) -> &'static str {
         match self {
             PreflightRejection::Origin => "origin",
@@ -181,7 +177,7 @@ pub struct PreflightDecision<'a> {
 }
 
 /// Answers a preflight at the edge: `204` with `headers` when `result` is `Ok`, else `403` with
-/// `headers` (then only `Vary`) and [`PreflightRejection::body`].
+/// `headers` (then only `Vary`) and the body of [`crate::outcome::Outcome::Rejected`].
 pub fn preflight<'a>(policy: &'a CorsPolicy, request: &CorsRequest<'a>) -> PreflightDecision<'a> {
     let verdict = policy.origins.judge(request.origin);
     match check_preflight(policy, request, verdict) {

@@ -1,8 +1,9 @@
 //! corsgate-core: the CORS engine of corsgate, with no I/O.
 //!
 //! Run time (always built, also into the WebAssembly component): origin matching
-//! ([`origins`]), request-header checks ([`request_headers`]), routing ([`route`]) and the
-//! decisions ([`decision`]). Build time and the CLI (feature `config`): parsing and validating
+//! ([`origins`]), request-header checks ([`request_headers`]), routing ([`route`]), the
+//! decisions ([`decision`]), and the request [`plan`] that puts them together for the adapters,
+//! with the [`outcome`] that says what became of a request. Build time and the CLI (feature `config`): parsing and validating
 //! policy files into the compiled [`RouteTable`], and baking it into Rust source.
 //!
 //! The semantics are those of the Fetch Standard's CORS protocol,
@@ -16,16 +17,21 @@ pub mod forwarding;
 pub mod method;
 pub mod origin_set;
 pub mod origins;
+pub mod outcome;
 pub mod path;
+pub mod plan;
 pub mod policy;
 pub mod request_headers;
 pub mod request_origin;
 pub mod route;
+pub mod safelist;
 pub mod text;
 
 #[cfg(feature = "config")]
 pub mod config;
 
 pub use decision::{forwarded, preflight, CorsRequest, RequestKind};
+pub use outcome::{Outcome, UpstreamCause, UpstreamFailure};
+pub use plan::{plan, Answer, ClientConnection, Forward, Plan, RequestHead};
 pub use policy::{CorsPolicy, PreflightMode};
 pub use route::{Route, RouteTable, RoutingError};

@@ -15,6 +15,22 @@ pub enum PreflightMode {
     Forward,
 }
 
+impl PreflightMode {
+    pub const ALL: [PreflightMode; 2] = [PreflightMode::Edge, PreflightMode::Forward];
+
+    /// The mode's name in a policy file (`preflight = "edge"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            PreflightMode::Edge => "edge",
+            PreflightMode::Forward => "forward",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<PreflightMode> {
+        PreflightMode::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CorsPolicy {
     pub origins: AllowedOrigins,

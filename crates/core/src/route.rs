@@ -70,20 +70,18 @@ pub struct Route {
 
 impl Route {
     /// The path and query sent upstream for a normalized request path that this route matched:
-    /// base path + (path minus the prefix when `strip_prefix`, `/` if nothing is left) + query,
-    /// the query byte for byte.
+    /// base path + (path minus the prefix when `strip_prefix`) + query, the query byte for byte.
+    /// An empty remainder forwards to the base path itself, as a reverse proxy would (`/health`
+    /// → `<base>/healthz`, not `/healthz/`), and to `/` when there is no base path.
     pub fn upstream_path_and_query(&self, normalized_path: &str, query: Option<&str>) -> String {
         let mut remainder = normalized_path;
         if self.strip_prefix {
-            if let RoutePath::Prefix(prefix) = &self.path {
-                remainder = &normalized_path[prefix.len()..];
-            }
-            // An exact route forwards to the base path itself.
-            if let RoutePath::Exact(_) = &self.path {
-                remainder = "";
-            }
+            remainder = match &self.path {
+                RoutePath::Prefix(prefix) => &normalized_path[prefix.len()..],
+                RoutePath::Exact(_) => "",
+            };
         }
-        if remainder.is_empty() {
+        if remainder.is_empty() && self.upstream.base_path.is_empty() {
             remainder = "/";
         }
         let mut target = String::with_capacity(

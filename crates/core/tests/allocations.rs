@@ -6,7 +6,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use corsgate_core::config::{load_policies, PolicySource};
+use corsgate_core::config::route_from_toml;
 use corsgate_core::decision::{forwarded, preflight, CorsRequest};
 
 struct Counting;
@@ -38,12 +38,7 @@ fn allocations_during(f: impl FnOnce()) -> usize {
 #[test]
 fn decisions_do_not_allocate() {
     let text = "[route]\npath = \"/x/...\"\nupstream = \"https://api.example.com\"\n[cors]\nallow_origins = [\"https://app.example.com\", \"https://*.example.org\", \"http://localhost:*\"]\nallow_methods = [\"PUT\"]\nallow_headers = [\"authorization\", \"x-a\"]\nexpose_headers = [\"x-b\"]\nallow_credentials = true\nmax_age = 600\n";
-    let sources = [PolicySource {
-        name: "x".into(),
-        file: "x.toml".into(),
-        text: text.into(),
-    }];
-    let route = load_policies(&sources).expect("valid").remove(0).route;
+    let route = route_from_toml(text).expect("valid");
     let commas = ",".repeat(100_000);
     /// Name, Origin, Access-Control-Request-Method, Access-Control-Request-Headers.
     type Case<'a> = (&'a str, &'a [u8], &'a [u8], &'a [u8]);

@@ -1,7 +1,7 @@
 //! Decision tables: preflight successes and each failure step, origin-matching attacks, `*`
 //! with and without credentials, method case, and `Vary` merging.
 
-use corsgate_core::config::{load_policies, PolicySource};
+use corsgate_core::config::route_from_toml;
 use corsgate_core::decision::{
     forwarded, merge_vary, preflight, CorsRequest, PreflightRejection, RequestKind,
 };
@@ -12,15 +12,7 @@ fn route(cors: &str) -> Route {
     let text = format!(
         "[route]\npath = \"/x/...\"\nupstream = \"https://api.example.com\"\n[cors]\n{cors}\n"
     );
-    let sources = [PolicySource {
-        name: "t".into(),
-        file: "t.toml".into(),
-        text,
-    }];
-    load_policies(&sources)
-        .expect("valid test policy")
-        .remove(0)
-        .route
+    route_from_toml(&text).expect("valid test policy")
 }
 
 const CREDENTIALED: &str = r#"allow_origins = ["https://app.example.com", "https://*.example.org", "http://localhost:*", "http://[::1]:8080"]

@@ -5,7 +5,7 @@
 //!   always allows the ones it does (a differential test of origin matching),
 //! - always says `Vary: Origin` when the answer depends on the origin.
 
-use corsgate_core::config::{load_policies, PolicySource};
+use corsgate_core::config::route_from_toml;
 use corsgate_core::decision::{
     forwarded, preflight, CorsRequest, ALLOW_CREDENTIALS, ALLOW_ORIGIN, VARY,
 };
@@ -67,13 +67,7 @@ fn build(patterns: &[String], credentials: bool) -> Option<Route> {
         "[route]\npath = \"/x/...\"\nupstream = \"http://127.0.0.1:9\"\n[cors]\nallow_origins = [{}]\nallow_credentials = {credentials}\nallow_methods = [\"PUT\"]\nallow_headers = [\"x-a\"]\nexpose_headers = [\"x-b\"]\n",
         list.join(", ")
     );
-    let sources = [PolicySource {
-        name: "x".into(),
-        file: "x.toml".into(),
-        text,
-    }];
-    let loaded = load_policies(&sources).ok()?;
-    loaded.into_iter().next().map(|l| l.route)
+    route_from_toml(&text).ok()
 }
 
 proptest! {

@@ -2,7 +2,7 @@
 //! documentation cannot drift from what is accepted: every key is documented in its table with
 //! its type and default, and nothing else is.
 
-use corsgate_core::config::schema::{ValueKind, KEYS, TABLES};
+use corsgate_core::config::schema::{Key, Table, KEYS};
 
 fn readme() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
@@ -42,34 +42,24 @@ fn documented_rows() -> Vec<(String, String, String, String)> {
 fn readme_documents_every_key_as_the_validator_defines_it() {
     let rows = documented_rows();
     for spec in KEYS {
+        let (table, key) = (spec.table.name(), spec.name);
         let row = rows
             .iter()
-            .find(|(t, k, _, _)| t == spec.table && k == spec.key)
-            .unwrap_or_else(|| panic!("README lacks [{}].{}", spec.table, spec.key));
-        let kind = match spec.kind {
-            ValueKind::String => "string",
-            ValueKind::StringArray => "array of strings",
-            ValueKind::Bool => "boolean",
-            ValueKind::Integer => "integer",
-        };
-        assert_eq!(row.2, kind, "type of [{}].{}", spec.table, spec.key);
-        let default = if spec.required {
-            "required"
-        } else {
-            spec.default
-        };
+            .find(|(t, k, _, _)| t == table && k == key)
+            .unwrap_or_else(|| panic!("README lacks [{table}].{key}"));
+        assert_eq!(row.2, spec.kind.name(), "type of [{table}].{key}");
         assert_eq!(
             row.3,
-            default.trim_matches('`'),
-            "default of [{}].{}",
-            spec.table,
-            spec.key
+            spec.default.to_string(),
+            "default of [{table}].{key}"
         );
     }
     for (table, key, _, _) in &rows {
         assert!(
-            TABLES.contains(&table.as_str())
-                && KEYS.iter().any(|k| k.table == table && k.key == key),
+            Table::ALL
+                .iter()
+                .find(|t| t.name() == table)
+                .is_some_and(|t| Key::find(*t, key).is_some()),
             "README documents unknown key [{table}].{key}"
         );
     }

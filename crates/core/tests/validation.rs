@@ -1,20 +1,12 @@
 //! Every validation rule of CONTRACT.md §1, one named case each, matched by error kind and
 //! location (never by message text).
 
-use corsgate_core::config::{load_policies, ErrorKind, PolicySource};
+use corsgate_core::config::{route_table_from_toml, ErrorKind};
 
 const ROUTE: &str = "[route]\npath = \"/x/...\"\nupstream = \"https://api.example.com\"\n";
 
 fn errors(files: &[(&str, &str)]) -> Vec<(String, ErrorKind, usize, usize)> {
-    let sources: Vec<PolicySource> = files
-        .iter()
-        .map(|(name, text)| PolicySource {
-            name: name.to_string(),
-            file: format!("{name}.toml"),
-            text: text.to_string(),
-        })
-        .collect();
-    match load_policies(&sources) {
+    match route_table_from_toml(files) {
         Ok(_) => Vec::new(),
         Err(errors) => errors
             .into_iter()
@@ -102,12 +94,8 @@ fn duplicate_route_paths_are_reported_on_the_later_file() {
 
 #[test]
 fn messages_say_how_to_fix() {
-    let sources = [PolicySource {
-        name: "p".into(),
-        file: "p.toml".into(),
-        text: cors("allow_origin = []\nallow_origins = [\"https://App.example.com/\"]"),
-    }];
-    let rendered: Vec<String> = load_policies(&sources)
+    let text = cors("allow_origin = []\nallow_origins = [\"https://App.example.com/\"]");
+    let rendered: Vec<String> = route_table_from_toml(&[("p", &text)])
         .unwrap_err()
         .iter()
         .map(|e| e.to_string())

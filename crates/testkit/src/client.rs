@@ -45,6 +45,8 @@ pub enum Body {
         size: u64,
         pause_ms: u64,
     },
+    /// These bytes sent with `Transfer-Encoding: chunked`, one chunk each.
+    Chunked(Vec<Vec<u8>>),
 }
 
 #[derive(Clone, Debug)]
@@ -123,12 +125,21 @@ fn write_request(stream: &mut TcpStream, request: &Request) -> io::Result<()> {
         Body::Trickle { pieces, size, .. } => {
             write!(head, "Content-Length: {}\r\n", pieces * size)?
         }
+        Body::Chunked(_) => head.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
     }
     head.extend_from_slice(b"Connection: close\r\n\r\n");
     stream.write_all(&head)?;
     match &request.body {
         Body::Empty => {}
         Body::Bytes(bytes) => stream.write_all(bytes)?,
+        Body::Chunked(chunks) => {
+            for chunk in chunks.iter().filter(|c| !c.is_empty()) {
+                write!(stream, "{:x}\r\n", chunk.len())?;
+                stream.write_all(chunk)?;
+                stream.write_all(b"\r\n")?;
+            }
+            stream.write_all(b"0\r\n\r\n")?;
+        }
         Body::Trickle {
             pieces,
             size,

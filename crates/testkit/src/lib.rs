@@ -1,11 +1,15 @@
-//! Test and demo infrastructure for corsgate: real HTTP servers and clients on loopback, and
-//! guards that stop child processes by PID whatever happens.
+//! Test and demo infrastructure for corsgate: real HTTP servers and clients on loopback, the
+//! harness that builds components and serves them on a host, test worlds and a custom test
+//! runner, and guards that stop child processes by PID whatever happens.
 
 #![forbid(unsafe_code)]
 
+pub mod cases;
 pub mod client;
+pub mod harness;
 pub mod http;
 pub mod pages;
 pub mod process;
 pub mod reference;
 pub mod upstream;
+pub mod world;

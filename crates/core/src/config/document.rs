@@ -1,4 +1,4 @@
-//! The structural pass: a policy file's TOML checked against [`schema::KEYS`], reporting every
+//! The structural pass: a policy file's TOML checked against [`KEYS`], reporting every
 //! unknown key, wrong type and missing key at once, with spans.
 //!
 //! serde's `deny_unknown_fields` stops at the first mistake; users fixing a file want them all,
@@ -11,7 +11,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use super::error::{ConfigError, ErrorKind, Location};
-use super::schema::{self, did_you_mean, ValueKind, KEYS, TABLES};
+use super::schema::{did_you_mean, Key, Table, ValueKind, KEYS};
 
 /// A value with the byte span it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,14 +29,14 @@ pub enum FieldValue {
     Integer(i128),
 }
 
-/// The keys of a policy file that passed the structural pass, by `(table, key)`.
+/// The keys of a policy file that passed the structural pass.
 #[derive(Debug)]
 pub struct PolicyDocument<'s> {
     pub file: &'s str,
     pub source: &'s str,
-    fields: BTreeMap<(&'static str, &'static str), Located<FieldValue>>,
+    fields: BTreeMap<Key, Located<FieldValue>>,
     /// Keys present in the file, whether or not their value had the right type.
-    present: BTreeSet<(&'static str, &'static str)>,
+    present: BTreeSet<Key>,
 }
 
 impl<'s> PolicyDocument<'s> {
@@ -59,12 +59,17 @@ impl<'s> PolicyDocument<'s> {
         }
     }
 
-    pub fn get(&self, table: &'static str, key: &'static str) -> Option<&Located<FieldValue>> {
-        self.fields.get(&(table, key))
+    pub fn get(&self, key: Key) -> Option<&Located<FieldValue>> {
+        self.fields.get(&key)
     }
 
-    pub fn string(&self, table: &'static str, key: &'static str) -> Option<Located<&str>> {
-        match self.get(table, key)? {
+    /// Where the key's value stands, or the start of the file when it is absent.
+    pub fn span_of(&self, key: Key) -> Range<usize> {
+        self.get(key).map_or(0..0, |f| f.span.clone())
+    }
+
+    pub fn string(&self, key: Key) -> Option<Located<&str>> {
+        match self.get(key)? {
             Located {
                 value: FieldValue::String(s),
                 span,
@@ -76,12 +81,8 @@ impl<'s> PolicyDocument<'s> {
         }
     }
 
-    pub fn strings(
-        &self,
-        table: &'static str,
-        key: &'static str,
-    ) -> Option<Located<&[Located<String>]>> {
-        match self.get(table, key)? {
+    pub fn strings(&self, key: Key) -> Option<Located<&[Located<String>]>> {
+        match self.get(key)? {
             Located {
                 value: FieldValue::StringArray(items),
                 span,
@@ -93,15 +94,17 @@ impl<'s> PolicyDocument<'s> {
         }
     }
 
-    pub fn bool(&self, table: &'static str, key: &'static str) -> Option<bool> {
-        match self.get(table, key)?.value {
-            FieldValue::Bool(b) => Some(b),
-            _ => None,
+    /// A boolean key's value, or its default.
+    pub fn bool(&self, key: Key) -> bool {
+        match self.get(key).map(|f| &f.value) {
+            Some(FieldValue::Bool(b)) => *b,
+            _ => key.default_bool(),
         }
     }
 
-    pub fn integer(&self, table: &'static str, key: &'static str) -> Option<Located<i128>> {
-        match self.get(table, key)? {
+    /// An integer key's value as written (its default is the caller's to apply).
+    pub fn integer(&self, key: Key) -> Option<Located<i128>> {
+        match self.get(key)? {
             Located {
                 value: FieldValue::Integer(i),
                 span,
@@ -113,10 +116,9 @@ impl<'s> PolicyDocument<'s> {
         }
     }
 
-    /// The line a key is set on, for `explain` (0 when absent).
-    pub fn line_of(&self, table: &'static str, key: &'static str) -> usize {
-        self.get(table, key)
-            .map_or(0, |f| self.location(f.span.clone()).line)
+    /// The line a key is set on, for `explain` (`None` when absent: its default applies).
+    pub fn line_of(&self, key: Key) -> Option<usize> {
+        self.get(key).map(|f| self.location(f.span.clone()).line)
     }
 }
 
@@ -153,15 +155,10 @@ pub fn parse_document<'s>(
 
     for (key, value) in root.get_ref().iter() {
         let name: &str = key.get_ref();
-        let Some(&table) = TABLES.iter().find(|t| **t == name) else {
-            let help = did_you_mean(name, TABLES.iter().copied())
+        let Some(table) = Table::ALL.into_iter().find(|t| t.name() == name) else {
+            let help = did_you_mean(name, Table::ALL.iter().map(|t| t.name()))
                 .map(|t| format!("did you mean `[{t}]`?"))
-                .or_else(|| {
-                    schema::KEYS
-                        .iter()
-                        .find(|k| k.key == name)
-                        .map(|k| format!("`{}` belongs in the `[{}]` table", k.key, k.table))
-                });
+                .or_else(|| belongs_elsewhere(name));
             errors.push(doc.error(
                 ErrorKind::UnknownKey,
                 key.span(),
@@ -182,18 +179,18 @@ pub fn parse_document<'s>(
         check_table(&mut doc, table, entries, &mut errors);
     }
 
-    for spec in KEYS.iter().filter(|k| k.required) {
-        if !doc.present.contains(&(spec.table, spec.key)) {
+    for spec in KEYS.iter().filter(|k| k.required()) {
+        if !doc.present.contains(&spec.key) {
             let table_span = root
                 .get_ref()
                 .iter()
-                .find(|(k, _)| k.get_ref() == spec.table)
+                .find(|(k, _)| k.get_ref() == spec.table.name())
                 .map_or(0..0, |(k, _)| k.span());
             errors.push(doc.error(
                 ErrorKind::MissingKey,
                 table_span,
-                format!("missing required key `{}` in `[{}]`", spec.key, spec.table),
-                Some(format!("add `{} = ...`: {}", spec.key, spec.doc)),
+                format!("missing required key `{}` in `[{}]`", spec.name, spec.table),
+                Some(format!("add `{} = ...`: {}", spec.name, spec.doc)),
             ));
         }
     }
@@ -203,21 +200,17 @@ pub fn parse_document<'s>(
 
 fn check_table(
     doc: &mut PolicyDocument<'_>,
-    table: &'static str,
+    table: Table,
     entries: &DeTable<'_>,
     errors: &mut Vec<ConfigError>,
 ) {
     for (key, value) in entries.iter() {
         let name: &str = key.get_ref();
-        let Some(spec) = schema::key_spec(table, name) else {
-            let in_table = KEYS.iter().filter(|k| k.table == table).map(|k| k.key);
+        let Some(key) = Key::find(table, name) else {
+            let in_table = KEYS.iter().filter(|k| k.table == table).map(|k| k.name);
             let help = did_you_mean(name, in_table)
                 .map(|k| format!("did you mean `{k}`?"))
-                .or_else(|| {
-                    KEYS.iter()
-                        .find(|k| k.key == name)
-                        .map(|k| format!("`{}` belongs in the `[{}]` table", k.key, k.table))
-                });
+                .or_else(|| belongs_elsewhere(name));
             errors.push(doc.error(
                 ErrorKind::UnknownKey,
                 key.span(),
@@ -226,11 +219,12 @@ fn check_table(
             ));
             continue;
         };
-        doc.present.insert((spec.table, spec.key));
+        let spec = key.spec();
+        doc.present.insert(key);
         match read_value(spec.kind, value) {
             Ok(field) => {
                 doc.fields.insert(
-                    (spec.table, spec.key),
+                    key,
                     Located {
                         value: field,
                         span: value.span(),
@@ -240,11 +234,18 @@ fn check_table(
             Err(span) => errors.push(doc.error(
                 ErrorKind::WrongType,
                 span,
-                format!("`{}` must be {}", spec.key, spec.kind.describe()),
+                format!("`{}` must be {}", spec.name, spec.kind.describe()),
                 None,
             )),
         }
     }
+}
+
+/// "`name` belongs in the `[table]` table", when `name` is a key of the other table.
+fn belongs_elsewhere(name: &str) -> Option<String> {
+    KEYS.iter()
+        .find(|k| k.name == name)
+        .map(|k| format!("`{}` belongs in the `[{}]` table", k.name, k.table))
 }
 
 /// Reads a value of the expected kind, or returns the span of the offending (part of the) value.

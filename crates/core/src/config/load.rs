@@ -4,6 +4,7 @@ use std::path::Path;
 
 use super::document::{parse_document, PolicyDocument};
 use super::error::{ConfigError, ErrorKind, Location};
+use super::schema::Key;
 use super::validate::build_route;
 use crate::route::{Route, RouteTable};
 
@@ -85,15 +86,10 @@ pub fn load_policies(sources: &[PolicySource]) -> Result<Vec<LoadedPolicy<'_>>, 
             }
         };
         if let Some(earlier) = loaded.iter().find(|l| l.route.path == route.path) {
-            let span = document
-                .get("route", "path")
-                .map_or(0..0, |f| f.span.clone());
-            let earlier_at = earlier.document.location(
-                earlier
-                    .document
-                    .get("route", "path")
-                    .map_or(0..0, |f| f.span.clone()),
-            );
+            let span = document.span_of(Key::Path);
+            let earlier_at = earlier
+                .document
+                .location(earlier.document.span_of(Key::Path));
             errors.push(document.error(
                 ErrorKind::DuplicateRoutePath,
                 span,
@@ -126,4 +122,27 @@ pub fn load_route_table(dir: &Path) -> Result<RouteTable, Vec<ConfigError>> {
     Ok(RouteTable::new(
         loaded.into_iter().map(|l| l.route).collect(),
     ))
+}
+
+/// The route table of policies given as `(route name, TOML text)` pairs, as if each were
+/// `<name>.toml` in a folder: the one way tests, benchmarks and fuzz targets make routes from text.
+pub fn route_table_from_toml(files: &[(&str, &str)]) -> Result<RouteTable, Vec<ConfigError>> {
+    let sources: Vec<PolicySource> = files
+        .iter()
+        .map(|(name, text)| PolicySource {
+            name: name.to_string(),
+            file: format!("{name}.toml"),
+            text: text.to_string(),
+        })
+        .collect();
+    let loaded = load_policies(&sources)?;
+    Ok(RouteTable::new(
+        loaded.into_iter().map(|l| l.route).collect(),
+    ))
+}
+
+/// The route of one policy file's text (named `route`).
+pub fn route_from_toml(text: &str) -> Result<Route, Vec<ConfigError>> {
+    let table = route_table_from_toml(&[("route", text)])?;
+    Ok(table.routes[0].clone())
 }

@@ -14,5 +14,8 @@ pub mod validate;
 pub mod warnings;
 
 pub use error::{ConfigError, ErrorKind, Location};
-pub use load::{load_policies, load_route_table, read_policy_dir, LoadedPolicy, PolicySource};
+pub use load::{
+    load_policies, load_route_table, read_policy_dir, route_from_toml, route_table_from_toml,
+    LoadedPolicy, PolicySource,
+};
 pub use warnings::{warnings, ConfigWarning, WarningKind};

@@ -1,8 +1,55 @@
 //! The policy file format: every table and key, its type, default and meaning.
 //!
-//! This table is the single source of truth: the structural validator checks files against it
-//! (unknown keys, types, required keys, "did you mean") and the README's policy reference is
-//! tested against it, so the documentation cannot drift from what the validator accepts.
+//! [`Key`] names each key once. Its [`KeySpec`] is the single source of truth: the structural
+//! validator checks files against it (unknown keys, types, required keys, "did you mean"), the
+//! semantic pass takes its defaults from it, the warnings and the CLI point at keys through it,
+//! and the README's policy reference is tested against it, so the documentation cannot drift
+//! from what the validator accepts.
+
+use std::fmt;
+
+/// The two tables of a policy file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Table {
+    Route,
+    Cors,
+}
+
+impl Table {
+    pub const ALL: [Table; 2] = [Table::Route, Table::Cors];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Route => "route",
+            Table::Cors => "cors",
+        }
+    }
+}
+
+impl fmt::Display for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Every key of a policy file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Key {
+    Path,
+    Upstream,
+    StripPrefix,
+    TimeoutMs,
+    AllowOrigins,
+    AllowMethods,
+    AllowHeaders,
+    ExposeHeaders,
+    AllowCredentials,
+    MaxAge,
+    AllowPrivateNetwork,
+    Preflight,
+    DangerouslyAllowInsecureOrigins,
+    DangerouslyAllowPublicSuffixWildcards,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ValueKind {
@@ -21,138 +68,229 @@ impl ValueKind {
             ValueKind::Integer => "an integer",
         }
     }
+
+    /// The type's name in the README's reference.
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueKind::String => "string",
+            ValueKind::StringArray => "array of strings",
+            ValueKind::Bool => "boolean",
+            ValueKind::Integer => "integer",
+        }
+    }
+}
+
+/// What applies when a key is absent: the one place each default is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Default {
+    /// The key must be set.
+    Required,
+    /// Absent means "not sent" (`max_age`: no `Access-Control-Max-Age` header).
+    NoValue,
+    Bool(bool),
+    Integer(u32),
+    String(&'static str),
+    Strings(&'static [&'static str]),
+}
+
+impl fmt::Display for Default {
+    /// As the README's reference writes it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Default::Required => f.write_str("required"),
+            Default::NoValue => f.write_str("absent (no header)"),
+            Default::Bool(b) => write!(f, "{b}"),
+            Default::Integer(i) => write!(f, "{i}"),
+            Default::String(s) => write!(f, "\"{s}\""),
+            Default::Strings(items) => {
+                let quoted: Vec<String> = items.iter().map(|s| format!("\"{s}\"")).collect();
+                write!(f, "[{}]", quoted.join(", "))
+            }
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
 pub struct KeySpec {
-    pub table: &'static str,
-    pub key: &'static str,
+    pub key: Key,
+    pub table: Table,
+    pub name: &'static str,
     pub kind: ValueKind,
-    pub required: bool,
-    /// What applies when the key is absent (for required keys: empty).
-    pub default: &'static str,
+    pub default: Default,
     pub doc: &'static str,
 }
 
-pub const TABLES: &[&str] = &["route", "cors"];
+impl KeySpec {
+    pub fn required(&self) -> bool {
+        self.default == Default::Required
+    }
+}
 
+/// In the order of [`Key`]'s variants (a unit test checks it), which is the README's order.
 pub const KEYS: &[KeySpec] = &[
     KeySpec {
-        table: "route",
-        key: "path",
+        key: Key::Path,
+        table: Table::Route,
+        name: "path",
         kind: ValueKind::String,
-        required: true,
-        default: "",
+        default: Default::Required,
         doc: "Exact path (`/health`) or prefix ending in `/...` (`/users/...` matches `/users` and everything under `/users/`).",
     },
     KeySpec {
-        table: "route",
-        key: "upstream",
+        key: Key::Upstream,
+        table: Table::Route,
+        name: "upstream",
         kind: ValueKind::String,
-        required: true,
-        default: "",
+        default: Default::Required,
         doc: "Where requests go: `scheme://host[:port][/base-path]`, http or https, no userinfo, query or fragment.",
     },
     KeySpec {
-        table: "route",
-        key: "strip_prefix",
+        key: Key::StripPrefix,
+        table: Table::Route,
+        name: "strip_prefix",
         kind: ValueKind::Bool,
-        required: false,
-        default: "false",
-        doc: "Remove the route's prefix from the path before forwarding (an empty remainder becomes `/`).",
+        default: Default::Bool(false),
+        doc: "Remove the route's prefix from the path before forwarding (an empty remainder forwards to the base path itself).",
     },
     KeySpec {
-        table: "route",
-        key: "timeout_ms",
+        key: Key::TimeoutMs,
+        table: Table::Route,
+        name: "timeout_ms",
         kind: ValueKind::Integer,
-        required: false,
-        default: "10000",
+        default: Default::Integer(10_000),
         doc: "Milliseconds to wait for the upstream's response head, connecting included; then `504`.",
     },
     KeySpec {
-        table: "cors",
-        key: "allow_origins",
+        key: Key::AllowOrigins,
+        table: Table::Cors,
+        name: "allow_origins",
         kind: ValueKind::StringArray,
-        required: true,
-        default: "",
+        default: Default::Required,
         doc: "Allowed origins: exact (`https://app.example.com`), subdomains (`https://*.example.com`), any port (`http://localhost:*`) or `\"*\"`.",
     },
     KeySpec {
-        table: "cors",
-        key: "allow_methods",
+        key: Key::AllowMethods,
+        table: Table::Cors,
+        name: "allow_methods",
         kind: ValueKind::StringArray,
-        required: false,
-        default: "[\"GET\", \"HEAD\", \"POST\"]",
+        default: Default::Strings(&["GET", "HEAD", "POST"]),
         doc: "Methods a preflight may ask for, exact and case-sensitive, or `\"*\"`. `GET`, `HEAD` and `POST` always pass.",
     },
     KeySpec {
-        table: "cors",
-        key: "allow_headers",
+        key: Key::AllowHeaders,
+        table: Table::Cors,
+        name: "allow_headers",
         kind: ValueKind::StringArray,
-        required: false,
-        default: "[]",
+        default: Default::Strings(&[]),
         doc: "Request header names a preflight may ask for (case-insensitive), or `\"*\"` (which never covers `Authorization`: list it).",
     },
     KeySpec {
-        table: "cors",
-        key: "expose_headers",
+        key: Key::ExposeHeaders,
+        table: Table::Cors,
+        name: "expose_headers",
         kind: ValueKind::StringArray,
-        required: false,
-        default: "[]",
+        default: Default::Strings(&[]),
         doc: "Response header names the page's script may read beyond the safelisted ones, or `\"*\"`.",
     },
     KeySpec {
-        table: "cors",
-        key: "allow_credentials",
+        key: Key::AllowCredentials,
+        table: Table::Cors,
+        name: "allow_credentials",
         kind: ValueKind::Bool,
-        required: false,
-        default: "false",
+        default: Default::Bool(false),
         doc: "Allow cookies and HTTP authentication (`credentials: 'include'`). Never with `\"*\"`.",
     },
     KeySpec {
-        table: "cors",
-        key: "max_age",
+        key: Key::MaxAge,
+        table: Table::Cors,
+        name: "max_age",
         kind: ValueKind::Integer,
-        required: false,
-        default: "absent (no header)",
+        default: Default::NoValue,
         doc: "Seconds the browser may cache a preflight answer, 0 to 86400 (Chromium caps it at 7200).",
     },
     KeySpec {
-        table: "cors",
-        key: "allow_private_network",
+        key: Key::AllowPrivateNetwork,
+        table: Table::Cors,
+        name: "allow_private_network",
         kind: ValueKind::Bool,
-        required: false,
-        default: "false",
+        default: Default::Bool(false),
         doc: "Answer `Access-Control-Request-Private-Network: true` with `Access-Control-Allow-Private-Network: true`.",
     },
     KeySpec {
-        table: "cors",
-        key: "preflight",
+        key: Key::Preflight,
+        table: Table::Cors,
+        name: "preflight",
         kind: ValueKind::String,
-        required: false,
-        default: "\"edge\"",
+        default: Default::String("edge"),
         doc: "`\"edge\"`: the gateway answers preflights; `\"forward\"`: the upstream gets them (the gateway still sets the CORS headers).",
     },
     KeySpec {
-        table: "cors",
-        key: "dangerously_allow_insecure_origins",
+        key: Key::DangerouslyAllowInsecureOrigins,
+        table: Table::Cors,
+        name: "dangerously_allow_insecure_origins",
         kind: ValueKind::Bool,
-        required: false,
-        default: "false",
+        default: Default::Bool(false),
         doc: "Allow `http://` origins other than loopback together with credentials (their traffic can be read and changed in transit).",
     },
     KeySpec {
-        table: "cors",
-        key: "dangerously_allow_public_suffix_wildcards",
+        key: Key::DangerouslyAllowPublicSuffixWildcards,
+        table: Table::Cors,
+        name: "dangerously_allow_public_suffix_wildcards",
         kind: ValueKind::Bool,
-        required: false,
-        default: "false",
+        default: Default::Bool(false),
         doc: "Allow wildcards directly under a public suffix (`https://*.co.uk`, `https://*.github.io`): anyone can register such a name.",
     },
 ];
 
-pub fn key_spec(table: &str, key: &str) -> Option<&'static KeySpec> {
-    KEYS.iter().find(|k| k.table == table && k.key == key)
+impl Key {
+    pub fn spec(self) -> &'static KeySpec {
+        &KEYS[self as usize]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    pub fn table(self) -> Table {
+        self.spec().table
+    }
+
+    /// The key named `name` in `table`.
+    pub fn find(table: Table, name: &str) -> Option<Key> {
+        KEYS.iter()
+            .find(|k| k.table == table && k.name == name)
+            .map(|k| k.key)
+    }
+
+    /// The default of a boolean key.
+    pub fn default_bool(self) -> bool {
+        match self.spec().default {
+            Default::Bool(b) => b,
+            other => unreachable!("{self:?} is not a boolean key (default {other})"),
+        }
+    }
+
+    /// The default of an integer key with one.
+    pub fn default_integer(self) -> u32 {
+        match self.spec().default {
+            Default::Integer(i) => i,
+            other => unreachable!("{self:?} has no integer default (default {other})"),
+        }
+    }
+
+    /// The default of a string-array key.
+    pub fn default_strings(self) -> &'static [&'static str] {
+        match self.spec().default {
+            Default::Strings(items) => items,
+            other => unreachable!("{self:?} is not a string-array key (default {other})"),
+        }
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// The closest known name to a misspelt one, if it is close enough to be the likely intent.
@@ -165,4 +303,38 @@ pub fn did_you_mean<'a>(
         .filter(|(distance, c)| *distance <= 3.max(c.len() / 3))
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_sits_at_its_own_index() {
+        for (index, spec) in KEYS.iter().enumerate() {
+            assert_eq!(spec.key as usize, index, "{:?} is out of place", spec.key);
+            assert_eq!(Key::find(spec.table, spec.name), Some(spec.key));
+        }
+    }
+
+    #[test]
+    fn defaults_match_their_kind() {
+        for spec in KEYS {
+            let fits = match (spec.default, spec.kind) {
+                (Default::Required, _) => true,
+                (Default::NoValue, ValueKind::Integer) => true,
+                (Default::Bool(_), ValueKind::Bool) => true,
+                (Default::Integer(_), ValueKind::Integer) => true,
+                (Default::String(_), ValueKind::String) => true,
+                (Default::Strings(_), ValueKind::StringArray) => true,
+                _ => false,
+            };
+            assert!(
+                fits,
+                "default of {:?} is not {}",
+                spec.key,
+                spec.kind.name()
+            );
+        }
+    }
 }

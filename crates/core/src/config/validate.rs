@@ -8,7 +8,7 @@ use url::Url;
 use super::document::{Located, PolicyDocument};
 use super::error::{ConfigError, ErrorKind};
 use super::origin_rules::{parse_origin_entry, OriginEntry, OriginRules};
-use super::schema::did_you_mean;
+use super::schema::{did_you_mean, Default, Key};
 use crate::method::{is_forbidden_method, is_token, AllowedMethods};
 use crate::origin_set::OriginSet;
 use crate::origins::AllowedOrigins;
@@ -20,7 +20,6 @@ use crate::text::Text;
 
 pub use super::origin_rules::is_loopback as is_loopback_host;
 
-pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
 pub const MAX_MAX_AGE: i128 = 86_400;
 
 /// Collects errors while each key is validated, so one pass reports them all.
@@ -41,14 +40,11 @@ pub fn build_route(name: &str, doc: &PolicyDocument<'_>) -> Result<Route, Vec<Co
         doc,
         errors: Vec::new(),
     };
-    let path = doc
-        .string("route", "path")
-        .and_then(|p| route_path(&mut c, p));
-    let upstream = doc
-        .string("route", "upstream")
-        .and_then(|u| upstream(&mut c, u));
-    let timeout_ms = match doc.integer("route", "timeout_ms") {
-        None => DEFAULT_TIMEOUT_MS,
+    let path = doc.string(Key::Path).and_then(|p| route_path(&mut c, p));
+    let upstream = doc.string(Key::Upstream).and_then(|u| upstream(&mut c, u));
+    let default_timeout_ms = Key::TimeoutMs.default_integer();
+    let timeout_ms = match doc.integer(Key::TimeoutMs) {
+        None => default_timeout_ms,
         Some(Located { value, span }) => match u32::try_from(value) {
             Ok(ms) if ms > 0 => ms,
             _ => {
@@ -56,9 +52,9 @@ pub fn build_route(name: &str, doc: &PolicyDocument<'_>) -> Result<Route, Vec<Co
                     ErrorKind::InvalidTimeout,
                     span,
                     format!("`timeout_ms = {value}` must be between 1 and {}", u32::MAX),
-                    Some("the default is 10000 (10 s)".into()),
+                    Some(format!("the default is {default_timeout_ms}")),
                 );
-                DEFAULT_TIMEOUT_MS
+                default_timeout_ms
             }
         },
     };
@@ -68,7 +64,7 @@ pub fn build_route(name: &str, doc: &PolicyDocument<'_>) -> Result<Route, Vec<Co
             name: name.to_string().into(),
             path,
             upstream,
-            strip_prefix: doc.bool("route", "strip_prefix").unwrap_or(false),
+            strip_prefix: doc.bool(Key::StripPrefix),
             timeout_ms,
             cors,
         }),
@@ -178,24 +174,18 @@ fn upstream(c: &mut Checker<'_, '_>, upstream: Located<&str>) -> Option<Upstream
 
 fn cors_policy(c: &mut Checker<'_, '_>) -> CorsPolicy {
     let doc = c.doc;
-    let allow_credentials = doc.bool("cors", "allow_credentials").unwrap_or(false);
+    let allow_credentials = doc.bool(Key::AllowCredentials);
     let rules = OriginRules {
         allow_credentials,
-        dangerously_allow_insecure_origins: doc
-            .bool("cors", "dangerously_allow_insecure_origins")
-            .unwrap_or(false),
+        dangerously_allow_insecure_origins: doc.bool(Key::DangerouslyAllowInsecureOrigins),
         dangerously_allow_public_suffix_wildcards: doc
-            .bool("cors", "dangerously_allow_public_suffix_wildcards")
-            .unwrap_or(false),
+            .bool(Key::DangerouslyAllowPublicSuffixWildcards),
     };
 
     let mut any_origin = false;
     let mut exact = Vec::new();
     let mut patterns = Vec::new();
-    for entry in doc
-        .strings("cors", "allow_origins")
-        .map_or(&[][..], |l| l.value)
-    {
+    for entry in doc.strings(Key::AllowOrigins).map_or(&[][..], |l| l.value) {
         match parse_origin_entry(&entry.value, rules) {
             Ok(OriginEntry::Any) => any_origin = true,
             Ok(OriginEntry::Exact(origin)) => exact.push(origin),
@@ -217,7 +207,7 @@ fn cors_policy(c: &mut Checker<'_, '_>) -> CorsPolicy {
     let expose_headers_value = expose_headers(c, allow_credentials);
 
     let max_age_value = doc
-        .integer("cors", "max_age")
+        .integer(Key::MaxAge)
         .and_then(|Located { value, span }| {
             if (0..=MAX_MAX_AGE).contains(&value) {
                 Some(Text::from(value.to_string()))
@@ -232,14 +222,16 @@ fn cors_policy(c: &mut Checker<'_, '_>) -> CorsPolicy {
             }
         });
 
-    let preflight = match doc.string("cors", "preflight") {
-        None => PreflightMode::Edge,
-        Some(Located { value: "edge", .. }) => PreflightMode::Edge,
-        Some(Located {
-            value: "forward", ..
-        }) => PreflightMode::Forward,
-        Some(Located { value, span }) => {
-            let help = did_you_mean(&value.to_ascii_lowercase(), ["edge", "forward"].into_iter())
+    let default_preflight = match Key::Preflight.spec().default {
+        Default::String(name) => PreflightMode::from_name(name),
+        _ => None,
+    }
+    .expect("the schema's preflight default is a mode");
+    let preflight = match doc.string(Key::Preflight) {
+        None => default_preflight,
+        Some(Located { value, span }) => PreflightMode::from_name(value).unwrap_or_else(|| {
+            let names = PreflightMode::ALL.iter().map(|m| m.name());
+            let help = did_you_mean(&value.to_ascii_lowercase(), names)
                 .map(|m| format!("did you mean `\"{m}\"`?"));
             c.fail(
                 ErrorKind::InvalidPreflightMode,
@@ -247,8 +239,8 @@ fn cors_policy(c: &mut Checker<'_, '_>) -> CorsPolicy {
                 format!("`preflight = \"{value}\"` must be `\"edge\"` or `\"forward\"`"),
                 help,
             );
-            PreflightMode::Edge
-        }
+            default_preflight
+        }),
     };
 
     CorsPolicy {
@@ -256,7 +248,7 @@ fn cors_policy(c: &mut Checker<'_, '_>) -> CorsPolicy {
         methods,
         headers,
         allow_credentials,
-        allow_private_network: doc.bool("cors", "allow_private_network").unwrap_or(false),
+        allow_private_network: doc.bool(Key::AllowPrivateNetwork),
         preflight,
         allow_methods_value,
         allow_headers_value,
@@ -265,7 +257,7 @@ fn cors_policy(c: &mut Checker<'_, '_>) -> CorsPolicy {
     }
 }
 
-fn wildcard_with_credentials(c: &mut Checker<'_, '_>, key: &str, span: Range<usize>) {
+fn wildcard_with_credentials(c: &mut Checker<'_, '_>, key: Key, span: Range<usize>) {
     c.fail(
         ErrorKind::WildcardWithCredentials,
         span,
@@ -275,12 +267,12 @@ fn wildcard_with_credentials(c: &mut Checker<'_, '_>, key: &str, span: Range<usi
 }
 
 fn allowed_methods(c: &mut Checker<'_, '_>, credentials: bool) -> (AllowedMethods, Text) {
-    let Some(list) = c.doc.strings("cors", "allow_methods") else {
+    let Some(list) = c.doc.strings(Key::AllowMethods) else {
+        let defaults = Key::AllowMethods.default_strings();
+        let listed: Vec<Text> = defaults.iter().map(|m| Text::Borrowed(m)).collect();
         return (
-            AllowedMethods::Listed(
-                vec![Text::Borrowed("GET"), "HEAD".into(), "POST".into()].into(),
-            ),
-            "GET, HEAD, POST".into(),
+            AllowedMethods::Listed(listed.into()),
+            defaults.join(", ").into(),
         );
     };
     let mut methods: Vec<String> = Vec::new();
@@ -288,7 +280,7 @@ fn allowed_methods(c: &mut Checker<'_, '_>, credentials: bool) -> (AllowedMethod
     for Located { value, span } in list.value {
         if value == "*" {
             if credentials {
-                wildcard_with_credentials(c, "allow_methods", span.clone());
+                wildcard_with_credentials(c, Key::AllowMethods, span.clone());
             }
             any = true;
         } else if !is_token(value.as_bytes()) {
@@ -356,11 +348,11 @@ fn is_forbidden_request_header(lower: &str) -> bool {
 /// lowercase names and whether `*` was present.
 fn header_names(
     c: &mut Checker<'_, '_>,
-    key: &'static str,
+    key: Key,
     credentials: bool,
     forbidden: impl Fn(&str) -> Option<(ErrorKind, String)>,
 ) -> (Vec<String>, bool) {
-    let Some(list) = c.doc.strings("cors", key) else {
+    let Some(list) = c.doc.strings(key) else {
         return (Vec::new(), false);
     };
     let mut names: Vec<String> = Vec::new();
@@ -396,7 +388,7 @@ fn header_names(
 }
 
 fn allowed_headers(c: &mut Checker<'_, '_>, credentials: bool) -> (AllowedHeaders, Text) {
-    let (names, any) = header_names(c, "allow_headers", credentials, |lower| {
+    let (names, any) = header_names(c, Key::AllowHeaders, credentials, |lower| {
         is_forbidden_request_header(lower).then(|| (ErrorKind::ForbiddenRequestHeader, "a forbidden request header: pages can never set it (https://fetch.spec.whatwg.org/#forbidden-request-header)".into()))
     });
     // `*` never covers `Authorization` (https://fetch.spec.whatwg.org/#cors-preflight-fetch,
@@ -415,7 +407,7 @@ fn allowed_headers(c: &mut Checker<'_, '_>, credentials: bool) -> (AllowedHeader
 }
 
 fn expose_headers(c: &mut Checker<'_, '_>, credentials: bool) -> Option<Text> {
-    let (names, any) = header_names(c, "expose_headers", credentials, |lower| {
+    let (names, any) = header_names(c, Key::ExposeHeaders, credentials, |lower| {
         matches!(lower, "set-cookie" | "set-cookie2").then(|| (ErrorKind::SetCookieExposed, "browsers never expose `Set-Cookie` to scripts (https://fetch.spec.whatwg.org/#forbidden-response-header-name)".into()))
     });
     if any {

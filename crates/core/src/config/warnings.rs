@@ -1,6 +1,7 @@
 //! Risky but legal settings: the policy is valid, yet probably not what its author wants.
 
 use super::load::LoadedPolicy;
+use super::schema::Key;
 use super::validate::is_loopback_host;
 use crate::method::AllowedMethods;
 use crate::origins::AllowedOrigins;
@@ -31,23 +32,21 @@ pub fn warnings(policy: &LoadedPolicy<'_>) -> Vec<ConfigWarning> {
     let doc = &policy.document;
     let cors = &policy.route.cors;
     let mut out = Vec::new();
-    let mut warn = |kind, table: &'static str, key: &'static str, message: String| {
-        let span = doc.get(table, key).map_or(0..0, |f| f.span.clone());
+    let mut warn = |kind, key: Key, message: String| {
         out.push(ConfigWarning {
             kind,
-            location: doc.location(span),
+            location: doc.location(doc.span_of(key)),
             message,
         });
     };
     if cors.origins.is_any() && cors.headers.names.iter().any(|n| n == "authorization") {
-        warn(WarningKind::StarOriginsWithAuthorization, "cors", "allow_headers", "`Authorization` is allowed from every origin (`\"*\"`): any site can make requests with tokens it gets hold of; list the origins instead".into());
+        warn(WarningKind::StarOriginsWithAuthorization, Key::AllowHeaders, "`Authorization` is allowed from every origin (`\"*\"`): any site can make requests with tokens it gets hold of; list the origins instead".into());
     }
-    if let Some(max_age) = doc.integer("cors", "max_age") {
+    if let Some(max_age) = doc.integer(Key::MaxAge) {
         if max_age.value > 7200 {
             warn(
                 WarningKind::MaxAgeAboveChromiumCap,
-                "cors",
-                "max_age",
+                Key::MaxAge,
                 format!(
                     "`max_age = {}`: Chromium caches preflights for at most 7200 s (2 hours)",
                     max_age.value
@@ -62,7 +61,7 @@ pub fn warnings(policy: &LoadedPolicy<'_>) -> Vec<ConfigWarning> {
         .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
         .map_or(&*upstream.authority, |(h, _)| h);
     if upstream.scheme == crate::request_origin::Scheme::Http && !is_loopback_host(host) {
-        warn(WarningKind::PlainHttpUpstream, "route", "upstream", format!("upstream `{}` is plain http to a non-loopback host: requests, cookies and tokens cross the network unencrypted", upstream.url()));
+        warn(WarningKind::PlainHttpUpstream, Key::Upstream, format!("upstream `{}` is plain http to a non-loopback host: requests, cookies and tokens cross the network unencrypted", upstream.url()));
     }
     if let AllowedMethods::Listed(methods) = &cors.methods {
         for m in methods.iter() {
@@ -78,20 +77,17 @@ pub fn warnings(policy: &LoadedPolicy<'_>) -> Vec<ConfigWarning> {
                 };
                 warn(
                     WarningKind::LowercaseMethod,
-                    "cors",
-                    "allow_methods",
+                    Key::AllowMethods,
                     format!("method `{m}`: {hint}; write `{upper}`"),
                 );
             }
         }
     }
-    if let (AllowedOrigins::Any, Some(list)) = (&cors.origins, doc.strings("cors", "allow_origins"))
-    {
+    if let (AllowedOrigins::Any, Some(list)) = (&cors.origins, doc.strings(Key::AllowOrigins)) {
         if list.value.len() > 1 {
             warn(
                 WarningKind::RedundantOrigins,
-                "cors",
-                "allow_origins",
+                Key::AllowOrigins,
                 "`\"*\"` already allows every origin: the other entries are redundant".into(),
             );
         }

@@ -1,0 +1,349 @@
+//! What the gateway did with a request, as one value. It owns everything that follows from
+//! that: the response status, the decision word of the access log (README, "Logs"), the log's
+//! reason and, for responses the gateway makes itself, the short plain-text body. Adapters and
+//! the CLI ask it; none of them writes a status, a decision or a reason of its own.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::decision::PreflightRejection;
+use crate::request_headers::HeaderRejection;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome<'a> {
+    /// A preflight answered at the edge: `204`.
+    Allowed,
+    /// A preflight refused at the edge: `403`, naming the step that failed.
+    Rejected(PreflightRejection<'a>),
+    /// The upstream answered with `status` and its whole body was relayed.
+    Forwarded { status: u16 },
+    /// The upstream's head was relayed with `status`, but the body broke off on `side`: the
+    /// client's response is aborted, never passed off as complete.
+    BodyBrokeOff { status: u16, side: Side },
+    /// No route matches the path: `404`, nothing contacted.
+    NotFound,
+    /// The path is not a valid request path or climbs out of its route: `400`.
+    BadPath,
+    /// No response head from the upstream, for `cause`: `502`.
+    UpstreamError(UpstreamCause),
+    /// No response head within the route's `timeout_ms`: `504`.
+    Timeout { timeout_ms: u32 },
+    /// The client's request body broke off before the upstream answered: `400`.
+    ClientAborted,
+}
+
+/// Which side of a relayed response body went away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Upstream,
+    Client,
+}
+
+/// Why no upstream response head arrived (the host's error, classified by the adapter).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UpstreamCause {
+    ConnectionRefused,
+    /// Closed or reset before a response head.
+    ConnectionClosed,
+    NameNotResolved,
+    Unavailable,
+    AddressUnreachable,
+    TlsFailed,
+    /// Not a valid HTTP response, or one over the host's size limits.
+    Malformed,
+    /// The host refused to make the call (Spin: not in `allowed_outbound_hosts`).
+    DeniedByHost,
+    /// Anything else, as the host names it.
+    Other(String),
+}
+
+impl fmt::Display for UpstreamCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            UpstreamCause::ConnectionRefused => "connection refused",
+            UpstreamCause::ConnectionClosed => "connection closed before a response",
+            UpstreamCause::NameNotResolved => "upstream host name did not resolve",
+            UpstreamCause::Unavailable => "upstream unavailable",
+            UpstreamCause::AddressUnreachable => "upstream address not reachable",
+            UpstreamCause::TlsFailed => "TLS handshake with upstream failed",
+            UpstreamCause::Malformed => "malformed response from upstream",
+            UpstreamCause::DeniedByHost => {
+                "outbound request denied by the host (allowed_outbound_hosts?)"
+            }
+            UpstreamCause::Other(what) => return write!(f, "upstream error: {what}"),
+        })
+    }
+}
+
+/// How sending a request upstream failed, before any response head (the adapter's
+/// classification; the route turns it into an [`Outcome`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UpstreamFailure {
+    Unreachable(UpstreamCause),
+    Timeout,
+    ClientAborted,
+}
+
+impl Outcome<'_> {
+    pub fn status(&self) -> u16 {
+        match self {
+            Outcome::Allowed => 204,
+            Outcome::Rejected(_) => 403,
+            Outcome::Forwarded { status } | Outcome::BodyBrokeOff { status, .. } => *status,
+            Outcome::NotFound => 404,
+            Outcome::BadPath | Outcome::ClientAborted => 400,
+            Outcome::UpstreamError(_) => 502,
+            Outcome::Timeout { .. } => 504,
+        }
+    }
+
+    /// The log's `decision` word.
+    pub fn decision(&self) -> &'static str {
+        match self {
+            Outcome::Allowed => "allowed",
+            Outcome::Rejected(_) => "rejected",
+            Outcome::Forwarded { .. } | Outcome::BodyBrokeOff { .. } => "forwarded",
+            Outcome::NotFound => "not_found",
+            Outcome::BadPath => "bad_path",
+            Outcome::UpstreamError(_) => "upstream_error",
+            Outcome::Timeout { .. } => "timeout",
+            Outcome::ClientAborted => "client_aborted",
+        }
+    }
+
+    /// The log's `reason`: why a request was rejected or failed (`None`: it went as intended,
+    /// or the decision word says it all).
+    pub fn reason(&self) -> Option<Cow<'static, str>> {
+        Some(match self {
+            Outcome::Rejected(rejection) => Cow::Borrowed(rejection_reason(rejection)),
+            Outcome::BodyBrokeOff {
+                side: Side::Upstream,
+                ..
+            } => Cow::Borrowed("upstream broke off the response body"),
+            Outcome::BodyBrokeOff {
+                side: Side::Client, ..
+            } => Cow::Borrowed("client went away during the response body"),
+            Outcome::UpstreamError(cause) => Cow::Owned(format!("upstream unreachable: {cause}")),
+            Outcome::Timeout { timeout_ms } => {
+                Cow::Owned(format!("upstream did not answer within {timeout_ms} ms"))
+            }
+            Outcome::ClientAborted => Cow::Borrowed("request body broke off"),
+            Outcome::Allowed | Outcome::Forwarded { .. } | Outcome::NotFound | Outcome::BadPath => {
+                return None
+            }
+        })
+    }
+
+    /// The plain-text body of a response the gateway makes itself (empty for `204`); `None`
+    /// when the body is the upstream's. It names the failed step and echoes nothing from the
+    /// request.
+    pub fn body(&self) -> Option<Cow<'static, str>> {
+        Some(match self {
+            Outcome::Allowed => Cow::Borrowed(""),
+            Outcome::Rejected(rejection) => Cow::Borrowed(match rejection {
+                PreflightRejection::Origin => "CORS preflight rejected: origin not allowed\n",
+                PreflightRejection::Method(_) => "CORS preflight rejected: method not allowed\n",
+                PreflightRejection::Headers(HeaderRejection::NotAllowed(_)) => {
+                    "CORS preflight rejected: request header not allowed\n"
+                }
+                PreflightRejection::Headers(_) => {
+                    "CORS preflight rejected: request header list malformed or too long\n"
+                }
+            }),
+            Outcome::NotFound => Cow::Borrowed("no route for this path\n"),
+            Outcome::BadPath => {
+                Cow::Borrowed("path leaves its route or is not a valid request path\n")
+            }
+            Outcome::UpstreamError(_) | Outcome::Timeout { .. } | Outcome::ClientAborted => {
+                let reason = self.reason().unwrap_or_default();
+                Cow::Owned(format!("{reason}\n"))
+            }
+            Outcome::Forwarded { .. } | Outcome::BodyBrokeOff { .. } => return None,
+        })
+    }
+
+    /// The upstream's status, when the upstream answered.
+    pub fn upstream_status(&self) -> Option<u16> {
+        match self {
+            Outcome::Forwarded { status } | Outcome::BodyBrokeOff { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Whether the request ended other than as the policy intends: anything but an allowed
+    /// preflight or a forwarded exchange that completed (whatever status the upstream chose).
+    pub fn is_problem(&self) -> bool {
+        !matches!(self, Outcome::Allowed | Outcome::Forwarded { .. })
+    }
+}
+
+fn rejection_reason(rejection: &PreflightRejection<'_>) -> &'static str {
+    match rejection {
+        PreflightRejection::Origin => "origin not allowed",
+        PreflightRejection::Method(_) => "method not allowed",
+        PreflightRejection::Headers(HeaderRejection::NotAllowed(_)) => "request header not allowed",
+        PreflightRejection::Headers(_) => "request header list malformed or too long",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_outcome_owns_its_answer() {
+        // (case, outcome, status, decision, reason, body, problem)
+        type Row<'a> = (
+            &'a str,
+            Outcome<'a>,
+            u16,
+            &'a str,
+            Option<&'a str>,
+            Option<&'a str>,
+            bool,
+        );
+        let cases: Vec<Row> = vec![
+            (
+                "allowed preflight",
+                Outcome::Allowed,
+                204,
+                "allowed",
+                None,
+                Some(""),
+                false,
+            ),
+            (
+                "rejected origin",
+                Outcome::Rejected(PreflightRejection::Origin),
+                403,
+                "rejected",
+                Some("origin not allowed"),
+                Some("CORS preflight rejected: origin not allowed\n"),
+                true,
+            ),
+            (
+                "rejected method",
+                Outcome::Rejected(PreflightRejection::Method(b"PUT")),
+                403,
+                "rejected",
+                Some("method not allowed"),
+                Some("CORS preflight rejected: method not allowed\n"),
+                true,
+            ),
+            (
+                "rejected header",
+                Outcome::Rejected(PreflightRejection::Headers(HeaderRejection::NotAllowed(
+                    b"x-a",
+                ))),
+                403,
+                "rejected",
+                Some("request header not allowed"),
+                Some("CORS preflight rejected: request header not allowed\n"),
+                true,
+            ),
+            (
+                "rejected header list",
+                Outcome::Rejected(PreflightRejection::Headers(HeaderRejection::TooLong)),
+                403,
+                "rejected",
+                Some("request header list malformed or too long"),
+                Some("CORS preflight rejected: request header list malformed or too long\n"),
+                true,
+            ),
+            (
+                "forwarded, any status",
+                Outcome::Forwarded { status: 500 },
+                500,
+                "forwarded",
+                None,
+                None,
+                false,
+            ),
+            (
+                "upstream broke off the body",
+                Outcome::BodyBrokeOff {
+                    status: 200,
+                    side: Side::Upstream,
+                },
+                200,
+                "forwarded",
+                Some("upstream broke off the response body"),
+                None,
+                true,
+            ),
+            (
+                "client went away",
+                Outcome::BodyBrokeOff {
+                    status: 200,
+                    side: Side::Client,
+                },
+                200,
+                "forwarded",
+                Some("client went away during the response body"),
+                None,
+                true,
+            ),
+            (
+                "no route",
+                Outcome::NotFound,
+                404,
+                "not_found",
+                None,
+                Some("no route for this path\n"),
+                true,
+            ),
+            (
+                "bad path",
+                Outcome::BadPath,
+                400,
+                "bad_path",
+                None,
+                Some("path leaves its route or is not a valid request path\n"),
+                true,
+            ),
+            (
+                "refused",
+                Outcome::UpstreamError(UpstreamCause::ConnectionRefused),
+                502,
+                "upstream_error",
+                Some("upstream unreachable: connection refused"),
+                Some("upstream unreachable: connection refused\n"),
+                true,
+            ),
+            (
+                "host error without a class",
+                Outcome::UpstreamError(UpstreamCause::Other("InternalError".into())),
+                502,
+                "upstream_error",
+                Some("upstream unreachable: upstream error: InternalError"),
+                Some("upstream unreachable: upstream error: InternalError\n"),
+                true,
+            ),
+            (
+                "timeout",
+                Outcome::Timeout { timeout_ms: 500 },
+                504,
+                "timeout",
+                Some("upstream did not answer within 500 ms"),
+                Some("upstream did not answer within 500 ms\n"),
+                true,
+            ),
+            (
+                "client aborted",
+                Outcome::ClientAborted,
+                400,
+                "client_aborted",
+                Some("request body broke off"),
+                Some("request body broke off\n"),
+                true,
+            ),
+        ];
+        for (case, outcome, status, decision, reason, body, problem) in cases {
+            assert_eq!(outcome.status(), status, "case {case}: status");
+            assert_eq!(outcome.decision(), decision, "case {case}: decision");
+            assert_eq!(outcome.reason().as_deref(), reason, "case {case}: reason");
+            assert_eq!(outcome.body().as_deref(), body, "case {case}: body");
+            assert_eq!(outcome.is_problem(), problem, "case {case}: problem");
+        }
+    }
+}

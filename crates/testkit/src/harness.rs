@@ -1,0 +1,274 @@
+//! The one harness that builds a component and serves it: a component of the workspace built
+//! for `wasm32-wasip2` (the gateway with a policy folder compiled in, or a benchmark reference),
+//! served by a host on 127.0.0.1 with an ephemeral port, waited for with a deadline, and stopped
+//! by PID when its [`Server`] is dropped, which also happens when a test panics.
+//!
+//! The host tests, the browser tests, the end-to-end properties, the soak and the benchmark all
+//! start their gateways here.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::process::{wait_for_port, ChildGuard};
+
+/// The repository's root folder.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the repository root")
+}
+
+/// A scratch folder for one test world's builds, policies and logs, apart from the developer's
+/// own build: `target/corsgate-e2e/<name>`.
+pub fn work_dir(name: &str) -> PathBuf {
+    let dir = repo_root().join("target").join("corsgate-e2e").join(name);
+    std::fs::create_dir_all(&dir).expect("create work dir");
+    dir
+}
+
+/// A component of the workspace, built for `wasm32-wasip2` in release mode.
+#[derive(Clone, Debug)]
+pub struct Component {
+    package: &'static str,
+    env: Vec<(String, String)>,
+}
+
+impl Component {
+    /// The gateway (WASIp2), with the policies of `policies` compiled in.
+    pub fn gateway(policies: &Path) -> Component {
+        Component::package("corsgate").env("CORSGATE_POLICIES", &policies.display().to_string())
+    }
+
+    /// Another component package of the workspace (the benchmark references).
+    pub fn package(package: &'static str) -> Component {
+        Component {
+            package,
+            env: Vec::new(),
+        }
+    }
+
+    /// A build-time environment variable.
+    pub fn env(mut self, name: &str, value: &str) -> Component {
+        self.env.push((name.into(), value.into()));
+        self
+    }
+
+    /// Runs the build and returns cargo's output, whatever it says.
+    pub fn cargo_build(&self) -> std::process::Output {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        Command::new(cargo)
+            .current_dir(repo_root())
+            .args([
+                "build",
+                "--locked",
+                "--release",
+                "--target",
+                "wasm32-wasip2",
+            ])
+            .args(["--package", self.package])
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .env(
+                "CARGO_TARGET_DIR",
+                repo_root().join("target/corsgate-e2e/target"),
+            )
+            .stdin(Stdio::null())
+            .output()
+            .expect("run cargo build")
+    }
+
+    /// Builds the component and copies it to `dest` (later builds then leave it alone).
+    /// Panics with cargo's output when the build fails.
+    pub fn build(&self, dest: &Path) -> PathBuf {
+        let output = self.cargo_build();
+        assert!(
+            output.status.success(),
+            "building {} failed:\n{}",
+            self.package,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let built = repo_root()
+            .join("target/corsgate-e2e/target/wasm32-wasip2/release")
+            .join(format!("{}.wasm", self.package.replace('-', "_")));
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).expect("create the component's folder");
+        }
+        std::fs::copy(&built, dest).expect("copy the component");
+        dest.to_path_buf()
+    }
+}
+
+/// A host that serves HTTP components.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Host {
+    /// `wasmtime serve -S cli` from wasmtime-cli 48.0.8.
+    Wasmtime,
+}
+
+/// How a host serves a component.
+#[derive(Clone, Debug, Default)]
+pub struct ServeOptions {
+    /// The component's environment variables.
+    pub env: Vec<(String, String)>,
+    /// Further arguments for the host (`--max-instance-reuse-count 128`, ...).
+    pub host_args: Vec<String>,
+    /// Pin the host to this CPU (`taskset`), for benchmarks.
+    pub cpu: Option<usize>,
+}
+
+impl ServeOptions {
+    pub fn env(mut self, name: &str, value: &str) -> ServeOptions {
+        self.env.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn host_args(mut self, args: &[&str]) -> ServeOptions {
+        self.host_args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    pub fn cpu(mut self, cpu: Option<usize>) -> ServeOptions {
+        self.cpu = cpu;
+        self
+    }
+}
+
+/// A running host, stopped by PID when dropped.
+#[derive(Debug)]
+pub struct Server {
+    pub addr: SocketAddr,
+    /// The host's output, the component's log lines among it.
+    pub log_path: PathBuf,
+    /// From spawning the host to its port accepting connections.
+    pub ready_after: Duration,
+    guard: ChildGuard,
+}
+
+/// How long a host may take to start serving.
+const READY_DEADLINE: Duration = Duration::from_secs(60);
+
+impl Host {
+    /// Serves `wasm` on 127.0.0.1 with an ephemeral port; the log goes to `dir`.
+    pub fn serve(self, wasm: &Path, dir: &Path, options: &ServeOptions) -> Server {
+        match self {
+            Host::Wasmtime => serve_wasmtime(wasm, dir, options),
+        }
+    }
+}
+
+/// `wasmtime` from PATH, or cargo's bin folder where `cargo install` puts it.
+pub fn wasmtime() -> PathBuf {
+    let in_cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .map(|home| home.join("bin").join("wasmtime"));
+    match in_cargo_home {
+        Some(path) if path.exists() => path,
+        _ => PathBuf::from("wasmtime"),
+    }
+}
+
+/// A command, pinned to `cpu` when asked and the machine has `taskset`.
+pub fn on_cpu(cpu: Option<usize>, program: impl AsRef<std::ffi::OsStr>) -> Command {
+    match cpu {
+        Some(cpu) => {
+            let mut command = Command::new("taskset");
+            command.arg("-c").arg(cpu.to_string()).arg(program);
+            command
+        }
+        None => Command::new(program),
+    }
+}
+
+fn serve_wasmtime(wasm: &Path, dir: &Path, options: &ServeOptions) -> Server {
+    std::fs::create_dir_all(dir).expect("create the server's folder");
+    let log_path = dir.join("wasmtime.log");
+    let log = std::fs::File::create(&log_path).expect("create log");
+    let started = Instant::now();
+    let mut command = on_cpu(options.cpu, wasmtime());
+    // Port 0: the host binds an ephemeral port and prints it.
+    command
+        .args(["serve", "-S", "cli", "--addr", "127.0.0.1:0"])
+        .args(&options.host_args);
+    for (name, value) in &options.env {
+        command.arg("--env").arg(format!("{name}={value}"));
+    }
+    // As in production: with a backtrace setting, the host captures one for every error value
+    // it makes, 10-15 % of a request (BENCHMARKS.md).
+    let child = command
+        .arg(wasm)
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("clone log"))
+        .stderr(log)
+        .spawn()
+        .expect("start wasmtime serve (is wasmtime-cli 48.0.8 installed? run scripts/setup.sh)");
+    let mut guard = ChildGuard::new("wasmtime serve", child);
+    let addr = wait_for_line(&log_path, &mut guard, "Serving HTTP on http://", |rest| {
+        rest.split('/').next()?.parse().ok()
+    });
+    wait_for_port(addr, READY_DEADLINE, &mut guard);
+    Server {
+        addr,
+        log_path,
+        ready_after: started.elapsed(),
+        guard,
+    }
+}
+
+/// Waits for `marker` in the host's log and parses what follows it.
+fn wait_for_line<T>(
+    log_path: &Path,
+    guard: &mut ChildGuard,
+    marker: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + READY_DEADLINE;
+    loop {
+        let log = std::fs::read_to_string(log_path).unwrap_or_default();
+        if let Some(found) = log.split(marker).nth(1).and_then(&parse) {
+            return found;
+        }
+        assert!(guard.is_running(), "{} exited:\n{log}", guard.name);
+        assert!(
+            Instant::now() < deadline,
+            "{} did not start within {READY_DEADLINE:?}:\n{log}",
+            guard.name
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+impl Server {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.guard.pid()
+    }
+
+    /// The host's output so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// The first log line containing `marker`, waiting up to 5 s for it.
+    pub fn log_line_with(&self, marker: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(line) = self.log().lines().find(|l| l.contains(marker)) {
+                return line.to_string();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no log line with {marker}:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}

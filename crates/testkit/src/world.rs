@@ -1,0 +1,126 @@
+//! A test world: the recording echo upstream, the gateway built with test policies that point
+//! at it, and a host serving the gateway. Shared by the host, browser and end-to-end tests.
+
+use std::net::TcpListener;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::harness::{repo_root, work_dir, Component, Host, ServeOptions, Server};
+use crate::upstream::TestUpstream;
+
+/// A loopback port where nothing listens (bound, then released): connections are refused.
+pub fn dead_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+/// Writes `files` (name, text) into a fresh folder `dest`, `{KEY}` placeholders replaced.
+pub fn write_policies(dest: &Path, files: &[(String, String)], substitutions: &[(&str, String)]) {
+    let _ = std::fs::remove_dir_all(dest);
+    std::fs::create_dir_all(dest).expect("create policy dir");
+    for (name, text) in files {
+        let mut text = text.clone();
+        for (key, value) in substitutions {
+            text = text.replace(&format!("{{{key}}}"), value);
+        }
+        std::fs::write(dest.join(name), text).expect("write policy");
+    }
+}
+
+/// The files of a policy folder of the repository, as (name, text).
+pub fn policy_files(folder: &str) -> Vec<(String, String)> {
+    let dir = repo_root().join(folder);
+    let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| {
+            let path = entry.expect("entry").path();
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            (name, std::fs::read_to_string(&path).expect("read policy"))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The gateway on a host, with the echo upstream behind it.
+#[derive(Debug)]
+pub struct Gateway {
+    pub server: Server,
+    pub echo: Arc<TestUpstream>,
+    pub host: Host,
+    /// This gateway's own copy of the component (later builds do not change it).
+    pub wasm: PathBuf,
+}
+
+impl Deref for Gateway {
+    type Target = Server;
+
+    fn deref(&self) -> &Server {
+        &self.server
+    }
+}
+
+impl Gateway {
+    /// The gateway with `tests/policies`, whose placeholders name the echo upstream (`{ECHO}`),
+    /// a refusing port (`{DEAD}`) and the browser tests' page origins (`{PAGE_ORIGIN}`,
+    /// `{PAGE_ORIGIN_2}`).
+    pub fn start(host: Host, name: &str, page_origins: [&str; 2]) -> Gateway {
+        let echo = TestUpstream::start();
+        let substitutions = [
+            ("ECHO", echo.addr.to_string()),
+            ("DEAD", format!("127.0.0.1:{}", dead_port())),
+            ("PAGE_ORIGIN", page_origins[0].to_string()),
+            ("PAGE_ORIGIN_2", page_origins[1].to_string()),
+        ];
+        Gateway::build_and_serve(
+            host,
+            echo,
+            name,
+            &policy_files("tests/policies"),
+            &substitutions,
+        )
+    }
+
+    /// The gateway with `files` (name, text; `{ECHO}` names the echo upstream).
+    pub fn start_with_policies(host: Host, name: &str, files: &[(String, String)]) -> Gateway {
+        let echo = TestUpstream::start();
+        let substitutions = [("ECHO", echo.addr.to_string())];
+        Gateway::build_and_serve(host, echo, name, files, &substitutions)
+    }
+
+    fn build_and_serve(
+        host: Host,
+        echo: TestUpstream,
+        name: &str,
+        files: &[(String, String)],
+        substitutions: &[(&str, String)],
+    ) -> Gateway {
+        let dir = work_dir(name);
+        let policies = dir.join("policies");
+        write_policies(&policies, files, substitutions);
+        let wasm = Component::gateway(&policies).build(&dir.join("corsgate.wasm"));
+        let server = host.serve(&wasm, &dir, &ServeOptions::default());
+        Gateway {
+            server,
+            echo: Arc::new(echo),
+            host,
+            wasm,
+        }
+    }
+
+    /// The same component served again with `options`, with the same upstreams; its log is its
+    /// own.
+    pub fn serve_again(&self, name: &str, options: &ServeOptions) -> Gateway {
+        Gateway {
+            server: self.host.serve(&self.wasm, &work_dir(name), options),
+            echo: Arc::clone(&self.echo),
+            host: self.host,
+            wasm: self.wasm.clone(),
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! Policies are checked at build time: an invalid folder fails the build with every error located.
+
+use std::path::Path;
+
+use corsgate_testkit::harness::Component;
+
+use crate::support::*;
+
+pub fn cases() -> Vec<NamedCase<Gateway>> {
+    cases![invalid_policies_fail_the_build_with_locations,]
+}
+
+fn invalid_policies_fail_the_build_with_locations(_: &Gateway) {
+    let out = Component::gateway(Path::new("tests/invalid-policies")).cargo_build();
+    assert!(
+        !out.status.success(),
+        "an invalid policy must fail the build"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        "tests/invalid-policies/broken.toml:2:8: route path `users/...` must start with `/`",
+        "tests/invalid-policies/broken.toml:3:12: upstream `https://user:pw@api.example.com` must not carry userinfo",
+        "tests/invalid-policies/broken.toml:6:1: unknown key `allow_origin` in `[cors]` (did you mean `allow_origins`?)",
+        "tests/invalid-policies/broken.toml:7:25: `TRACE` is a forbidden method",
+        "tests/invalid-policies/broken.toml:8:18: `Cookie` in `allow_headers`",
+        "tests/invalid-policies/broken.toml:9:11: `max_age = 90000` is outside 0..=86400",
+        "tests/invalid-policies/wildcard.toml:6:18: `\"*\"` in `allow_origins` cannot be combined with `allow_credentials = true`",
+        "tests/invalid-policies/wildcard.toml:6:23: `https://App.example.com/` is not written the way browsers send origins",
+        "write `https://app.example.com`",
+    ] {
+        assert!(stderr.contains(expected), "build output lacks {expected:?}:\n{stderr}");
+    }
+}
