@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Bounded soak, run apart from the test suite: mixed preflight / GET / POST-with-body load on
 # two routes, some origins disallowed, for SOAK_SECONDS (default 600), every answer's status and
-# Access-Control-Allow-Origin checked, and the host's memory reported (start, peak, end).
+# Access-Control-Allow-Origin checked, and the host's memory reported (start, peak, end). The
+# corsgate-soak binary builds and serves the gateway through the test kit's harness.
 #   SOAK_SECONDS=600 SOAK_WORKERS=4 scripts/soak.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
-cargo build --locked --release --package corsgate-testkit --bin corsgate-demo-api --bin corsgate-soak
-exec python3 scripts/soak.py
+exec cargo run --locked --release --package corsgate-testkit --bin corsgate-soak

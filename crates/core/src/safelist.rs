@@ -176,7 +176,9 @@ mod tests {
         let accept = "a".repeat(128);
         let many_safelisted: Vec<(&str, &[u8])> =
             (0..9).map(|_| ("Accept", accept.as_bytes())).collect();
-        let cases: Vec<(&str, Vec<(&str, &[u8])>, Vec<&str>)> = vec![
+        /// (case, headers the page sets, names the browser lists)
+        type Case<'a> = (&'a str, Vec<(&'a str, &'a [u8])>, Vec<&'a str>);
+        let cases: Vec<Case> = vec![
             ("none", vec![], vec![]),
             (
                 "only safelisted",

@@ -320,15 +320,15 @@ mod tests {
     #[test]
     fn defaults_match_their_kind() {
         for spec in KEYS {
-            let fits = match (spec.default, spec.kind) {
-                (Default::Required, _) => true,
-                (Default::NoValue, ValueKind::Integer) => true,
-                (Default::Bool(_), ValueKind::Bool) => true,
-                (Default::Integer(_), ValueKind::Integer) => true,
-                (Default::String(_), ValueKind::String) => true,
-                (Default::Strings(_), ValueKind::StringArray) => true,
-                _ => false,
-            };
+            let fits = matches!(
+                (spec.default, spec.kind),
+                (Default::Required, _)
+                    | (Default::NoValue, ValueKind::Integer)
+                    | (Default::Bool(_), ValueKind::Bool)
+                    | (Default::Integer(_), ValueKind::Integer)
+                    | (Default::String(_), ValueKind::String)
+                    | (Default::Strings(_), ValueKind::StringArray)
+            );
             assert!(
                 fits,
                 "default of {:?} is not {}",

@@ -1,16 +1,22 @@
-//! `corsgate-soak ADDR SECONDS [WORKERS]`: a bounded soak against a running gateway built with
-//! the soak policies (scripts/soak.sh). Each worker sends requests of known kinds in rotation
+//! `corsgate-soak`: a bounded soak (scripts/soak.sh). It builds the gateway with the soak
+//! policies in front of a test upstream, serves it through the test kit's harness, and runs
+//! `SOAK_WORKERS` clients (default 4) for `SOAK_SECONDS` (default 600). Each worker sends requests of known kinds in rotation
 //! (preflights allowed and rejected, GETs from allowed and disallowed origins, POSTs with 64 KiB
 //! bodies, a public route, an unknown path) and checks every answer's status and
-//! `Access-Control-Allow-Origin` against what that request must get. Prints one summary line;
+//! `Access-Control-Allow-Origin` against what that request must get. The host's memory is
+//! sampled every second. Prints one summary line (also written to target/bench/soak-results.txt);
 //! exits 1 on any unexpected answer or connection error.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use corsgate_testkit::client::{send, Body, Request};
+use corsgate_testkit::harness::{repo_root, work_dir, Component, Host, ServeOptions};
+use corsgate_testkit::process::rss_kib;
+use corsgate_testkit::upstream::TestUpstream;
+use corsgate_testkit::world::write_policies;
 
 const APP: &str = "https://app.example.com";
 
@@ -95,16 +101,79 @@ fn kinds() -> Vec<Kind> {
     ]
 }
 
+/// The soak's settings, from the environment.
+fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (Some(addr), Some(seconds)) = (
-        args.first().and_then(|a| a.parse::<SocketAddr>().ok()),
-        args.get(1).and_then(|s| s.parse::<u64>().ok()),
-    ) else {
-        eprintln!("usage: corsgate-soak ADDR SECONDS [WORKERS]");
-        std::process::exit(2);
+    let seconds = setting("SOAK_SECONDS", 600);
+    let workers = setting("SOAK_WORKERS", 4) as usize;
+    let upstream = TestUpstream::start();
+    let dir = work_dir("soak");
+    let policies = dir.join("policies");
+    let files = [
+        ("api.toml", "bench/policies/small.toml"),
+        ("public.toml", "bench/soak/public.toml"),
+    ]
+    .map(|(name, file)| {
+        let text = std::fs::read_to_string(repo_root().join(file)).expect("soak policy");
+        (name.to_string(), text)
+    });
+    write_policies(
+        &policies,
+        &files,
+        &[
+            ("UPSTREAM", upstream.addr.to_string()),
+            ("PREFLIGHT", "edge".to_string()),
+        ],
+    );
+    let wasm = Component::gateway(&policies).build(&dir.join("corsgate.wasm"));
+    let server = Host::Wasmtime.serve(&wasm, &dir, &ServeOptions::default());
+    eprintln!(
+        "soak: {seconds} s, {workers} workers against {}",
+        server.url("/")
+    );
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let (pid, stop) = (server.pid(), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let mut samples = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                samples.extend(rss_kib(pid));
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            samples
+        })
     };
-    let workers: usize = args.get(2).and_then(|w| w.parse().ok()).unwrap_or(4);
+    let (checked, unexpected, first_problem) = soak(server.addr, seconds, workers);
+    stop.store(true, Ordering::Relaxed);
+    let samples = sampler.join().expect("sampler");
+    let mib = |kib: Option<&u64>| kib.map_or(0.0, |k| *k as f64 / 1024.0);
+    let summary = format!(
+        "soak: {seconds} s, {workers} workers, {checked} answers checked ({:.0}/s), {unexpected} unexpected; host RSS start {:.1} MiB, peak {:.1} MiB, end {:.1} MiB",
+        checked as f64 / seconds.max(1) as f64,
+        mib(samples.first()),
+        mib(samples.iter().max()),
+        mib(samples.last()),
+    );
+    println!("{summary}");
+    if let Some(problem) = &first_problem {
+        println!("soak: first unexpected answer: {problem}");
+    }
+    let results = repo_root().join("target/bench");
+    let _ = std::fs::create_dir_all(&results);
+    let _ = std::fs::write(results.join("soak-results.txt"), format!("{summary}\n"));
+    std::process::exit(if unexpected == 0 && checked > 0 { 0 } else { 1 });
+}
+
+/// Runs `workers` clients for `seconds`; returns the answers checked, the unexpected ones, and
+/// the first of those.
+fn soak(addr: SocketAddr, seconds: u64, workers: usize) -> (u64, u64, Option<String>) {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let checked = Arc::new(AtomicU64::new(0));
     let unexpected = Arc::new(AtomicU64::new(0));
@@ -122,27 +191,7 @@ fn main() {
                 while Instant::now() < deadline {
                     let kind = &kinds[i % kinds.len()];
                     i += 1;
-                    let problem = match send(addr, &(kind.request)()) {
-                        Ok(r) => {
-                            let acao = r.head.all("access-control-allow-origin");
-                            let acao_ok = match kind.allow_origin {
-                                Some(expected) => acao == [expected.as_bytes()],
-                                None => acao.is_empty(),
-                            };
-                            (r.status != kind.status || !acao_ok).then(|| {
-                                format!(
-                                    "{}: status {} (want {}), allow-origin {:?}",
-                                    kind.name,
-                                    r.status,
-                                    kind.status,
-                                    acao.iter()
-                                        .map(|v| String::from_utf8_lossy(v))
-                                        .collect::<Vec<_>>()
-                                )
-                            })
-                        }
-                        Err(e) => Some(format!("{}: {e}", kind.name)),
-                    };
+                    let problem = check(addr, kind);
                     checked.fetch_add(1, Ordering::Relaxed);
                     if let Some(problem) = problem {
                         unexpected.fetch_add(1, Ordering::Relaxed);
@@ -155,13 +204,35 @@ fn main() {
     for handle in handles {
         handle.join().expect("worker");
     }
-    let (checked, unexpected) = (
+    let first = first_problem.lock().expect("lock").take();
+    (
         checked.load(Ordering::Relaxed),
         unexpected.load(Ordering::Relaxed),
-    );
-    println!("SOAK checked={checked} unexpected={unexpected} seconds={seconds} workers={workers}");
-    if let Some(problem) = first_problem.lock().expect("lock").as_ref() {
-        println!("SOAK first_unexpected={problem}");
+        first,
+    )
+}
+
+/// Sends one request of `kind`; what was wrong with its answer, if anything.
+fn check(addr: SocketAddr, kind: &Kind) -> Option<String> {
+    match send(addr, &(kind.request)()) {
+        Ok(r) => {
+            let acao = r.head.all("access-control-allow-origin");
+            let acao_ok = match kind.allow_origin {
+                Some(expected) => acao == [expected.as_bytes()],
+                None => acao.is_empty(),
+            };
+            (r.status != kind.status || !acao_ok).then(|| {
+                format!(
+                    "{}: status {} (want {}), allow-origin {:?}",
+                    kind.name,
+                    r.status,
+                    kind.status,
+                    acao.iter()
+                        .map(|v| String::from_utf8_lossy(v))
+                        .collect::<Vec<_>>()
+                )
+            })
+        }
+        Err(e) => Some(format!("{}: {e}", kind.name)),
     }
-    std::process::exit(if unexpected == 0 && checked > 0 { 0 } else { 1 });
 }

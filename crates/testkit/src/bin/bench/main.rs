@@ -1,0 +1,646 @@
+//! `corsgate-bench`: load benchmarks of the corsgate component, side by side in one run
+//! (scripts/bench.sh runs it; it writes target/bench/results.md and prints the same).
+//!
+//! Method, chosen because these 2-core machines are noisy:
+//! - The server under test (the host, nginx) runs on CPU 0; wrk and the upstream run on CPU 1.
+//!   The server's core is then the bottleneck, so 1 / throughput is the server's CPU time per
+//!   request, and configurations compare by it.
+//! - Configurations that are compared run interleaved: `BENCH_ROUNDS` rounds, each
+//!   configuration once per round, and every figure is the median over the rounds.
+//! - Each wrk run is bounded: `BENCH_SECONDS` seconds, `BENCH_CONNECTIONS` connections.
+//!   Components are built and served through the test kit's harness, on 127.0.0.1 with an
+//!   ephemeral port, and stopped by PID when their run ends, and on any failure.
+
+mod report;
+mod settings;
+mod wrk;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use corsgate_testkit::client::{send, send_streaming, Body, Request};
+use corsgate_testkit::harness::{on_cpu, repo_root, Component, Host, ServeOptions};
+use corsgate_testkit::process::{peak_rss_kib, rss_kib, wait_for_port, ChildGuard};
+use corsgate_testkit::world::write_policies;
+
+use crate::report::{percent, table, versus};
+use crate::settings::{Settings, APP};
+use crate::wrk::{interleaved, Config, Load, Target};
+
+const REUSE: &[&str] = &["--max-instance-reuse-count", "128"];
+const GIB: u64 = 1 << 30;
+
+fn main() {
+    let settings = Rc::new(Settings::from_env());
+    let work = repo_root().join("target/bench");
+    std::fs::create_dir_all(&work).expect("create target/bench");
+
+    // The upstream: the demo API on CPU 1.
+    let demo_api = std::env::current_exe()
+        .expect("own path")
+        .with_file_name("corsgate-demo-api");
+    let upstream_port = corsgate_testkit::process::free_port();
+    let upstream = format!("127.0.0.1:{upstream_port}");
+    let mut demo = ChildGuard::new(
+        "corsgate-demo-api",
+        on_cpu(settings.client_cpu(), &demo_api)
+            .arg(&upstream)
+            .spawn()
+            .expect("start corsgate-demo-api (scripts/bench.sh builds it)"),
+    );
+    wait_for_port(
+        upstream.parse().expect("address"),
+        Duration::from_secs(10),
+        &mut demo,
+    );
+
+    eprintln!("bench: building components");
+    let small_text = std::fs::read_to_string(repo_root().join("bench/policies/small.toml"))
+        .expect("bench/policies/small.toml")
+        .replace("{UPSTREAM}", &upstream);
+    let gateway = |name: &str, files: Vec<(String, String)>| -> PathBuf {
+        let policies = work.join("policies").join(name);
+        write_policies(&policies, &files, &[]);
+        Component::gateway(&policies).build(&work.join(format!("{name}.wasm")))
+    };
+    let with_mode = |mode: &str| {
+        vec![(
+            "api.toml".to_string(),
+            small_text.replace("{PREFLIGHT}", mode),
+        )]
+    };
+    let small = gateway("corsgate-small", with_mode("edge"));
+    let forward_mode = gateway("corsgate-forward-mode", with_mode("forward"));
+    let large = gateway("corsgate-large", large_policy(&small_text));
+    let reference = |name: &str, package: &'static str, env: &[(&str, &str)]| -> PathBuf {
+        let component = env
+            .iter()
+            .fold(Component::package(package), |c, (k, v)| c.env(k, v));
+        component.build(&work.join(format!("{name}.wasm")))
+    };
+    let noop = reference("noop", "bench-noop", &[]);
+    let cors = reference("noop-cors", "bench-noop", &[("BENCH_MODE", "cors")]);
+    let cors_logged = reference(
+        "noop-cors-logged",
+        "bench-noop",
+        &[("BENCH_MODE", "cors-logged")],
+    );
+    let forwarder = reference(
+        "forwarder",
+        "bench-forward",
+        &[("BENCH_UPSTREAM", &upstream)],
+    );
+
+    let component = |wasm: &Path, host_args: &[&str], env: &[(&str, &str)]| {
+        let (wasm, work, settings) = (wasm.to_path_buf(), work.clone(), Rc::clone(&settings));
+        let options = env.iter().fold(
+            ServeOptions::default()
+                .host_args(host_args)
+                .cpu(settings.server_cpu()),
+            |o, (k, v)| o.env(k, v),
+        );
+        move || {
+            let logs = work
+                .join("servers")
+                .join(wasm.file_stem().unwrap_or_default());
+            let server = Host::Wasmtime.serve(&wasm, &logs, &options);
+            Target {
+                base: server.url(""),
+                _alive: Box::new(server),
+            }
+        }
+    };
+    let quiet: &[(&str, &str)] = &[("CORSGATE_ACCESS_LOG", "problems")];
+
+    // Edge preflights, fresh instances and instance reuse.
+    let preflight_group = |host_args: &[&str], suffix: &str| -> Vec<Config> {
+        let mut configs = vec![
+            Config::new(
+                format!("trivial component, 204 (the host's limit){suffix}"),
+                component(&noop, host_args, &[]),
+                "/api/x",
+                Load::Preflight,
+            )
+            .short("the limit"),
+            Config::new(
+                format!("trivial component making a CORS answer's host calls{suffix}"),
+                component(&cors, host_args, &[]),
+                "/api/x",
+                Load::Preflight,
+            )
+            .short("the CORS-calls component"),
+            Config::new(
+                format!("the same plus an access log line's host calls{suffix}"),
+                component(&cors_logged, host_args, &[]),
+                "/api/x",
+                Load::Preflight,
+            )
+            .short("the logged CORS-calls component"),
+            Config::new(
+                format!("corsgate preflight, allowed{suffix}"),
+                component(&small, host_args, &[]),
+                "/api/x",
+                Load::Preflight,
+            )
+            .short("the small policy"),
+            Config::new(
+                format!("corsgate preflight, rejected (403){suffix}"),
+                component(&small, host_args, &[]),
+                "/api/x",
+                Load::Rejected,
+            ),
+            Config::new(
+                format!("corsgate preflight, 100 routes × 100 origins (last route){suffix}"),
+                component(&large, host_args, &[]),
+                "/r099/x",
+                Load::Preflight,
+            ),
+            Config::new(
+                format!("corsgate preflight, allowed, CORSGATE_ACCESS_LOG=problems{suffix}"),
+                component(&small, host_args, quiet),
+                "/api/x",
+                Load::Preflight,
+            ),
+        ];
+        interleaved(
+            &settings,
+            &work,
+            &format!("preflight{suffix}"),
+            &mut configs,
+        );
+        configs
+    };
+    let fresh = preflight_group(&[], "");
+    let reused = preflight_group(REUSE, ", instance reuse 128");
+    // Which configuration each is compared with: limit, shaped, logged, allowed, rejected, big, quiet.
+
+    // Actual requests, forwarded.
+    let direct_base = format!("http://{upstream}");
+    let mut actual = vec![
+        Config::new(
+            "demo upstream called directly",
+            move || Target {
+                base: direct_base.clone(),
+                _alive: Box::new(()),
+            },
+            "/api/x",
+            Load::Get,
+        ),
+        Config::new(
+            "trivial forwarding component, GET",
+            component(&forwarder, &[], &[]),
+            "/api/x",
+            Load::Get,
+        )
+        .short("the trivial forwarder"),
+        Config::new(
+            "corsgate actual request, GET forwarded",
+            component(&small, &[], &[]),
+            "/api/x",
+            Load::Get,
+        ),
+        Config::new(
+            "trivial forwarding component, GET, instance reuse 128",
+            component(&forwarder, REUSE, &[]),
+            "/api/x",
+            Load::Get,
+        )
+        .short("the trivial forwarder"),
+        Config::new(
+            "corsgate actual request, GET, instance reuse 128",
+            component(&small, REUSE, &[]),
+            "/api/x",
+            Load::Get,
+        ),
+        Config::new(
+            "corsgate actual request, GET, CORSGATE_ACCESS_LOG=problems",
+            component(&small, &[], quiet),
+            "/api/x",
+            Load::Get,
+        ),
+    ];
+    interleaved(&settings, &work, "actual", &mut actual);
+    let actual_reference: HashMap<String, &Config> = [(2, 1), (4, 3), (5, 1)]
+        .into_iter()
+        .map(|(of, against)| (actual[of].label.clone(), &actual[against]))
+        .collect();
+
+    // The edge saving, and nginx with the usual recipe on the same upstream and CPU.
+    let mut edge = vec![
+        Config::new(
+            "corsgate preflight, edge, upstream 50 ms away",
+            component(&small, &[], &[]),
+            "/api/x?delay_head_ms=50",
+            Load::Preflight,
+        ),
+        Config::new(
+            "corsgate preflight, forward, upstream 50 ms away",
+            component(&forward_mode, &[], &[]),
+            "/api/x?delay_head_ms=50",
+            Load::Preflight,
+        ),
+    ];
+    interleaved(&settings, &work, "edge saving", &mut edge);
+    let nginx = nginx_starter(&work, &upstream, &settings);
+    let mut nginx_configs = vec![
+        Config::new(
+            "nginx recipe, preflight allowed",
+            {
+                let n = Rc::clone(&nginx);
+                move || n()
+            },
+            "/api/x",
+            Load::Preflight,
+        ),
+        Config::new(
+            "nginx recipe, GET proxied",
+            {
+                let n = Rc::clone(&nginx);
+                move || n()
+            },
+            "/api/x",
+            Load::Get,
+        ),
+    ];
+    interleaved(&settings, &work, "nginx", &mut nginx_configs);
+    let wrong = nginx_recipe_mistakes(&nginx());
+
+    // Cold start and size: spawn to first answered preflight, then one request.
+    let cold: Vec<(&str, u64, f64, f64, u16)> =
+        [("small", &small, "/api/x"), ("large", &large, "/r099/x")]
+            .into_iter()
+            .map(|(name, wasm, path)| {
+                let server = Host::Wasmtime.serve(
+                    wasm,
+                    &work.join(format!("cold-{name}")),
+                    &ServeOptions::default().cpu(settings.server_cpu()),
+                );
+                let started = Instant::now();
+                let answer = send(
+                    server.addr,
+                    &Request::new("OPTIONS", path)
+                        .origin(APP)
+                        .header("Access-Control-Request-Method", "PUT"),
+                )
+                .expect("first request");
+                let size = std::fs::metadata(wasm).map_or(0, |m| m.len());
+                (
+                    name,
+                    size,
+                    server.ready_after.as_secs_f64() * 1000.0,
+                    started.elapsed().as_secs_f64() * 1000.0,
+                    answer.status,
+                )
+            })
+            .collect();
+
+    // Streaming: the host's peak RSS while 1 GiB passes each way.
+    let streaming = {
+        let server = Host::Wasmtime.serve(
+            &small,
+            &work.join("streaming"),
+            &ServeOptions::default().cpu(settings.server_cpu()),
+        );
+        let rss_start = rss_kib(server.pid()).unwrap_or(0);
+        let started = Instant::now();
+        let (down_status, _, down) = send_streaming(
+            server.addr,
+            &Request::new("GET", &format!("/api/big?bytes={GIB}")),
+        )
+        .expect("download");
+        let down_time = started.elapsed();
+        let started = Instant::now();
+        let up = send(
+            server.addr,
+            &Request::new("POST", "/api/upload").body(Body::Pattern(GIB)),
+        )
+        .expect("upload");
+        let up_time = started.elapsed();
+        assert!(down.complete && down.len == GIB, "the download was cut");
+        Streaming {
+            down: (down_status, down_time),
+            up: (up.status, up_time),
+            rss_start,
+            rss_peak: peak_rss_kib(server.pid()).unwrap_or(0),
+            rss_end: rss_kib(server.pid()).unwrap_or(0),
+        }
+    };
+    drop(demo);
+
+    let mut out = vec![
+        "### Preflights answered at the edge".to_string(),
+        String::new(),
+    ];
+    out.extend(table(&fresh, &preflight_reference(&fresh), true));
+    out.push(String::new());
+    out.extend(table(&reused, &preflight_reference(&reused), true));
+    out.extend([
+        "".into(),
+        "### Actual requests, forwarded".into(),
+        "".into(),
+    ]);
+    out.extend(table(&actual, &actual_reference, true));
+    out.extend([
+        "".into(),
+        "### What users pick instead, and the edge saving".into(),
+        "".into(),
+    ]);
+    let mut alternatives: Vec<Config> = edge;
+    alternatives.append(&mut nginx_configs);
+    out.extend(table(&alternatives, &HashMap::new(), false));
+    let (edge_config, forwarded) = (&alternatives[0], &alternatives[1]);
+    out.push(String::new());
+    out.push(format!(
+        "Edge saving: a preflight answered at the edge takes {:.2} ms (p50) against {:.2} ms when forwarded to an upstream 50 ms away ({:.0}× faster, {:.0}× the throughput at {} connections).",
+        edge_config.p50(), forwarded.p50(), forwarded.p50() / edge_config.p50(), edge_config.rps() / forwarded.rps(), settings.connections
+    ));
+    out.extend(steps(&fresh, &reused));
+    out.extend(targets(&fresh, &reused, &actual, &streaming));
+    out.extend([
+        "".into(),
+        "### Policy size and cold start".into(),
+        "".into(),
+    ]);
+    out.push("| policy | component size | spawn to first answer | first request | status |".into());
+    out.push("|---|---:|---:|---:|---|".into());
+    for (name, size, ready, first, status) in &cold {
+        out.push(format!(
+            "| {name} | {} KiB | {ready:.0} ms | {first:.2} ms | {status} |",
+            size / 1024
+        ));
+    }
+    out.push(String::new());
+    out.push(format!(
+        "Streaming 1 GiB down ({}, {:.1} s) and 1 GiB up ({}, {:.1} s): host RSS {:.1} MiB at start, {:.1} MiB peak, {:.1} MiB at the end.",
+        streaming.down.0, streaming.down.1.as_secs_f64(), streaming.up.0, streaming.up.1.as_secs_f64(),
+        mib(streaming.rss_start), mib(streaming.rss_peak), mib(streaming.rss_end)
+    ));
+    out.extend([
+        "".into(),
+        "What the nginx recipe gets wrong (checked against it in this run):".into(),
+        "".into(),
+    ]);
+    out.extend(wrong.iter().map(|w| format!("- {w}")));
+    let problems: Vec<String> = fresh
+        .iter()
+        .chain(&reused)
+        .chain(&actual)
+        .chain(&alternatives)
+        .flat_map(Config::problems)
+        .collect();
+    if !problems.is_empty() {
+        out.extend([
+            "".into(),
+            "Unexpected statuses or socket errors:".into(),
+            "".into(),
+        ]);
+        out.extend(problems.iter().map(|p| format!("- {p}")));
+    }
+    out.push(String::new());
+    out.push(footer(&settings));
+    let text = out.join("\n");
+    std::fs::write(work.join("results.md"), format!("{text}\n")).expect("write results.md");
+    println!("{text}");
+}
+
+struct Streaming {
+    down: (u16, Duration),
+    up: (u16, Duration),
+    rss_start: u64,
+    rss_peak: u64,
+    rss_end: u64,
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// Which preflight configuration each is compared with (limit, shaped, logged, allowed,
+/// rejected, big, quiet: the order of the preflight group).
+fn preflight_reference(c: &[Config]) -> HashMap<String, &Config> {
+    [(1, 0), (2, 0), (3, 0), (4, 0), (5, 3), (6, 0)]
+        .into_iter()
+        .map(|(of, against)| (c[of].label.clone(), &c[against]))
+        .collect()
+}
+
+/// 100 routes of 100 origins each, the app's origin last.
+fn large_policy(small_text: &str) -> Vec<(String, String)> {
+    (0..100)
+        .map(|r| {
+            let mut origins: Vec<String> = (0..99).map(|o| format!("\"https://app{r}-{o}.example.com\"")).collect();
+            origins.push(format!("\"{APP}\""));
+            let text = small_text
+                .replace("path = \"/api/...\"", &format!("path = \"/r{r:03}/...\""))
+                .replace("{PREFLIGHT}", "edge")
+                .replace(
+                    "allow_origins = [\"https://app.example.com\", \"https://admin.example.com\", \"http://localhost:*\"]",
+                    &format!("allow_origins = [{}]", origins.join(", ")),
+                );
+            (format!("r{r:03}.toml"), text)
+        })
+        .collect()
+}
+
+/// nginx with bench/nginx.conf on the server CPU, started afresh for each run.
+fn nginx_starter(work: &Path, upstream: &str, settings: &Rc<Settings>) -> Rc<dyn Fn() -> Target> {
+    let prefix = work.join("nginx");
+    let _ = std::fs::remove_dir_all(&prefix);
+    std::fs::create_dir_all(&prefix).expect("nginx prefix");
+    let port = corsgate_testkit::process::free_port();
+    let conf = std::fs::read_to_string(repo_root().join("bench/nginx.conf"))
+        .expect("bench/nginx.conf")
+        .replace("{PORT}", &port.to_string())
+        .replace("{UPSTREAM}", upstream)
+        .replace("{PREFIX}", &prefix.display().to_string());
+    std::fs::write(prefix.join("nginx.conf"), conf).expect("write nginx.conf");
+    let settings = Rc::clone(settings);
+    Rc::new(move || {
+        let child = on_cpu(settings.server_cpu(), "nginx")
+            .arg("-p")
+            .arg(&prefix)
+            .arg("-c")
+            .arg(prefix.join("nginx.conf"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start nginx (scripts/bench.sh installs it)");
+        let mut guard = ChildGuard::new("nginx", child);
+        let addr = format!("127.0.0.1:{port}").parse().expect("address");
+        wait_for_port(addr, Duration::from_secs(10), &mut guard);
+        Target {
+            base: format!("http://{addr}"),
+            _alive: Box::new(guard),
+        }
+    })
+}
+
+/// What the usual nginx recipe gets wrong, checked against the running nginx.
+fn nginx_recipe_mistakes(nginx: &Target) -> Vec<String> {
+    let addr = nginx
+        .base
+        .trim_start_matches("http://")
+        .parse()
+        .expect("address");
+    let ask = |request: Request| send(addr, &request).expect("nginx answers");
+    let preflight = |origin: &str| Request::new("OPTIONS", "/api/x").origin(origin);
+    let mut wrong = Vec::new();
+    let r = ask(Request::new("GET", "/api/x?header=Access-Control-Allow-Origin%3A*").origin(APP));
+    let allow_origin = r.head.all("access-control-allow-origin");
+    if allow_origin.len() > 1 {
+        let values: Vec<String> = allow_origin
+            .iter()
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .collect();
+        wrong.push(format!(
+            "two `Access-Control-Allow-Origin` headers when the upstream sends its own ({})",
+            values.join(", ")
+        ));
+    }
+    let vary = r
+        .head
+        .all("vary")
+        .iter()
+        .map(|v| String::from_utf8_lossy(v).to_ascii_lowercase())
+        .collect::<String>();
+    if !vary.contains("origin") {
+        wrong.push("no `Vary: Origin` on responses that depend on the origin (shared caches can serve one origin's answer to another)".into());
+    }
+    let r = ask(preflight(APP)
+        .header("Access-Control-Request-Method", "PATCH")
+        .header("Access-Control-Request-Headers", "x-anything"));
+    if r.status == 204 && r.header_count("access-control-allow-origin") > 0 {
+        wrong.push("no preflight validation: a preflight for a method and header the policy does not allow gets `204` with `Access-Control-Allow-Origin`".into());
+    }
+    let r = ask(preflight("https://evil.example").header("Access-Control-Request-Method", "PUT"));
+    if r.status == 204 {
+        wrong.push("a disallowed origin's preflight gets `204` with `Access-Control-Allow-Credentials: true` and the method list (only the origin header is missing)".into());
+    }
+    if ask(preflight(APP)).status == 204 {
+        wrong.push("every `OPTIONS` is treated as a preflight, even without `Access-Control-Request-Method`: the API never sees its own OPTIONS requests".into());
+    }
+    wrong
+}
+
+/// Where a preflight's time goes: the difference between neighbouring reference components.
+fn steps(fresh: &[Config], reused: &[Config]) -> Vec<String> {
+    let mut out = vec![
+        String::new(),
+        "### Where a preflight's time goes (server CPU per request, medians)".into(),
+        String::new(),
+        "| step | fresh instance | instance reuse 128 |".into(),
+        "|---|---:|---:|".into(),
+        format!(
+            "| the host: accept, instantiate, call, answer `204` | {:.1} µs | {:.1} µs |",
+            fresh[0].cpu_us(),
+            reused[0].cpu_us()
+        ),
+    ];
+    for (text, before, after) in [
+        ("+ the host calls of any CORS answer (read 4 headers, set 6)", 0, 1),
+        ("+ the host calls of an access log line (method, path, 2 clock readings, 1 stderr write)", 1, 2),
+        ("+ corsgate's own work (a bigger instance, routing, the decision, building the answer)", 2, 3),
+    ] {
+        out.push(format!(
+            "| {text} | {:+.1} µs | {:+.1} µs |",
+            fresh[after].cpu_us() - fresh[before].cpu_us(),
+            reused[after].cpu_us() - reused[before].cpu_us()
+        ));
+    }
+    out.push(format!(
+        "| = corsgate's allowed preflight | {:.1} µs | {:.1} µs |",
+        fresh[3].cpu_us(),
+        reused[3].cpu_us()
+    ));
+    out
+}
+
+/// The targets, each with its figure from this run and whether it was met.
+fn targets(
+    fresh: &[Config],
+    reused: &[Config],
+    actual: &[Config],
+    streaming: &Streaming,
+) -> Vec<String> {
+    let [limit, shaped, logged, allowed, _, big, quiet] = fresh else {
+        panic!("seven preflight configurations")
+    };
+    let (forward_fresh, actual_fresh, forward_reused, actual_reused, actual_quiet) =
+        (&actual[1], &actual[2], &actual[3], &actual[4], &actual[5]);
+    let ratio = |a: &Config, b: &Config| format!("{:.2}×", a.p99() / b.p99());
+    let rows = [
+        ("preflight throughput ≥ 90 % of the trivial component's", format!("{} (reuse: {})", percent(allowed.rps(), limit.rps()), percent(reused[3].rps(), reused[0].rps())), allowed.rps() >= 0.9 * limit.rps()),
+        ("preflight p99 ≤ 1.2× the trivial component's", format!("{} (reuse: {})", ratio(allowed, limit), ratio(&reused[3], &reused[0])), allowed.p99() <= 1.2 * limit.p99()),
+        ("the same against a component making only the host calls of a logged CORS answer", format!("{}; reuse: {}", versus(allowed, logged), versus(&reused[3], &reused[2])), allowed.rps() >= 0.9 * logged.rps() && allowed.p99() <= 1.2 * logged.p99()),
+        ("the same with `CORSGATE_ACCESS_LOG=problems`, against the unlogged CORS-calls component", format!("{}; reuse: {}; against the trivial component: {}", versus(quiet, shaped), versus(&reused[6], &reused[1]), percent(quiet.rps(), limit.rps())), quiet.rps() >= 0.9 * shaped.rps() && quiet.p99() <= 1.2 * shaped.p99()),
+        ("actual-request throughput ≥ 95 % of the trivial forwarder's", format!("{} (reuse: {}; with `CORSGATE_ACCESS_LOG=problems`: {})", percent(actual_fresh.rps(), forward_fresh.rps()), percent(actual_reused.rps(), forward_reused.rps()), percent(actual_quiet.rps(), forward_fresh.rps())), actual_fresh.rps() >= 0.95 * forward_fresh.rps()),
+        ("100 × 100 policy within 5 % of the small one", format!("{} (reuse: {})", percent(big.rps(), allowed.rps()), percent(reused[5].rps(), reused[3].rps())), big.rps() >= 0.95 * allowed.rps()),
+        ("peak memory independent of body size", format!("{:.1} MiB at start, {:.1} MiB peak after 2 GiB", mib(streaming.rss_start), mib(streaming.rss_peak)), streaming.rss_peak < streaming.rss_start + 64 * 1024),
+    ];
+    let mut out = vec![
+        String::new(),
+        "### Targets in this run".into(),
+        String::new(),
+        "| target | measured | met |".into(),
+        "|---|---|---|".into(),
+    ];
+    out.extend(rows.iter().map(|(target, measured, met)| {
+        format!(
+            "| {target} | {measured} | {} |",
+            if *met { "yes" } else { "**no**" }
+        )
+    }));
+    out
+}
+
+/// What ran where: the run's settings, versions, CPU and date.
+fn footer(settings: &Settings) -> String {
+    let first_line = |program: &str, arg: &str| -> String {
+        Command::new(program)
+            .arg(arg)
+            .output()
+            .map(|o| {
+                let text = if o.stdout.is_empty() {
+                    o.stderr
+                } else {
+                    o.stdout
+                };
+                String::from_utf8_lossy(&text)
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .unwrap_or_default()
+    };
+    let wasmtime = corsgate_testkit::harness::wasmtime();
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let placement = if settings.pinned {
+        "server on CPU 0, wrk and upstream on CPU 1"
+    } else {
+        "unpinned"
+    };
+    format!(
+        "wrk -t{} -c{} -d{}s, {} interleaved rounds, medians; {placement}; {}; {}; {}; {cpu}, {cores} cores; {}",
+        if settings.pinned { 1 } else { 2 },
+        settings.connections,
+        settings.seconds,
+        settings.rounds,
+        first_line(&wasmtime.display().to_string(), "--version"),
+        first_line("rustc", "--version").split(" (").next().unwrap_or_default(),
+        first_line("nginx", "-v"),
+        first_line("date", "+%Y-%m-%d"),
+    )
+}

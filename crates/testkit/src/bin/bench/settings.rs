@@ -1,0 +1,46 @@
+//! The benchmark's settings, read once from the environment.
+
+pub const APP: &str = "https://app.example.com";
+
+pub struct Settings {
+    /// Seconds per wrk run (`BENCH_SECONDS`, default 5).
+    pub seconds: u64,
+    /// Interleaved rounds; every figure is the median over them (`BENCH_ROUNDS`, default 3).
+    pub rounds: u64,
+    /// wrk connections (`BENCH_CONNECTIONS`, default 8).
+    pub connections: u64,
+    /// Servers on CPU 0, wrk and the upstream on CPU 1: with two CPUs or more and `taskset`.
+    pub pinned: bool,
+}
+
+impl Settings {
+    pub fn from_env() -> Settings {
+        let number = |name: &str, default: u64| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default)
+        };
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let taskset = std::process::Command::new("taskset")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        Settings {
+            seconds: number("BENCH_SECONDS", 5),
+            rounds: number("BENCH_ROUNDS", 3),
+            connections: number("BENCH_CONNECTIONS", 8),
+            pinned: cpus >= 2 && taskset,
+        }
+    }
+
+    /// The CPU servers under test run on.
+    pub fn server_cpu(&self) -> Option<usize> {
+        self.pinned.then_some(0)
+    }
+
+    /// The CPU load generators and upstreams run on.
+    pub fn client_cpu(&self) -> Option<usize> {
+        self.pinned.then_some(1)
+    }
+}

@@ -1,0 +1,228 @@
+//! Load runs with wrk, and the configurations they measure: each run bounded in connections
+//! and seconds, against a server started for it and stopped (by PID) after it.
+
+use std::path::Path;
+use std::process::Stdio;
+
+use corsgate_testkit::harness::on_cpu;
+
+use crate::settings::{Settings, APP};
+
+/// The request a run repeats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Load {
+    /// An allowed preflight.
+    Preflight,
+    /// A preflight from an origin the policy does not allow.
+    Rejected,
+    /// A GET from an allowed origin.
+    Get,
+}
+
+impl Load {
+    fn lua(self) -> String {
+        match self {
+            Load::Preflight => format!("wrk.method = \"OPTIONS\"\nwrk.headers[\"Origin\"] = \"{APP}\"\nwrk.headers[\"Access-Control-Request-Method\"] = \"PUT\"\nwrk.headers[\"Access-Control-Request-Headers\"] = \"authorization,content-type\"\n"),
+            Load::Rejected => "wrk.method = \"OPTIONS\"\nwrk.headers[\"Origin\"] = \"https://evil.example\"\nwrk.headers[\"Access-Control-Request-Method\"] = \"PUT\"\n".into(),
+            Load::Get => format!("wrk.method = \"GET\"\nwrk.headers[\"Origin\"] = \"{APP}\"\n"),
+        }
+    }
+}
+
+/// One wrk run's figures.
+#[derive(Clone, Debug)]
+pub struct Run {
+    pub rps: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub non2xx: u64,
+    pub socket_errors: Option<String>,
+}
+
+/// Runs wrk against `url` (on CPU 1 when pinned).
+pub fn wrk(settings: &Settings, work: &Path, url: &str, load: Load) -> Run {
+    let script = work.join(format!("{load:?}.lua"));
+    std::fs::write(&script, load.lua()).expect("write the wrk script");
+    let threads = if settings.pinned { "-t1" } else { "-t2" };
+    let output = on_cpu(settings.client_cpu(), "wrk")
+        .arg(threads)
+        .arg(format!("-c{}", settings.connections))
+        .arg(format!("-d{}s", settings.seconds))
+        .args(["--timeout", "5s", "--latency", "-s"])
+        .arg(&script)
+        .arg(url)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run wrk (scripts/bench.sh installs it)");
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "wrk failed:\n{out}");
+    parse_wrk(&out)
+}
+
+fn parse_wrk(out: &str) -> Run {
+    let after = |label: &str| -> Option<&str> {
+        out.lines()
+            .find_map(|l| l.trim_start().strip_prefix(label))
+            .map(str::trim)
+    };
+    let latency_ms = |label: &str| -> f64 {
+        let value = after(label).unwrap_or_else(|| panic!("no {label} in wrk output:\n{out}"));
+        let split = value
+            .find(|c: char| c.is_ascii_alphabetic())
+            .unwrap_or(value.len());
+        let number: f64 = value[..split].parse().expect("a latency");
+        number
+            * match &value[split..] {
+                "us" => 0.001,
+                "ms" => 1.0,
+                "s" => 1000.0,
+                unit => panic!("latency unit {unit}"),
+            }
+    };
+    Run {
+        rps: after("Requests/sec:")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no Requests/sec in wrk output:\n{out}")),
+        p50_ms: latency_ms("50%"),
+        p99_ms: latency_ms("99%"),
+        non2xx: after("Non-2xx or 3xx responses:")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+        socket_errors: after("Socket errors:").map(str::to_string),
+    }
+}
+
+/// A running server to measure: whatever keeps it alive, and its base URL.
+pub struct Target {
+    pub base: String,
+    pub _alive: Box<dyn std::any::Any>,
+}
+
+/// One thing to measure: a server, a path and a load, run once per round.
+pub struct Config {
+    pub label: String,
+    /// How a reference configuration is named in the "vs reference" column.
+    pub short: &'static str,
+    start: Box<dyn Fn() -> Target>,
+    path: String,
+    load: Load,
+    runs: Vec<Run>,
+}
+
+impl Config {
+    pub fn new(
+        label: impl Into<String>,
+        start: impl Fn() -> Target + 'static,
+        path: &str,
+        load: Load,
+    ) -> Config {
+        Config {
+            label: label.into(),
+            short: "",
+            start: Box::new(start),
+            path: path.into(),
+            load,
+            runs: Vec::new(),
+        }
+    }
+
+    pub fn short(mut self, short: &'static str) -> Config {
+        self.short = short;
+        self
+    }
+
+    fn run(&mut self, settings: &Settings, work: &Path) -> &Run {
+        let target = (self.start)();
+        let run = wrk(
+            settings,
+            work,
+            &format!("{}{}", target.base, self.path),
+            self.load,
+        );
+        drop(target);
+        self.runs.push(run);
+        self.runs.last().expect("just pushed")
+    }
+
+    fn median(&self, figure: impl Fn(&Run) -> f64) -> f64 {
+        let mut values: Vec<f64> = self.runs.iter().map(figure).collect();
+        values.sort_by(f64::total_cmp);
+        match values.len() {
+            0 => f64::NAN,
+            n if n % 2 == 1 => values[n / 2],
+            n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+        }
+    }
+
+    pub fn rps(&self) -> f64 {
+        self.median(|r| r.rps)
+    }
+
+    pub fn p50(&self) -> f64 {
+        self.median(|r| r.p50_ms)
+    }
+
+    pub fn p99(&self) -> f64 {
+        self.median(|r| r.p99_ms)
+    }
+
+    /// Server CPU per request in µs: the server's core is the bottleneck when pinned.
+    pub fn cpu_us(&self) -> f64 {
+        1e6 / self.rps()
+    }
+
+    /// The largest distance of a round from the median throughput, in percent.
+    pub fn spread(&self) -> f64 {
+        let median = self.rps();
+        self.runs
+            .iter()
+            .map(|r| (r.rps - median).abs() / median * 100.0)
+            .fold(0.0, f64::max)
+    }
+
+    /// Runs with socket errors, or with statuses the load should not get.
+    pub fn problems(&self) -> Vec<String> {
+        let expect_non2xx = self.load == Load::Rejected;
+        self.runs
+            .iter()
+            .filter(|r| r.socket_errors.is_some() || (r.non2xx > 0 && !expect_non2xx))
+            .map(|r| {
+                format!(
+                    "{}: {} non-2xx, socket errors: {}",
+                    self.label,
+                    r.non2xx,
+                    r.socket_errors.as_deref().unwrap_or("none")
+                )
+            })
+            .collect()
+    }
+}
+
+/// Runs every configuration once per round, rounds in turn, so drift hits all alike.
+pub fn interleaved(settings: &Settings, work: &Path, title: &str, configs: &mut [Config]) {
+    for round in 1..=settings.rounds {
+        for config in configs.iter_mut() {
+            let run = config.run(settings, work).clone();
+            eprintln!(
+                "bench: [{title} {round}/{}] {}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
+                settings.rounds, config.label, run.rps, run.p50_ms, run.p99_ms
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_wrk_output() {
+        let out = "Running 5s test @ http://127.0.0.1:1/api/x\n  Latency Distribution\n     50%  810.00us\n     75%    1.02ms\n     90%    1.30ms\n     99%    2.50ms\n  27000 requests in 5.00s, 3.1MB read\n  Non-2xx or 3xx responses: 12\nRequests/sec:   5400.12\nTransfer/sec:    620.00KB\n";
+        let run = parse_wrk(out);
+        assert_eq!(run.rps, 5400.12);
+        assert!((run.p50_ms - 0.81).abs() < 1e-9);
+        assert_eq!(run.p99_ms, 2.5);
+        assert_eq!(run.non2xx, 12);
+        assert!(run.socket_errors.is_none());
+    }
+}
