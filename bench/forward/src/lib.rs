@@ -40,13 +40,17 @@ mod export {
 
     #[spin_sdk::http_component]
     async fn handle(request: IncomingRequest, out: ResponseOutparam) {
-        let outgoing = OutgoingRequest::new(fields(&request.headers().entries()));
+        let entries = request.headers().entries();
+        let has_length = entries
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("content-length"));
+        let outgoing = OutgoingRequest::new(fields(&entries));
         let _ = outgoing.set_method(&request.method());
         let _ = outgoing.set_scheme(Some(&Scheme::Http));
         let _ = outgoing.set_authority(Some(UPSTREAM));
         let _ = outgoing.set_path_with_query(request.path_with_query().as_deref());
         let out = out.into_inner();
-        match exchange(&request, outgoing, 10_000) {
+        match exchange(&request, outgoing, has_length, 10_000) {
             Ok(response) => {
                 let client = OutgoingResponse::new(fields(&response.headers().entries()));
                 let _ = client.set_status_code(response.status());
