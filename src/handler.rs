@@ -25,7 +25,7 @@ pub fn handle(request: IncomingRequest, out: ResponseOutparam) {
             (answer.route, answer.outcome, None)
         }
         Plan::Forward(forward) => {
-            let (outcome, bytes) = forward_request(request, &incoming, &forward, out);
+            let (outcome, bytes) = forward_request(&request, &incoming, &forward, out);
             (Some(forward.route), outcome, bytes)
         }
     };
@@ -36,9 +36,11 @@ pub fn handle(request: IncomingRequest, out: ResponseOutparam) {
 }
 
 /// Sends the request upstream and relays the answer, or answers in the upstream's place.
-/// Returns the outcome and, when a body was relayed, its size.
+/// Returns the outcome and, when a body was relayed, its size. The request is borrowed: its
+/// header fields (in `incoming`) are its children and must go first, or Spin traps with
+/// "resource has children" (wasmtime does not check).
 fn forward_request<'a>(
-    request: IncomingRequest,
+    request: &IncomingRequest,
     incoming: &Incoming,
     forward: &Forward<'a>,
     out: ResponseOutparam,
@@ -66,7 +68,7 @@ fn forward_request<'a>(
     let has_length = headers
         .iter()
         .any(|(n, _)| n.eq_ignore_ascii_case("content-length"));
-    match exchange(&request, outgoing, has_length, forward.route.timeout_ms) {
+    match exchange(request, outgoing, has_length, forward.route.timeout_ms) {
         Ok(response) => {
             let status = response.status();
             let upstream_headers = response.headers().entries();
