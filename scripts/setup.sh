@@ -2,6 +2,10 @@
 # Installs what corsgate needs, skipping whatever is already there (idempotent):
 #   - the wasm32-wasip2 Rust target;
 #   - wasmtime-cli 48.0.8, the reference host (~17 min to compile on 2 cores, once per machine);
+#   - spin (3.6.3, what SpinKube's shim embeds): from PATH; else the binary kept beside the
+#     repository in ../shared/tools/spin/, copied into cargo's bin folder. On your own machine,
+#     install Spin with Spin's installer (https://spinframework.dev/v3/install). In CI a missing
+#     spin is an error: the Spin tests must not be skipped there;
 #   - with --browser: Debian's chromium, for the browser tests.
 set -euo pipefail
 
@@ -23,6 +27,24 @@ fi
 if [ "$(wasmtime --version 2>/dev/null | awk '{print $2}')" != "48.0.8" ]; then
   echo "setup: installing wasmtime-cli 48.0.8 (compiles from source; about 17 minutes on 2 cores)"
   cargo install wasmtime-cli --version 48.0.8 --locked
+fi
+
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+if ! command -v spin >/dev/null 2>&1; then
+  shared_spin="$repo/../shared/tools/spin/3.6.3/spin"
+  if [ -x "$shared_spin" ]; then
+    echo "setup: installing spin from $shared_spin"
+    install -m 0755 "$shared_spin" "${CARGO_HOME:-$HOME/.cargo}/bin/spin"
+  elif [ -n "${CI:-}" ]; then
+    echo "setup: spin is not installed and $shared_spin is missing; the Spin tests cannot run" >&2
+    exit 1
+  else
+    echo "setup: spin is not installed: the Spin tests are skipped and scripts/run.sh serves on" >&2
+    echo "       wasmtime. Install it with Spin's installer: https://spinframework.dev/v3/install" >&2
+  fi
+fi
+if command -v spin >/dev/null 2>&1; then
+  spin --version >/dev/null || { echo "setup: spin does not run: $(command -v spin)" >&2; exit 1; }
 fi
 
 if $want_browser && ! command -v chromium >/dev/null 2>&1; then

@@ -3,7 +3,7 @@
 # two routes, some origins disallowed, for SOAK_SECONDS (default 600), every answer's status and
 # Access-Control-Allow-Origin checked, and the host's memory reported (start, peak, end). The
 # corsgate-soak binary builds and serves the gateway through the test kit's harness.
-#   SOAK_SECONDS=600 SOAK_WORKERS=4 scripts/soak.sh
+#   SOAK_SECONDS=600 SOAK_WORKERS=4 SOAK_HOST=wasmtime|spin scripts/soak.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

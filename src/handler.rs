@@ -2,8 +2,9 @@
 
 use std::io::Write;
 
-use corsgate_core::access_log::{AccessLog, LogLine};
+use corsgate_core::access_log::LogLine;
 use corsgate_core::request_origin::Scheme as UpstreamScheme;
+use corsgate_core::settings::Settings;
 use corsgate_core::{plan, ClientConnection, Forward, Outcome, Plan};
 use spin_sdk::http::{IncomingRequest, OutgoingRequest, OutgoingResponse, Scheme};
 use spin_sdk::wit::wasi::http0_2_0::types::ResponseOutparam;
@@ -16,6 +17,7 @@ use crate::upstream::{exchange, relay_body};
 
 pub fn handle(request: IncomingRequest, out: ResponseOutparam) {
     let started = monotonic_clock::now();
+    let settings = Settings::from_env(|name| std::env::var(name).ok());
     let incoming = Incoming::read(&request);
     let lines = incoming.cors_lines();
     let head = incoming.head(&lines);
@@ -25,14 +27,14 @@ pub fn handle(request: IncomingRequest, out: ResponseOutparam) {
             (answer.route, answer.outcome, None)
         }
         Plan::Forward(forward) => {
-            let (outcome, bytes) = forward_request(&request, &incoming, &forward, out);
+            let (outcome, bytes) = forward_request(&request, &incoming, &forward, &settings, out);
             (Some(forward.route), outcome, bytes)
         }
     };
     let mut line = LogLine::new(&head, route.map(|r| &*r.name), outcome);
     line.body_bytes = body_bytes;
     line.duration_us = (monotonic_clock::now() - started) / 1000;
-    write_log_line(&line);
+    write_log_line(&line, &settings);
 }
 
 /// Sends the request upstream and relays the answer, or answers in the upstream's place.
@@ -43,6 +45,7 @@ fn forward_request<'a>(
     request: &IncomingRequest,
     incoming: &Incoming,
     forward: &Forward<'a>,
+    settings: &Settings,
     out: ResponseOutparam,
 ) -> (Outcome<'a>, Option<u64>) {
     let scheme = match request.scheme() {
@@ -54,6 +57,7 @@ fn forward_request<'a>(
     let connection = ClientConnection {
         scheme: &scheme,
         authority: authority.as_deref(),
+        address: settings.client_address,
     };
     let headers = forward.upstream_headers(incoming.all_headers(), connection);
     let outgoing = OutgoingRequest::new(fields(headers.iter().map(|(n, v)| (*n, &**v))));
@@ -89,19 +93,17 @@ fn forward_request<'a>(
     }
 }
 
-/// The request's line, when the `CORSGATE_ACCESS_LOG` setting wants it, in one write, newline
-/// included: each write is a host call (`eprintln!` makes two).
-fn write_log_line(line: &LogLine<'_>) {
-    let setting = std::env::var_os(AccessLog::VARIABLE);
-    let setting = setting.as_ref().map(|value| value.to_string_lossy());
+/// The request's line, when the `CORSGATE_ACCESS_LOG` setting wants it, after any warning about
+/// the settings, in one write, newline included: each write is a host call (`eprintln!` makes
+/// two).
+fn write_log_line(line: &LogLine<'_>, settings: &Settings) {
     let mut text = String::new();
-    let access_log = AccessLog::from_setting(setting.as_deref()).unwrap_or_else(|warning| {
+    for warning in &settings.warnings {
         text.push_str("corsgate warning: ");
-        text.push_str(&warning);
+        text.push_str(warning);
         text.push('\n');
-        AccessLog::All
-    });
-    if access_log.wants(line) {
+    }
+    if settings.access_log.wants(line) {
         text.push_str(&line.format());
         text.push('\n');
     }

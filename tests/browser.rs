@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use corsgate_testkit::cases;
-use corsgate_testkit::cases::{run_cases, NamedCase};
+use corsgate_testkit::cases::{run_on_hosts, NamedCase};
 use corsgate_testkit::harness::Host;
 use corsgate_testkit::pages::PageServer;
 use corsgate_testkit::process::ChildGuard;
@@ -25,15 +25,11 @@ struct World {
 }
 
 fn main() {
-    run_cases(
-        || {
+    run_on_hosts(
+        |host: Host| {
             let page = PageServer::start();
             let other_page = PageServer::start();
-            let gateway = Gateway::start(
-                Host::Wasmtime,
-                "browser",
-                [&page.origin(), &other_page.origin()],
-            );
+            let gateway = Gateway::start(host, "browser", [&page.origin(), &other_page.origin()]);
             World {
                 gateway,
                 page,
@@ -41,6 +37,7 @@ fn main() {
             }
         },
         cases(),
+        Vec::new(),
     );
 }
 

@@ -1,5 +1,5 @@
 //! End-to-end property check: randomly generated valid policies built into the real component
-//! on `wasmtime serve`, probed with random requests mixing allowed origins and near misses. On
+//! on `wasmtime serve` and on `spin up`, probed with random requests mixing allowed origins and near misses. On
 //! every answer: never `*` together with credentials, at most one `Access-Control-Allow-Origin`,
 //! never an origin the policy does not allow (judged by the test kit's separately written
 //! reference matcher), always the origin when it is allowed, and `Vary: Origin` whenever the
@@ -140,7 +140,19 @@ fn check(answer: &Response, origin: &str, patterns: &[&str], preflight: bool, co
 }
 
 #[test]
-fn random_policies_keep_the_cors_invariants_on_the_real_component() {
+fn random_policies_keep_the_cors_invariants_on_wasmtime() {
+    random_policies_keep_the_cors_invariants(Host::Wasmtime);
+}
+
+#[test]
+fn random_policies_keep_the_cors_invariants_on_spin() {
+    random_policies_keep_the_cors_invariants(Host::Spin);
+}
+
+fn random_policies_keep_the_cors_invariants(host: Host) {
+    if !host.runs_here() {
+        return;
+    }
     let rounds: u64 = std::env::var("CORSGATE_E2E_ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())
@@ -149,7 +161,7 @@ fn random_policies_keep_the_cors_invariants_on_the_real_component() {
         let mut rng = Rng(round.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
         let (patterns, _credentials, text) = random_policy(&mut rng);
         let gateway = Gateway::start_with_policies(
-            Host::Wasmtime,
+            host,
             &format!("e2e-properties-{round}"),
             &[("p.toml".into(), text.clone())],
         );

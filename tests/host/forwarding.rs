@@ -63,7 +63,7 @@ fn forwarded_headers_are_set(g: &Gateway) {
     let seen = g.echo.find("mk=xfwd").expect("forwarded");
     assert_eq!(
         seen.head.get("x-forwarded-for").as_deref(),
-        Some("203.0.113.7, unknown")
+        Some(format!("203.0.113.7, {}", g.host.forwarded_client()).as_str())
     );
     assert_eq!(
         seen.head.get("x-forwarded-host").as_deref(),
@@ -161,13 +161,18 @@ fn dot_segments_cannot_leave_the_route(g: &Gateway) {
 
 fn requests_cannot_choose_the_upstream(g: &Gateway) {
     let absolute = "GET http://evil.example/api/x?mk=ssrf1 HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n";
-    let r = send_raw(g.addr, absolute.as_bytes()).expect("absolute-form");
-    if r.status == 200 {
-        let seen = g
-            .echo
-            .find("mk=ssrf1")
-            .expect("went to the configured upstream");
-        assert_eq!(seen.target, "/base/x?mk=ssrf1");
+    // wasmtime routes it by its path; Spin closes the connection before the component runs.
+    // Either way it reaches no other upstream.
+    match send_raw(g.addr, absolute.as_bytes()) {
+        Ok(r) if r.status == 200 => {
+            let seen = g
+                .echo
+                .find("mk=ssrf1")
+                .expect("went to the configured upstream");
+            assert_eq!(seen.target, "/base/x?mk=ssrf1");
+        }
+        Ok(_) => {}
+        Err(error) => assert_eq!(g.host, Host::Spin, "absolute-form: {error}"),
     }
     let host = ok(
         g,

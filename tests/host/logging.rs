@@ -1,12 +1,10 @@
 //! The access log: one line per request with the outcome's cause, and the setting that chooses which requests get one.
 
-use corsgate_testkit::harness::ServeOptions;
-
 use crate::support::*;
 
 /// The component's access-log setting.
-fn access_log(value: &str) -> ServeOptions {
-    ServeOptions::default().env("CORSGATE_ACCESS_LOG", value)
+fn access_log(value: &str) -> [(&str, &str); 1] {
+    [("CORSGATE_ACCESS_LOG", value)]
 }
 
 pub fn cases() -> Vec<NamedCase<Gateway>> {

@@ -1,17 +1,19 @@
-//! Black-box tests of the real component on a real host with real upstreams on loopback,
-//! CONTRACT.md §2 point by point, one module per theme. One gateway is started for the whole
-//! binary (custom harness, so it is stopped by PID after the last test, failures included).
+//! Black-box tests of the real component on real hosts with real upstreams on loopback,
+//! CONTRACT.md §2 point by point, one module per theme. Every case runs on `wasmtime serve` and
+//! on `spin up` (`wasmtime::…`, `spin::…`): one gateway per host for the whole binary (custom
+//! harness, so it is stopped by PID after the last test, failures included).
 
 mod actual;
 mod faults;
 mod forwarding;
 mod hostile;
+mod hosts;
 mod logging;
 mod policies;
 mod preflight;
 mod support;
 
-use corsgate_testkit::cases::run_cases;
+use corsgate_testkit::cases::run_on_hosts;
 use corsgate_testkit::harness::Host;
 use corsgate_testkit::world::Gateway;
 
@@ -23,17 +25,12 @@ fn main() {
         faults::cases(),
         hostile::cases(),
         logging::cases(),
-        policies::cases(),
+        hosts::cases(),
     ]
     .concat();
-    run_cases(
-        || {
-            Gateway::start(
-                Host::Wasmtime,
-                "host",
-                ["http://127.0.0.1:1", "http://127.0.0.1:2"],
-            )
-        },
+    run_on_hosts(
+        |host: Host| Gateway::start(host, "host", ["http://127.0.0.1:1", "http://127.0.0.1:2"]),
         cases,
+        policies::cases(),
     );
 }

@@ -6,11 +6,11 @@ use corsgate_testkit::harness::Component;
 
 use crate::support::*;
 
-pub fn cases() -> Vec<NamedCase<Gateway>> {
+pub fn cases() -> Vec<NamedCase<()>> {
     cases![invalid_policies_fail_the_build_with_locations,]
 }
 
-fn invalid_policies_fail_the_build_with_locations(_: &Gateway) {
+fn invalid_policies_fail_the_build_with_locations(_: &()) {
     let out = Component::gateway(Path::new("tests/invalid-policies")).cargo_build();
     assert!(
         !out.status.success(),

@@ -107,13 +107,18 @@ fn preflight_rejects_origins_not_serialized_by_browsers(g: &Gateway) {
                 .header("Origin", origin)
                 .header("Access-Control-Request-Method", "PUT"),
         );
+        assert_no_allow_headers(&r);
+        if g.host == Host::Spin && std::str::from_utf8(origin).is_err() {
+            // Spin answers a non-UTF-8 header value itself, before the component runs.
+            assert_eq!(r.status, 500);
+            continue;
+        }
         assert_eq!(
             r.status,
             403,
             "origin {:?}",
             String::from_utf8_lossy(origin)
         );
-        assert_no_allow_headers(&r);
         assert_eq!(r.header("vary").as_deref(), Some(PREFLIGHT_VARY));
         assert!(
             r.text().contains("origin"),

@@ -7,6 +7,7 @@ pub use corsgate_testkit::cases::NamedCase;
 pub use corsgate_testkit::client::{
     abort_after, pattern_sha256, send, send_raw, send_streaming, Body, Request, Response,
 };
+pub use corsgate_testkit::harness::Host;
 pub use corsgate_testkit::process::peak_rss_kib;
 pub use corsgate_testkit::world::Gateway;
 

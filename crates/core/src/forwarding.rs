@@ -57,13 +57,53 @@ pub fn x_forwarded_for(existing: &[&[u8]], client: &str) -> Vec<u8> {
     value
 }
 
-/// The client address for `X-Forwarded-For` from Spin's `spin-client-addr` (`ip:port`), or
-/// `unknown` when the host does not say (plain `wasmtime serve`) or says something unparsable.
-pub fn client_ip(spin_client_addr: Option<&[u8]>) -> String {
-    spin_client_addr
-        .and_then(|v| std::str::from_utf8(v).ok())
-        .and_then(|v| v.trim().parse::<std::net::SocketAddr>().ok())
-        .map_or_else(|| "unknown".to_string(), |addr| addr.ip().to_string())
+/// Where the client's address for `X-Forwarded-For` comes from: the component's
+/// `CORSGATE_CLIENT_ADDRESS` setting, which says what the host tells.
+///
+/// A request header is only as trustworthy as whoever set it. Spin appends its own
+/// `spin-client-addr` after the client's header lines (spin-trigger-http,
+/// `prepare_request_headers`), so a client can send one too; `wasmtime serve` sets none, so any
+/// it shows came from the client. The gateway therefore reads it only where the deployment says
+/// the host is Spin, and then only the last line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientAddress {
+    /// The host does not say: `unknown` (the default; `wasmtime serve`).
+    Unknown,
+    /// `CORSGATE_CLIENT_ADDRESS=spin`: the last `spin-client-addr` line, Spin's own.
+    SpinHeader,
+}
+
+impl ClientAddress {
+    pub const VARIABLE: &'static str = "CORSGATE_CLIENT_ADDRESS";
+
+    /// The setting from the variable's value (`None`: unset). An unknown value is an error that
+    /// says what is valid; the gateway then trusts no header.
+    pub fn from_setting(value: Option<&str>) -> Result<ClientAddress, String> {
+        match value.map(str::trim) {
+            None | Some("unknown") => Ok(ClientAddress::Unknown),
+            Some("spin") => Ok(ClientAddress::SpinHeader),
+            Some(other) => Err(format!(
+                "{}={other:?} is not one of spin, unknown; the client address is logged as unknown",
+                ClientAddress::VARIABLE
+            )),
+        }
+    }
+
+    /// The client's IP address from the request's header lines, or `unknown`.
+    pub fn client_ip<N: AsRef<str>, V: AsRef<[u8]>>(self, headers: &[(N, V)]) -> String {
+        let reported = match self {
+            ClientAddress::Unknown => None,
+            ClientAddress::SpinHeader => headers
+                .iter()
+                .rev()
+                .find(|(n, _)| n.as_ref().eq_ignore_ascii_case("spin-client-addr"))
+                .map(|(_, v)| v.as_ref()),
+        };
+        reported
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .and_then(|v| v.trim().parse::<std::net::SocketAddr>().ok())
+            .map_or_else(|| "unknown".to_string(), |addr| addr.ip().to_string())
+    }
 }
 
 fn starts_with_ignore_case(name: &str, prefix: &str) -> bool {
@@ -150,15 +190,56 @@ mod tests {
     }
 
     #[test]
-    fn client_ip_from_spin() {
-        let cases: &[(&str, Option<&str>, &str)] = &[
-            ("ipv4 with port", Some("127.0.0.1:51234"), "127.0.0.1"),
-            ("ipv6 with port", Some("[::1]:51234"), "::1"),
-            ("absent", None, "unknown"),
-            ("garbage", Some("evil\r\nx: y"), "unknown"),
+    fn client_address_from_the_host() {
+        use ClientAddress::{SpinHeader, Unknown};
+        // (case, setting, spin-client-addr lines in order, expected)
+        let cases: &[(&str, ClientAddress, &[&str], &str)] = &[
+            (
+                "ipv4 with port",
+                SpinHeader,
+                &["127.0.0.1:51234"],
+                "127.0.0.1",
+            ),
+            ("ipv6 with port", SpinHeader, &["[::1]:51234"], "::1"),
+            ("absent", SpinHeader, &[], "unknown"),
+            ("garbage", SpinHeader, &["evil\r\nx: y"], "unknown"),
+            (
+                "the client's own line comes first and is ignored",
+                SpinHeader,
+                &["203.0.113.66:1", "192.0.2.1:5000"],
+                "192.0.2.1",
+            ),
+            (
+                "not Spin: never trusted",
+                Unknown,
+                &["192.0.2.1:5000"],
+                "unknown",
+            ),
         ];
-        for (name, raw, expected) in cases {
-            assert_eq!(client_ip(raw.map(str::as_bytes)), *expected, "case {name}");
+        for (name, setting, lines, expected) in cases {
+            let headers: Vec<(&str, &[u8])> = lines
+                .iter()
+                .map(|l| ("Spin-Client-Addr", l.as_bytes()))
+                .collect();
+            assert_eq!(setting.client_ip(&headers), *expected, "case {name}");
+        }
+    }
+
+    #[test]
+    fn client_address_setting() {
+        let cases: &[(&str, Option<&str>, Result<ClientAddress, ()>)] = &[
+            ("unset", None, Ok(ClientAddress::Unknown)),
+            ("unknown", Some("unknown"), Ok(ClientAddress::Unknown)),
+            ("spin", Some(" spin\n"), Ok(ClientAddress::SpinHeader)),
+            (
+                "a header name is not a setting",
+                Some("spin-client-addr"),
+                Err(()),
+            ),
+        ];
+        for (name, value, expected) in cases {
+            let got = ClientAddress::from_setting(*value);
+            assert_eq!(got.clone().map_err(|_| ()), *expected, "case {name}");
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod request_headers;
 pub mod request_origin;
 pub mod route;
 pub mod safelist;
+pub mod settings;
 pub mod text;
 
 #[cfg(feature = "config")]

@@ -13,7 +13,7 @@ use crate::decision::{
     forwarded, merge_vary, preflight, CorsRequest, ForwardedCors, HeaderList, RequestKind, VARY,
 };
 use crate::forwarding::{
-    client_ip, copies_request_header, copies_response_header, x_forwarded_for,
+    copies_request_header, copies_response_header, x_forwarded_for, ClientAddress,
 };
 use crate::outcome::{Outcome, Side, UpstreamFailure};
 use crate::policy::PreflightMode;
@@ -132,12 +132,14 @@ impl Answer<'_> {
 }
 
 /// What the host tells about the client's connection.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct ClientConnection<'a> {
     /// The scheme the client used (`http` when the host does not say).
     pub scheme: &'a str,
     /// The authority the client asked for (its `Host`).
     pub authority: Option<&'a str>,
+    /// Where the client's address can be read, if anywhere.
+    pub address: ClientAddress,
 }
 
 /// A request on its way to the route's upstream.
@@ -152,9 +154,10 @@ pub struct Forward<'a> {
 
 impl<'a> Forward<'a> {
     /// The upstream request's headers: the client's, minus hop-by-hop headers and host
-    /// metadata, with `X-Forwarded-For` appended to (the client address from Spin's
-    /// `spin-client-addr`, else `unknown`) and `X-Forwarded-Proto` and `-Host` set from what the
-    /// host reports. `Host` itself is the upstream's, set by the host from the authority.
+    /// metadata, with `X-Forwarded-For` appended to (the client address where the host reports
+    /// it, see [`ClientAddress`], else `unknown`) and `X-Forwarded-Proto` and `-Host` set from
+    /// what the host reports. `Host` itself is the upstream's, set by the host from the
+    /// authority.
     pub fn upstream_headers<'h, N, V>(
         &self,
         client_headers: &'h [(N, V)],
@@ -171,7 +174,7 @@ impl<'a> Forward<'a> {
                 .map(|(_, v)| v.as_ref())
                 .collect()
         };
-        let client = client_ip(named("spin-client-addr").first().copied());
+        let client = connection.address.client_ip(client_headers);
         let forwarded_for = x_forwarded_for(&named("x-forwarded-for"), &client);
         let mut headers: HeaderLines<'h> = client_headers
             .iter()

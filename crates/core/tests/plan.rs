@@ -3,6 +3,7 @@
 //! forward, and the answers made in the upstream's place.
 
 use corsgate_core::config::route_table_from_toml;
+use corsgate_core::forwarding::ClientAddress;
 use corsgate_core::outcome::Side;
 use corsgate_core::{
     plan, ClientConnection, CorsRequest, Forward, Outcome, Plan, RequestHead, RouteTable,
@@ -254,10 +255,11 @@ fn upstream_request_headers() {
     type Case<'a> = (&'a str, ClientConnection<'a>, Vec<(&'a str, &'a str)>);
     let cases: Vec<Case> = vec![
         (
-            "plain http, authority known",
+            "Spin: plain http, authority known",
             ClientConnection {
                 scheme: "http",
                 authority: Some("gateway.test"),
+                address: ClientAddress::SpinHeader,
             },
             vec![
                 ("Origin", APP),
@@ -269,16 +271,17 @@ fn upstream_request_headers() {
             ],
         ),
         (
-            "https, no authority",
+            "a host that reports no address: spin-client-addr is the client's and ignored",
             ClientConnection {
                 scheme: "https",
                 authority: None,
+                address: ClientAddress::Unknown,
             },
             vec![
                 ("Origin", APP),
                 ("Authorization", "Bearer t"),
                 ("Content-Length", "7"),
-                ("x-forwarded-for", "203.0.113.7, 192.0.2.1"),
+                ("x-forwarded-for", "203.0.113.7, unknown"),
                 ("x-forwarded-proto", "https"),
             ],
         ),

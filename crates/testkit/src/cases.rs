@@ -1,8 +1,13 @@
-//! A custom test harness for test binaries that share one world (a gateway, browsers): each
-//! case is a named function, registered once with [`cases!`], run by libtest-mimic against the
-//! world, which is dropped after the last case, failures included, stopping its processes.
+//! A custom test harness for test binaries that share worlds (a gateway on a host, browsers):
+//! each case is a named function, registered once with [`cases!`], and run by libtest-mimic
+//! against the world of every host, named `<host>::<module>::<function>`. A host's world is
+//! started on first use (so `cargo test -- spin::` starts only Spin's) and dropped after the
+//! last case, failures included, which stops its processes by PID.
 
-use std::sync::Arc;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, OnceLock};
+
+use crate::harness::Host;
 
 /// A test case by name, run against the shared world of its test binary.
 pub type NamedCase<W> = (String, fn(&W));
@@ -25,29 +30,71 @@ pub fn case_name(module_path: &str, function: &str) -> String {
     }
 }
 
-/// Runs each named case as a test against one shared world: parses the arguments, starts the
-/// world with `start_world` (not when only listing), drops it after the last case, failures
-/// included, which stops its processes by PID, then exits with the result.
+/// One world per host, each started on first use. A world that failed to start fails every
+/// case of its host at once, with the reason, instead of being started again for each.
+struct Worlds<W> {
+    start: Box<dyn Fn(Host) -> W + Send + Sync>,
+    started: Vec<(Host, OnceLock<Result<W, String>>)>,
+}
+
+impl<W> Worlds<W> {
+    fn get(&self, host: Host) -> &W {
+        let (_, world) = self
+            .started
+            .iter()
+            .find(|(h, _)| *h == host)
+            .expect("a world for every host");
+        let world = world.get_or_init(|| {
+            std::panic::catch_unwind(AssertUnwindSafe(|| (self.start)(host))).map_err(|panic| {
+                panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default()
+            })
+        });
+        match world {
+            Ok(world) => world,
+            Err(why) => panic!("the {host} world did not start: {why}"),
+        }
+    }
+}
+
+/// Runs each named case against the world of every host in [`Host::ALL`] (started by
+/// `start_world`), and each host-independent case once; then exits with the result.
 ///
-/// The arguments come first because a bad one exits the process on the spot, and processes
-/// started before that would outlive the test run.
-pub fn run_cases<W: Send + Sync + 'static>(
-    start_world: impl FnOnce() -> W,
+/// The arguments are parsed before any world starts because a bad one exits the process on the
+/// spot, and processes started before that would outlive the test run.
+pub fn run_on_hosts<W: Send + Sync + 'static>(
+    start_world: impl Fn(Host) -> W + Send + Sync + 'static,
     cases: Vec<NamedCase<W>>,
+    host_independent: Vec<NamedCase<()>>,
 ) -> ! {
     let args = libtest_mimic::Arguments::from_args();
-    let world = Arc::new((!args.list).then(start_world));
-    let trials = cases
-        .into_iter()
-        .map(|(name, case)| {
-            let world = Arc::clone(&world);
-            libtest_mimic::Trial::test(name, move || {
-                case(world.as_ref().as_ref().expect("started unless listing"));
+    let worlds = Arc::new(Worlds {
+        start: Box::new(start_world),
+        started: Host::ALL.map(|h| (h, OnceLock::new())).into(),
+    });
+    let mut trials = Vec::new();
+    for host in Host::ALL {
+        // A host that does not run here has its cases listed as ignored.
+        let runs = args.list || host.runs_here();
+        for (name, case) in &cases {
+            let (worlds, case) = (Arc::clone(&worlds), *case);
+            let trial = libtest_mimic::Trial::test(format!("{host}::{name}"), move || {
+                case(worlds.get(host));
                 Ok(())
-            })
-        })
-        .collect();
+            });
+            trials.push(trial.with_ignored_flag(!runs));
+        }
+    }
+    for (name, case) in host_independent {
+        trials.push(libtest_mimic::Trial::test(name, move || {
+            case(&());
+            Ok(())
+        }));
+    }
     let conclusion = libtest_mimic::run(&args, trials);
-    drop(world);
+    drop(worlds);
     conclusion.exit()
 }

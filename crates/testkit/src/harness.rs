@@ -105,6 +105,55 @@ impl Component {
 pub enum Host {
     /// `wasmtime serve -S cli` from wasmtime-cli 48.0.8.
     Wasmtime,
+    /// `spin up` (3.6.3, what SpinKube's shim embeds) on a manifest generated per server.
+    Spin,
+}
+
+impl Host {
+    pub const ALL: [Host; 2] = [Host::Wasmtime, Host::Spin];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Host::Wasmtime => "wasmtime",
+            Host::Spin => "spin",
+        }
+    }
+
+    /// What the gateway puts in `X-Forwarded-For` for a client on loopback: Spin reports the
+    /// client's address (`spin-client-addr`), `wasmtime serve` does not.
+    pub fn forwarded_client(self) -> &'static str {
+        match self {
+            Host::Wasmtime => "unknown",
+            Host::Spin => "127.0.0.1",
+        }
+    }
+
+    /// Whether this host's tests run here: always in CI, where a missing host must fail the
+    /// run; elsewhere only when the host is installed (saying so when it is not).
+    pub fn runs_here(self) -> bool {
+        match self.program() {
+            Ok(_) => true,
+            Err(_) if std::env::var_os("CI").is_some() => true,
+            Err(why) => {
+                eprintln!("note: the {self} tests are skipped: {why}");
+                false
+            }
+        }
+    }
+
+    /// The host's own program, or why it cannot be found.
+    pub fn program(self) -> Result<PathBuf, String> {
+        match self {
+            Host::Wasmtime => Ok(wasmtime()),
+            Host::Spin => spin(),
+        }
+    }
+}
+
+impl std::fmt::Display for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// How a host serves a component.
@@ -116,6 +165,8 @@ pub struct ServeOptions {
     pub host_args: Vec<String>,
     /// Pin the host to this CPU (`taskset`), for benchmarks.
     pub cpu: Option<usize>,
+    /// `scheme://host:port` the component may call (Spin enforces them; wasmtime does not).
+    pub allowed_outbound_hosts: Vec<String>,
 }
 
 impl ServeOptions {
@@ -131,6 +182,11 @@ impl ServeOptions {
 
     pub fn cpu(mut self, cpu: Option<usize>) -> ServeOptions {
         self.cpu = cpu;
+        self
+    }
+
+    pub fn allow_outbound(mut self, hosts: impl IntoIterator<Item = String>) -> ServeOptions {
+        self.allowed_outbound_hosts.extend(hosts);
         self
     }
 }
@@ -152,8 +208,39 @@ const READY_DEADLINE: Duration = Duration::from_secs(60);
 impl Host {
     /// Serves `wasm` on 127.0.0.1 with an ephemeral port; the log goes to `dir`.
     pub fn serve(self, wasm: &Path, dir: &Path, options: &ServeOptions) -> Server {
-        match self {
-            Host::Wasmtime => serve_wasmtime(wasm, dir, options),
+        std::fs::create_dir_all(dir).expect("create the server's folder");
+        let started = Instant::now();
+        let log_path = dir.join(format!("{self}.log"));
+        let log = std::fs::File::create(&log_path).expect("create log");
+        let mut command = match self {
+            Host::Wasmtime => wasmtime_command(wasm, options),
+            Host::Spin => spin_command(wasm, dir, options),
+        };
+        // As in production: with a backtrace setting, the host captures one for every error
+        // value it makes, 10-15 % of a request (BENCHMARKS.md).
+        let child = command
+            .env_remove("RUST_BACKTRACE")
+            .env_remove("RUST_LIB_BACKTRACE")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("clone log"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {self} (run scripts/setup.sh): {e}"));
+        let mut guard = ChildGuard::new(self.name(), child);
+        // Both bind an ephemeral port for port 0 and print it.
+        let (marker, end) = match self {
+            Host::Wasmtime => ("Serving HTTP on http://", '/'),
+            Host::Spin => ("Serving http://", '\n'),
+        };
+        let addr = wait_for_line(&log_path, &mut guard, marker, |rest| {
+            rest.split(end).next()?.trim().parse().ok()
+        });
+        wait_for_port(addr, READY_DEADLINE, &mut guard);
+        Server {
+            addr,
+            log_path,
+            ready_after: started.elapsed(),
+            guard,
         }
     }
 }
@@ -182,41 +269,78 @@ pub fn on_cpu(cpu: Option<usize>, program: impl AsRef<std::ffi::OsStr>) -> Comma
     }
 }
 
-fn serve_wasmtime(wasm: &Path, dir: &Path, options: &ServeOptions) -> Server {
-    std::fs::create_dir_all(dir).expect("create the server's folder");
-    let log_path = dir.join("wasmtime.log");
-    let log = std::fs::File::create(&log_path).expect("create log");
-    let started = Instant::now();
+fn wasmtime_command(wasm: &Path, options: &ServeOptions) -> Command {
     let mut command = on_cpu(options.cpu, wasmtime());
-    // Port 0: the host binds an ephemeral port and prints it.
     command
         .args(["serve", "-S", "cli", "--addr", "127.0.0.1:0"])
         .args(&options.host_args);
     for (name, value) in &options.env {
         command.arg("--env").arg(format!("{name}={value}"));
     }
-    // As in production: with a backtrace setting, the host captures one for every error value
-    // it makes, 10-15 % of a request (BENCHMARKS.md).
-    let child = command
-        .arg(wasm)
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("clone log"))
-        .stderr(log)
-        .spawn()
-        .expect("start wasmtime serve (is wasmtime-cli 48.0.8 installed? run scripts/setup.sh)");
-    let mut guard = ChildGuard::new("wasmtime serve", child);
-    let addr = wait_for_line(&log_path, &mut guard, "Serving HTTP on http://", |rest| {
-        rest.split('/').next()?.parse().ok()
-    });
-    wait_for_port(addr, READY_DEADLINE, &mut guard);
-    Server {
-        addr,
-        log_path,
-        ready_after: started.elapsed(),
-        guard,
-    }
+    command.arg(wasm);
+    command
+}
+
+/// `spin` from cargo's bin folder (where scripts/setup.sh puts it), from PATH, or the binary
+/// kept beside the repository in `../shared/tools/spin/`.
+pub fn spin() -> Result<PathBuf, String> {
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .map(|home| home.join("bin").join("spin"));
+    let on_path = std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join("spin"))
+        .collect::<Vec<_>>();
+    let shared = repo_root().join("../shared/tools/spin/3.6.3/spin");
+    cargo_bin
+        .into_iter()
+        .chain(on_path)
+        .chain([shared])
+        .find(|p| p.is_file())
+        .ok_or_else(|| "spin is not installed: run scripts/setup.sh (or Spin's installer)".into())
+}
+
+/// `spin up` on a manifest written into `dir`: the component on the catch-all route, its
+/// environment and its `allowed_outbound_hosts`. `HOME` is a scratch folder, so Spin's plugin
+/// and template state stays out of the user's home.
+fn spin_command(wasm: &Path, dir: &Path, options: &ServeOptions) -> Command {
+    let quoted = |items: &[String]| {
+        items
+            .iter()
+            .map(|i| format!("{i:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    // As the shipped spin.toml says: the client address is Spin's to report.
+    let mut env: Vec<String> = vec!["CORSGATE_CLIENT_ADDRESS = \"spin\"".into()];
+    env.extend(
+        options
+            .env
+            .iter()
+            .filter(|(k, _)| k != "CORSGATE_CLIENT_ADDRESS")
+            .map(|(k, v)| format!("{k} = {v:?}")),
+    );
+    let manifest = format!(
+        "spin_manifest_version = 2\n\n[application]\nname = \"corsgate-test\"\n\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"gateway\"\n\n[component.gateway]\nsource = {:?}\nallowed_outbound_hosts = [{}]\nenvironment = {{ {} }}\n",
+        wasm.display().to_string(),
+        quoted(&options.allowed_outbound_hosts),
+        env.join(", ")
+    );
+    let manifest_path = dir.join("spin.toml");
+    std::fs::write(&manifest_path, manifest).expect("write spin.toml");
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).expect("spin home");
+    let mut command = on_cpu(options.cpu, spin().unwrap_or_else(|e| panic!("{e}")));
+    command
+        .arg("up")
+        .arg("--from")
+        .arg(&manifest_path)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(&options.host_args)
+        .env("HOME", home);
+    command
 }
 
 /// Waits for `marker` in the host's log and parses what follows it.

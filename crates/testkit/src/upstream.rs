@@ -35,6 +35,9 @@ pub struct Recorded {
     pub head: Head,
     pub body_len: u64,
     pub body_sha256: String,
+    /// Which connection it came on (numbered from 0 in accept order): requests on the same
+    /// number came over a reused connection.
+    pub connection: u64,
 }
 
 #[derive(Debug, Default)]
@@ -42,6 +45,7 @@ struct Shared {
     recorded: Mutex<Vec<Recorded>>,
     stop: AtomicBool,
     sequence: AtomicU64,
+    connections: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -68,7 +72,8 @@ impl TestUpstream {
                 }
                 let Ok(stream) = stream else { continue };
                 let conn_shared = Arc::clone(&accept_shared);
-                thread::spawn(move || serve_connection(stream, &conn_shared));
+                let connection = accept_shared.connections.fetch_add(1, Ordering::Relaxed);
+                thread::spawn(move || serve_connection(stream, connection, &conn_shared));
             }
         });
         TestUpstream { addr, shared }
@@ -118,7 +123,7 @@ impl Drop for TestUpstream {
     }
 }
 
-fn serve_connection(stream: TcpStream, shared: &Shared) {
+fn serve_connection(stream: TcpStream, connection: u64, shared: &Shared) {
     let _ = stream.set_nodelay(true);
     let Ok(write_half) = stream.try_clone() else {
         return;
@@ -148,6 +153,7 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
             head,
             body_len,
             body_sha256: hex(&hasher.finalize()),
+            connection,
         };
         let sequence = shared.sequence.fetch_add(1, Ordering::Relaxed);
         shared.recorded.lock().expect("lock").push(recorded.clone());

@@ -55,6 +55,8 @@ pub struct Gateway {
     pub host: Host,
     /// This gateway's own copy of the component (later builds do not change it).
     pub wasm: PathBuf,
+    /// How it is served: the upstreams it may call.
+    options: ServeOptions,
 }
 
 impl Deref for Gateway {
@@ -66,31 +68,30 @@ impl Deref for Gateway {
 }
 
 impl Gateway {
-    /// The gateway with `tests/policies`, whose placeholders name the echo upstream (`{ECHO}`),
-    /// a refusing port (`{DEAD}`) and the browser tests' page origins (`{PAGE_ORIGIN}`,
-    /// `{PAGE_ORIGIN_2}`).
+    /// The gateway with `tests/policies`, whose placeholders name the echo upstream (`{ECHO}`,
+    /// and `{ECHO_PORT}` for a name Spin's manifest leaves out), a refusing port (`{DEAD}`) and
+    /// the browser tests' page origins (`{PAGE_ORIGIN}`, `{PAGE_ORIGIN_2}`).
     pub fn start(host: Host, name: &str, page_origins: [&str; 2]) -> Gateway {
         let echo = TestUpstream::start();
+        let dead = format!("127.0.0.1:{}", dead_port());
         let substitutions = [
             ("ECHO", echo.addr.to_string()),
-            ("DEAD", format!("127.0.0.1:{}", dead_port())),
+            ("ECHO_PORT", echo.addr.port().to_string()),
+            ("DEAD", dead.clone()),
             ("PAGE_ORIGIN", page_origins[0].to_string()),
             ("PAGE_ORIGIN_2", page_origins[1].to_string()),
         ];
-        Gateway::build_and_serve(
-            host,
-            echo,
-            name,
-            &policy_files("tests/policies"),
-            &substitutions,
-        )
+        let files = policy_files("tests/policies");
+        let allowed = [format!("http://{}", echo.addr), format!("http://{dead}")];
+        Gateway::build_and_serve(host, echo, name, &files, &substitutions, allowed)
     }
 
     /// The gateway with `files` (name, text; `{ECHO}` names the echo upstream).
     pub fn start_with_policies(host: Host, name: &str, files: &[(String, String)]) -> Gateway {
         let echo = TestUpstream::start();
         let substitutions = [("ECHO", echo.addr.to_string())];
-        Gateway::build_and_serve(host, echo, name, files, &substitutions)
+        let allowed = [format!("http://{}", echo.addr)];
+        Gateway::build_and_serve(host, echo, name, files, &substitutions, allowed)
     }
 
     fn build_and_serve(
@@ -99,28 +100,39 @@ impl Gateway {
         name: &str,
         files: &[(String, String)],
         substitutions: &[(&str, String)],
+        allowed_outbound_hosts: impl IntoIterator<Item = String>,
     ) -> Gateway {
-        let dir = work_dir(name);
+        let dir = work_dir(&format!("{name}-{host}"));
         let policies = dir.join("policies");
         write_policies(&policies, files, substitutions);
         let wasm = Component::gateway(&policies).build(&dir.join("corsgate.wasm"));
-        let server = host.serve(&wasm, &dir, &ServeOptions::default());
+        let options = ServeOptions::default().allow_outbound(allowed_outbound_hosts);
+        let server = host.serve(&wasm, &dir, &options);
         Gateway {
             server,
             echo: Arc::new(echo),
             host,
             wasm,
+            options,
         }
     }
 
-    /// The same component served again with `options`, with the same upstreams; its log is its
-    /// own.
-    pub fn serve_again(&self, name: &str, options: &ServeOptions) -> Gateway {
+    /// The same component served again with the environment of `env`, with the same upstreams;
+    /// its log is its own.
+    pub fn serve_again(&self, name: &str, env: &[(&str, &str)]) -> Gateway {
+        let options = env
+            .iter()
+            .fold(self.options.clone(), |options, (k, v)| options.env(k, v));
         Gateway {
-            server: self.host.serve(&self.wasm, &work_dir(name), options),
+            server: self.host.serve(
+                &self.wasm,
+                &work_dir(&format!("{name}-{}", self.host)),
+                &options,
+            ),
             echo: Arc::clone(&self.echo),
             host: self.host,
             wasm: self.wasm.clone(),
+            options,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `corsgate-soak`: a bounded soak (scripts/soak.sh). It builds the gateway with the soak
-//! policies in front of a test upstream, serves it through the test kit's harness, and runs
+//! policies in front of a test upstream, serves it through the test kit's harness on
+//! `SOAK_HOST` (`wasmtime`, the default, or `spin`), and runs
 //! `SOAK_WORKERS` clients (default 4) for `SOAK_SECONDS` (default 600). Each worker sends requests of known kinds in rotation
 //! (preflights allowed and rejected, GETs from allowed and disallowed origins, POSTs with 64 KiB
 //! bodies, a public route, an unknown path) and checks every answer's status and
@@ -112,6 +113,14 @@ fn setting(name: &str, default: u64) -> u64 {
 fn main() {
     let seconds = setting("SOAK_SECONDS", 600);
     let workers = setting("SOAK_WORKERS", 4) as usize;
+    let host = match std::env::var("SOAK_HOST").as_deref() {
+        Ok("spin") => Host::Spin,
+        Ok("wasmtime") | Err(_) => Host::Wasmtime,
+        Ok(other) => {
+            eprintln!("soak: SOAK_HOST={other:?} is not one of wasmtime, spin");
+            std::process::exit(2);
+        }
+    };
     let upstream = TestUpstream::start();
     let dir = work_dir("soak");
     let policies = dir.join("policies");
@@ -132,9 +141,10 @@ fn main() {
         ],
     );
     let wasm = Component::gateway(&policies).build(&dir.join("corsgate.wasm"));
-    let server = Host::Wasmtime.serve(&wasm, &dir, &ServeOptions::default());
+    let options = ServeOptions::default().allow_outbound([format!("http://{}", upstream.addr)]);
+    let server = host.serve(&wasm, &dir, &options);
     eprintln!(
-        "soak: {seconds} s, {workers} workers against {}",
+        "soak: {seconds} s, {workers} workers against {host} at {}",
         server.url("/")
     );
 
@@ -155,7 +165,7 @@ fn main() {
     let samples = sampler.join().expect("sampler");
     let mib = |kib: Option<&u64>| kib.map_or(0.0, |k| *k as f64 / 1024.0);
     let summary = format!(
-        "soak: {seconds} s, {workers} workers, {checked} answers checked ({:.0}/s), {unexpected} unexpected; host RSS start {:.1} MiB, peak {:.1} MiB, end {:.1} MiB",
+        "soak on {host}: {seconds} s, {workers} workers, {checked} answers checked ({:.0}/s), {unexpected} unexpected; host RSS start {:.1} MiB, peak {:.1} MiB, end {:.1} MiB",
         checked as f64 / seconds.max(1) as f64,
         mib(samples.first()),
         mib(samples.iter().max()),
