@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Serves the gateway on http://127.0.0.1:3000 with the shipped policies (policies/), with the
 # demo API behind them on 127.0.0.1:8081 (users) and 127.0.0.1:8082 (catalog). Installs what is
-# missing first. While it runs, editing a policy file re-checks it and, when valid, rebuilds
-# and restarts the gateway (an invalid edit is reported and the previous build keeps serving).
-# Ctrl-C stops everything.
+# missing first. Ctrl-C stops everything.
 #
-#   CORSGATE_POLICIES=dir     serve another policy folder
+# With Spin installed it runs as Spin users run it: `spin watch` builds the component
+# (`spin build`, spin.toml's build command), serves it with `spin up`, and rebuilds and restarts
+# it when a policy file changes (an invalid edit fails the build, which prints every error).
+# Without Spin it serves on `wasmtime serve`, and an edit is checked with `corsgate check` and,
+# when valid, rebuilt and restarted (an invalid edit keeps the previous build serving).
+#
+#   CORSGATE_HOST=spin|wasmtime  which host (default: spin when installed)
+#   CORSGATE_POLICIES=dir     serve another policy folder (wasmtime only: spin.toml watches policies/)
 #   CORSGATE_ADDR=host:port   listen elsewhere (default 127.0.0.1:3000)
 #   CORSGATE_ACCESS_LOG=all|problems|off   which requests get a log line (default all)
 set -euo pipefail
@@ -20,10 +25,14 @@ build_gateway() {
   cargo build --locked --release --target wasm32-wasip2 --package corsgate
 }
 
-echo "run: checking and compiling the policies in $policies into the component"
+echo "run: checking the policies in $policies"
 cargo build --locked --release --package corsgate-testkit --package corsgate-cli --bin corsgate-demo-api --bin corsgate
 target/release/corsgate check "$policies"
-build_gateway
+
+host="${CORSGATE_HOST:-}"
+if [ -z "$host" ]; then
+  if command -v spin >/dev/null 2>&1; then host=spin; else host=wasmtime; fi
+fi
 
 pids=()
 gateway_pid=""
@@ -41,7 +50,7 @@ start_gateway() {
 
 cat <<EOT
 
-corsgate is starting on http://$addr (Ctrl-C stops it). Try:
+corsgate is starting on http://$addr under $host (Ctrl-C stops it). Try:
 
   # a preflight answered at the edge (204, never reaches the API)
   curl -si -X OPTIONS http://$addr/users/42 -H 'Origin: https://app.example.com' \\
@@ -63,6 +72,16 @@ corsgate is starting on http://$addr (Ctrl-C stops it). Try:
 Edit a file in $policies/ and the gateway reloads.
 
 EOT
+if [ "$host" = spin ]; then
+  # spin.toml passes CORSGATE_ACCESS_LOG=all; -e overrides it for this run.
+  spin watch -- --listen "$addr" -e "CORSGATE_ACCESS_LOG=${CORSGATE_ACCESS_LOG:-all}" &
+  gateway_pid=$!
+  wait "$gateway_pid"
+  exit
+fi
+
+echo "run: compiling the policies into the component"
+build_gateway
 start_gateway
 
 fingerprint() { find "$policies" -maxdepth 1 -name '*.toml' -printf '%f %T@ %s\n' 2>/dev/null | sort | sha256sum; }

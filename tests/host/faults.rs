@@ -155,7 +155,7 @@ fn client_abort_mid_download_leaves_gateway_serving(g: &Gateway) {
 
 fn streams_one_gib_each_way_with_flat_memory(g: &Gateway) {
     const GIB: u64 = 1 << 30;
-    let before = peak_rss_kib(g.pid()).unwrap_or(0);
+    let before = peak_rss_kib(g.serving_pid()).unwrap_or(0);
     let started = Instant::now();
     let (status, _, down) = send_streaming(
         g.addr,
@@ -184,7 +184,7 @@ fn streams_one_gib_each_way_with_flat_memory(g: &Gateway) {
         "uploaded bytes intact"
     );
     let up_time = started.elapsed();
-    let after = peak_rss_kib(g.pid()).unwrap_or(0);
+    let after = peak_rss_kib(g.serving_pid()).unwrap_or(0);
     eprintln!(
         "1 GiB down in {down_time:?}, up in {up_time:?}; host peak RSS {before} KiB -> {after} KiB"
     );

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::process::{wait_for_port, ChildGuard};
+use std::os::unix::process::CommandExt;
+
+use crate::process::{descendants, wait_for_port, ChildGuard};
 
 /// The repository's root folder.
 pub fn repo_root() -> PathBuf {
@@ -224,9 +226,10 @@ impl Host {
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("clone log"))
             .stderr(log)
+            .process_group(0)
             .spawn()
             .unwrap_or_else(|e| panic!("start {self} (run scripts/setup.sh): {e}"));
-        let mut guard = ChildGuard::new(self.name(), child);
+        let mut guard = ChildGuard::group(self.name(), child);
         // Both bind an ephemeral port for port 0 and print it.
         let (marker, end) = match self {
             Host::Wasmtime => ("Serving HTTP on http://", '/'),
@@ -371,8 +374,18 @@ impl Server {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// The host process started (and stopped by PID).
     pub fn pid(&self) -> u32 {
         self.guard.pid()
+    }
+
+    /// The process that serves the requests, whose memory and CPU are the host's: `spin up`
+    /// hands serving to a `spin trigger http` child; `wasmtime serve` serves itself.
+    pub fn serving_pid(&self) -> u32 {
+        descendants(self.pid())
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| self.pid())
     }
 
     /// The host's output so far.

@@ -6,11 +6,13 @@ use std::process::Child;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// Kills and reaps the child when dropped.
+/// Kills and reaps the child when dropped, with its whole process group when it leads one.
 #[derive(Debug)]
 pub struct ChildGuard {
     pub child: Child,
     pub name: String,
+    /// The child was started as the leader of its own process group.
+    group: bool,
 }
 
 impl ChildGuard {
@@ -18,6 +20,18 @@ impl ChildGuard {
         ChildGuard {
             child,
             name: name.into(),
+            group: false,
+        }
+    }
+
+    /// For a child spawned with `process_group(0)`: dropping the guard kills every process of
+    /// the group. `spin up`, for one, serves from a `spin trigger http` child of its own, which
+    /// killing `spin up` alone would leave running.
+    pub fn group(name: &str, child: Child) -> ChildGuard {
+        ChildGuard {
+            child,
+            name: name.into(),
+            group: true,
         }
     }
 
@@ -33,9 +47,51 @@ impl ChildGuard {
 
 impl Drop for ChildGuard {
     fn drop(&mut self) {
+        if self.group {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", self.child.id())])
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The processes started by `pid` and by its children, in no particular order (from `/proc`).
+pub fn descendants(pid: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let child: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
+            let ppid = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            Some((child, ppid))
+        })
+        .collect();
+    let mut found = vec![pid];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, p)| *p == parent)
+                .map(|(c, _)| *c),
+        );
+        i += 1;
+    }
+    found.remove(0);
+    found
 }
 
 /// A port that was free a moment ago (for hosts that cannot report the port they bound).

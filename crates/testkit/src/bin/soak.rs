@@ -150,7 +150,7 @@ fn main() {
 
     let stop = Arc::new(AtomicBool::new(false));
     let sampler = {
-        let (pid, stop) = (server.pid(), Arc::clone(&stop));
+        let (pid, stop) = (server.serving_pid(), Arc::clone(&stop));
         std::thread::spawn(move || {
             let mut samples = Vec::new();
             while !stop.load(Ordering::Relaxed) {
@@ -178,6 +178,8 @@ fn main() {
     let results = repo_root().join("target/bench");
     let _ = std::fs::create_dir_all(&results);
     let _ = std::fs::write(results.join("soak-results.txt"), format!("{summary}\n"));
+    // Exiting skips destructors: the host is stopped first.
+    drop(server);
     std::process::exit(if unexpected == 0 && checked > 0 { 0 } else { 1 });
 }
 

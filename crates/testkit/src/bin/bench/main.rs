@@ -304,7 +304,7 @@ fn main() {
             &work.join("streaming"),
             &ServeOptions::default().cpu(settings.server_cpu()),
         );
-        let rss_start = rss_kib(server.pid()).unwrap_or(0);
+        let rss_start = rss_kib(server.serving_pid()).unwrap_or(0);
         let started = Instant::now();
         let (down_status, _, down) = send_streaming(
             server.addr,
@@ -324,8 +324,8 @@ fn main() {
             down: (down_status, down_time),
             up: (up.status, up_time),
             rss_start,
-            rss_peak: peak_rss_kib(server.pid()).unwrap_or(0),
-            rss_end: rss_kib(server.pid()).unwrap_or(0),
+            rss_peak: peak_rss_kib(server.serving_pid()).unwrap_or(0),
+            rss_end: rss_kib(server.serving_pid()).unwrap_or(0),
         }
     };
     drop(demo);
