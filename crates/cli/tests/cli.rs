@@ -217,6 +217,35 @@ fn check_finds_the_manifest_beside_the_policy_folder() {
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
 
+/// Upstreams that are components of the same Spin app (local service chaining) are valid,
+/// covered by the manifest beside the folder, and not plain-http risks: they never leave the host.
+#[test]
+fn check_covers_spin_service_chaining_upstreams() {
+    let o = corsgate(&["check", "examples/spin-app/policies"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("ok: 2 route(s) valid, 0 warning(s)"),
+        "{}",
+        stdout(&o)
+    );
+    let uncovered = folder(
+        "chaining",
+        &[("orders.toml", "[route]\npath = \"/orders/...\"\nupstream = \"http://orders-api.spin.internal\"\n[cors]\nallow_origins = [\"https://app.example.com\"]\n")],
+    );
+    let o = corsgate(&[
+        "check",
+        uncovered.to_str().expect("utf8"),
+        "--spin",
+        "examples/spin-app/spin.toml",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("add \"http://orders-api.spin.internal\" to allowed_outbound_hosts"),
+        "{}",
+        stdout(&o)
+    );
+}
+
 /// Console lines Chromium 156 printed for the same requests against the shipped policies
 /// (captured with crates/cli/tests/fixtures/capture-har.mjs and a console listener).
 const CHROMIUM_PREFLIGHT_NO_ACAO: &str = "Access to fetch at 'http://127.0.0.1:3000/users/42' from origin 'http://127.0.0.1:8099' has been blocked by CORS policy: Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource.";

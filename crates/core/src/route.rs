@@ -46,6 +46,16 @@ pub struct Upstream {
 }
 
 impl Upstream {
+    /// Another component of the same Spin app, reached by local service chaining
+    /// (`http://<component>.spin.internal`): the request never leaves the Spin host.
+    pub fn is_spin_component(&self) -> bool {
+        let host = self
+            .authority
+            .rsplit_once(':')
+            .map_or(&*self.authority, |(h, _)| h);
+        host.len() > ".spin.internal".len() && host.to_ascii_lowercase().ends_with(".spin.internal")
+    }
+
     pub fn url(&self) -> String {
         format!(
             "{}://{}{}",

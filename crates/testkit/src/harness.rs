@@ -211,40 +211,54 @@ impl Host {
     /// Serves `wasm` on 127.0.0.1 with an ephemeral port; the log goes to `dir`.
     pub fn serve(self, wasm: &Path, dir: &Path, options: &ServeOptions) -> Server {
         std::fs::create_dir_all(dir).expect("create the server's folder");
-        let started = Instant::now();
-        let log_path = dir.join(format!("{self}.log"));
-        let log = std::fs::File::create(&log_path).expect("create log");
-        let mut command = match self {
+        let command = match self {
             Host::Wasmtime => wasmtime_command(wasm, options),
-            Host::Spin => spin_command(wasm, dir, options),
+            Host::Spin => spin_command(&spin_manifest(wasm, dir, options), dir, options),
         };
-        // As in production: with a backtrace setting, the host captures one for every error
-        // value it makes, 10-15 % of a request (BENCHMARKS.md).
-        let child = command
-            .env_remove("RUST_BACKTRACE")
-            .env_remove("RUST_LIB_BACKTRACE")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("clone log"))
-            .stderr(log)
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {self} (run scripts/setup.sh): {e}"));
-        let mut guard = ChildGuard::group(self.name(), child);
-        // Both bind an ephemeral port for port 0 and print it.
-        let (marker, end) = match self {
-            Host::Wasmtime => ("Serving HTTP on http://", '/'),
-            Host::Spin => ("Serving http://", '\n'),
-        };
-        let addr = wait_for_line(&log_path, &mut guard, marker, |rest| {
-            rest.split(end).next()?.trim().parse().ok()
-        });
-        wait_for_port(addr, READY_DEADLINE, &mut guard);
-        Server {
-            addr,
-            log_path,
-            ready_after: started.elapsed(),
-            guard,
-        }
+        launch(self, command, dir)
+    }
+}
+
+/// A Spin app of its own manifest (several components, private routes, service chaining),
+/// served by `spin up` on 127.0.0.1 with an ephemeral port; the log goes to `dir`.
+pub fn spin_up(manifest: &Path, dir: &Path) -> Server {
+    std::fs::create_dir_all(dir).expect("create the server's folder");
+    let command = spin_command(manifest, dir, &ServeOptions::default());
+    launch(Host::Spin, command, dir)
+}
+
+/// Starts `command` in a process group of its own, its output in `dir/<host>.log`, and waits
+/// until it serves.
+fn launch(host: Host, mut command: Command, dir: &Path) -> Server {
+    let started = Instant::now();
+    let log_path = dir.join(format!("{host}.log"));
+    let log = std::fs::File::create(&log_path).expect("create log");
+    // As in production: with a backtrace setting, the host captures one for every error value
+    // it makes, 10-15 % of a request (BENCHMARKS.md).
+    let child = command
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("clone log"))
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {host} (run scripts/setup.sh): {e}"));
+    let mut guard = ChildGuard::group(host.name(), child);
+    // Both bind an ephemeral port for port 0 and print it.
+    let (marker, end) = match host {
+        Host::Wasmtime => ("Serving HTTP on http://", '/'),
+        Host::Spin => ("Serving http://", '\n'),
+    };
+    let addr = wait_for_line(&log_path, &mut guard, marker, |rest| {
+        rest.split(end).next()?.trim().parse().ok()
+    });
+    wait_for_port(addr, READY_DEADLINE, &mut guard);
+    Server {
+        addr,
+        log_path,
+        ready_after: started.elapsed(),
+        guard,
     }
 }
 
@@ -305,10 +319,9 @@ pub fn spin() -> Result<PathBuf, String> {
         .ok_or_else(|| "spin is not installed: run scripts/setup.sh (or Spin's installer)".into())
 }
 
-/// `spin up` on a manifest written into `dir`: the component on the catch-all route, its
-/// environment and its `allowed_outbound_hosts`. `HOME` is a scratch folder, so Spin's plugin
-/// and template state stays out of the user's home.
-fn spin_command(wasm: &Path, dir: &Path, options: &ServeOptions) -> Command {
+/// A manifest for one component, written into `dir`: the component on the catch-all route, its
+/// environment and its `allowed_outbound_hosts`.
+fn spin_manifest(wasm: &Path, dir: &Path, options: &ServeOptions) -> PathBuf {
     let quoted = |items: &[String]| {
         items
             .iter()
@@ -331,19 +344,51 @@ fn spin_command(wasm: &Path, dir: &Path, options: &ServeOptions) -> Command {
         quoted(&options.allowed_outbound_hosts),
         env.join(", ")
     );
-    let manifest_path = dir.join("spin.toml");
-    std::fs::write(&manifest_path, manifest).expect("write spin.toml");
-    let home = dir.join("home");
-    std::fs::create_dir_all(&home).expect("spin home");
+    let path = dir.join("spin.toml");
+    std::fs::write(&path, manifest).expect("write spin.toml");
+    path
+}
+
+/// `spin up` on `manifest`. `HOME` is a scratch folder in `dir`, so Spin's plugin and
+/// template state stays out of the user's home.
+fn spin_command(manifest: &Path, dir: &Path, options: &ServeOptions) -> Command {
     let mut command = on_cpu(options.cpu, spin().unwrap_or_else(|e| panic!("{e}")));
     command
         .arg("up")
         .arg("--from")
-        .arg(&manifest_path)
+        .arg(manifest)
         .args(["--listen", "127.0.0.1:0"])
         .args(&options.host_args)
-        .env("HOME", home);
+        .env("HOME", scratch_home(dir));
     command
+}
+
+/// A scratch `HOME` in `dir` for Spin; cargo and rustup keep finding their own folders.
+pub fn scratch_home(dir: &Path) -> PathBuf {
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).expect("spin home");
+    home
+}
+
+/// `spin <args>` as a user runs it, from the repository root, with a scratch `HOME` in `dir`
+/// (cargo and rustup still find their own folders). Returns its output.
+pub fn spin_run(args: &[&str], dir: &Path) -> std::process::Output {
+    let user_home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let keep = |name: &str, default: &str| {
+        std::env::var_os(name).unwrap_or_else(|| user_home.join(default).into_os_string())
+    };
+    Command::new(spin().unwrap_or_else(|e| panic!("{e}")))
+        .args(args)
+        .current_dir(repo_root())
+        .env("CARGO_HOME", keep("CARGO_HOME", ".cargo"))
+        .env("RUSTUP_HOME", keep("RUSTUP_HOME", ".rustup"))
+        .env("HOME", scratch_home(dir))
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run spin")
 }
 
 /// Waits for `marker` in the host's log and parses what follows it.

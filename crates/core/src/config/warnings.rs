@@ -60,7 +60,11 @@ pub fn warnings(policy: &LoadedPolicy<'_>) -> Vec<ConfigWarning> {
         .rsplit_once(':')
         .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
         .map_or(&*upstream.authority, |(h, _)| h);
-    if upstream.scheme == crate::request_origin::Scheme::Http && !is_loopback_host(host) {
+    // Loopback and Spin service chaining never cross a network.
+    if upstream.scheme == crate::request_origin::Scheme::Http
+        && !is_loopback_host(host)
+        && !upstream.is_spin_component()
+    {
         warn(WarningKind::PlainHttpUpstream, Key::Upstream, format!("upstream `{}` is plain http to a non-loopback host: requests, cookies and tokens cross the network unencrypted", upstream.url()));
     }
     if let AllowedMethods::Listed(methods) = &cors.methods {

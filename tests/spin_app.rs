@@ -1,0 +1,97 @@
+//! Several APIs in one Spin app (examples/spin-app): the APIs are components on private routes,
+//! reached by local service chaining, and corsgate is the only public route. Built with
+//! `spin build` and served with `spin up`, as users do.
+
+use corsgate_testkit::client::{send, Request, Response};
+use corsgate_testkit::harness::{repo_root, spin_run, spin_up, work_dir, Host, Server};
+
+const APP: &str = "https://app.example.com";
+
+fn ok(app: &Server, request: Request) -> Response {
+    send(app.addr, &request)
+        .unwrap_or_else(|e| panic!("{} {}: {e}", request.method, request.target))
+}
+
+#[test]
+fn apis_behind_the_gateway_by_service_chaining() {
+    if !Host::Spin.runs_here() {
+        return;
+    }
+    let dir = work_dir("spin-app");
+    let build = spin_run(&["build", "--from", "examples/spin-app"], &dir);
+    assert!(
+        build.status.success(),
+        "spin build failed:\n{}\n{}",
+        String::from_utf8_lossy(&build.stdout),
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let app = spin_up(&repo_root().join("examples/spin-app/spin.toml"), &dir);
+
+    let preflight = ok(
+        &app,
+        Request::new("OPTIONS", "/users/42")
+            .origin(APP)
+            .header("Access-Control-Request-Method", "PUT")
+            .header("Access-Control-Request-Headers", "authorization"),
+    );
+    assert_eq!(preflight.status, 204, "answered at the edge");
+    assert_eq!(
+        preflight.header("access-control-allow-origin").as_deref(),
+        Some(APP)
+    );
+
+    let users = ok(&app, Request::new("GET", "/users/42?page=2").origin(APP));
+    assert_eq!(users.status, 200, "{}", users.text());
+    assert!(
+        users.text().contains("\"api\":\"users\""),
+        "{}",
+        users.text()
+    );
+    assert!(
+        users.text().contains("\"path\":\"/users/42?page=2\""),
+        "{}",
+        users.text()
+    );
+    assert_eq!(
+        users.head.all("access-control-allow-origin"),
+        [APP.as_bytes()],
+        "the API's own `*` is replaced by the policy's answer"
+    );
+    assert_eq!(
+        users.header("access-control-allow-credentials").as_deref(),
+        Some("true")
+    );
+
+    let catalog = ok(
+        &app,
+        Request::new("GET", "/catalog/items").origin("https://anyone.example"),
+    );
+    assert_eq!(catalog.status, 200, "{}", catalog.text());
+    assert!(
+        catalog.text().contains("\"api\":\"catalog\""),
+        "{}",
+        catalog.text()
+    );
+    assert!(
+        catalog.text().contains("\"path\":\"/items\""),
+        "prefix stripped: {}",
+        catalog.text()
+    );
+    assert_eq!(catalog.head.all("access-control-allow-origin"), [&b"*"[..]]);
+
+    let evil = ok(
+        &app,
+        Request::new("GET", "/users/42").origin("https://evil.example"),
+    );
+    assert!(evil.head.all("access-control-allow-origin").is_empty());
+
+    // The APIs have no public route: every path is the gateway's, and it knows only its routes.
+    for path in ["/", "/users-api", "/catalog-api/items"] {
+        assert_eq!(ok(&app, Request::new("GET", path)).status, 404, "{path}");
+    }
+    let line = app.log_line_with("path=/catalog/items ");
+    assert!(
+        line.contains("route=catalog") && line.contains("decision=forwarded"),
+        "{line}"
+    );
+}
