@@ -6,14 +6,16 @@
 #     repository in ../shared/tools/spin/, copied into cargo's bin folder. On your own machine,
 #     install Spin with Spin's installer (https://spinframework.dev/v3/install). In CI a missing
 #     spin is an error: the Spin tests must not be skipped there;
-#   - with --browser: Debian's chromium, for the browser tests.
+#   - with --tests: what only the tests need: Debian's chromium (the browser tests) and
+#     docker-registry (an OCI registry on loopback the gateway is published to); --browser is
+#     the same.
 set -euo pipefail
 
-want_browser=false
+want_tests=false
 for arg in "$@"; do
   case "$arg" in
-    --browser) want_browser=true ;;
-    *) echo "usage: scripts/setup.sh [--browser]" >&2; exit 2 ;;
+    --tests|--browser) want_tests=true ;;
+    *) echo "usage: scripts/setup.sh [--tests]" >&2; exit 2 ;;
   esac
 done
 
@@ -47,10 +49,15 @@ if command -v spin >/dev/null 2>&1; then
   spin --version >/dev/null || { echo "setup: spin does not run: $(command -v spin)" >&2; exit 1; }
 fi
 
-if $want_browser && ! command -v chromium >/dev/null 2>&1; then
-  echo "setup: installing Debian's chromium"
+missing=()
+if $want_tests; then
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian's ${missing[*]}"
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y chromium
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y "${missing[@]}"
 fi

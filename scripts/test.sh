@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: the core's unit and property tests, the CLI tests, the black-box tests of the
 # real component on `wasmtime serve` with real upstreams, and the browser tests in headless
-# Chromium. Installs what is missing first (scripts/setup.sh --browser).
+# Chromium. Installs what is missing first (scripts/setup.sh --tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh --browser
+scripts/setup.sh --tests
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 cargo test --workspace --locked

@@ -25,7 +25,7 @@ fn apis_behind_the_gateway_by_service_chaining() {
         String::from_utf8_lossy(&build.stdout),
         String::from_utf8_lossy(&build.stderr)
     );
-    let app = spin_up(&repo_root().join("examples/spin-app/spin.toml"), &dir);
+    let app = spin_up(repo_root().join("examples/spin-app/spin.toml"), &[], &dir);
 
     let preflight = ok(
         &app,

@@ -87,7 +87,7 @@ fn a_new_gateway_project_builds_checks_and_serves() {
     let manifest = project.join("spin.toml");
     let built = spin_run(&["build", "--from", &manifest.display().to_string()], &dir);
     assert_ran("spin build", &built);
-    let gateway = spin_up(&manifest, &dir);
+    let gateway = spin_up(&manifest, &[], &dir);
     let preflight = send(
         gateway.addr,
         &Request::new("OPTIONS", "/api/users")

@@ -213,17 +213,22 @@ impl Host {
         std::fs::create_dir_all(dir).expect("create the server's folder");
         let command = match self {
             Host::Wasmtime => wasmtime_command(wasm, options),
-            Host::Spin => spin_command(&spin_manifest(wasm, dir, options), dir, options),
+            Host::Spin => {
+                let manifest = spin_manifest(wasm, dir, options);
+                spin_command(manifest.as_os_str(), dir, options)
+            }
         };
         launch(self, command, dir)
     }
 }
 
-/// A Spin app of its own manifest (several components, private routes, service chaining),
-/// served by `spin up` on 127.0.0.1 with an ephemeral port; the log goes to `dir`.
-pub fn spin_up(manifest: &Path, dir: &Path) -> Server {
+/// A Spin app served by `spin up --from <from>` (its own manifest, with several components and
+/// private routes, or a registry reference) on 127.0.0.1 with an ephemeral port, with further
+/// `spin up` arguments; the log goes to `dir`.
+pub fn spin_up(from: impl AsRef<std::ffi::OsStr>, args: &[&str], dir: &Path) -> Server {
     std::fs::create_dir_all(dir).expect("create the server's folder");
-    let command = spin_command(manifest, dir, &ServeOptions::default());
+    let options = ServeOptions::default().host_args(args);
+    let command = spin_command(from.as_ref(), dir, &options);
     launch(Host::Spin, command, dir)
 }
 
@@ -349,14 +354,14 @@ fn spin_manifest(wasm: &Path, dir: &Path, options: &ServeOptions) -> PathBuf {
     path
 }
 
-/// `spin up` on `manifest`. `HOME` is a scratch folder in `dir`, so Spin's plugin and
-/// template state stays out of the user's home.
-fn spin_command(manifest: &Path, dir: &Path, options: &ServeOptions) -> Command {
+/// `spin up --from <from>`. `HOME` is a scratch folder in `dir`, so Spin's plugin and template
+/// state stays out of the user's home.
+fn spin_command(from: &std::ffi::OsStr, dir: &Path, options: &ServeOptions) -> Command {
     let mut command = on_cpu(options.cpu, spin().unwrap_or_else(|e| panic!("{e}")));
     command
         .arg("up")
         .arg("--from")
-        .arg(manifest)
+        .arg(from)
         .args(["--listen", "127.0.0.1:0"])
         .args(&options.host_args)
         .env("HOME", scratch_home(dir));

@@ -11,5 +11,6 @@ pub mod http;
 pub mod pages;
 pub mod process;
 pub mod reference;
+pub mod registry;
 pub mod upstream;
 pub mod world;
