@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: the core's unit and property tests, the CLI tests, the black-box tests of the
-# real component on `wasmtime serve` with real upstreams, and the browser tests in headless
-# Chromium. Installs what is missing first (scripts/setup.sh --tests).
+# real component on `wasmtime serve` and on `spin up` with real upstreams, the browser tests in
+# headless Chromium on both hosts, the Spin example app, template and registry round trip.
+# Installs what is missing first (scripts/setup.sh --tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --tests
