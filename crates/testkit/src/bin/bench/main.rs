@@ -11,6 +11,7 @@
 //!   Components are built and served through the test kit's harness, on 127.0.0.1 with an
 //!   ephemeral port, and stopped by PID when their run ends, and on any failure.
 
+mod chart;
 mod report;
 mod settings;
 mod wrk;
@@ -94,24 +95,33 @@ fn main() {
         &[("BENCH_UPSTREAM", &upstream)],
     );
 
-    let component = |wasm: &Path, host_args: &[&str], env: &[(&str, &str)]| {
-        let (wasm, work, settings) = (wasm.to_path_buf(), work.clone(), Rc::clone(&settings));
-        let options = env.iter().fold(
+    // Each host under its default settings, the upstream allowed (Spin enforces it).
+    let serve_options = |host_args: &[&str], env: &[(&str, &str)]| {
+        env.iter().fold(
             ServeOptions::default()
                 .host_args(host_args)
-                .cpu(settings.server_cpu()),
+                .cpu(settings.server_cpu())
+                .allow_outbound([format!("http://{upstream}")]),
             |o, (k, v)| o.env(k, v),
-        );
+        )
+    };
+    let component_on = |host: Host, wasm: &Path, host_args: &[&str], env: &[(&str, &str)]| {
+        let (wasm, work) = (wasm.to_path_buf(), work.clone());
+        let options = serve_options(host_args, env);
         move || {
-            let logs = work
-                .join("servers")
-                .join(wasm.file_stem().unwrap_or_default());
-            let server = Host::Wasmtime.serve(&wasm, &logs, &options);
+            let logs = work.join("servers").join(format!(
+                "{}-{host}",
+                wasm.file_stem().unwrap_or_default().to_string_lossy()
+            ));
+            let server = host.serve(&wasm, &logs, &options);
             Target {
                 base: server.url(""),
                 _alive: Box::new(server),
             }
         }
+    };
+    let component = |wasm: &Path, host_args: &[&str], env: &[(&str, &str)]| {
+        component_on(Host::Wasmtime, wasm, host_args, env)
     };
     let quiet: &[(&str, &str)] = &[("CORSGATE_ACCESS_LOG", "problems")];
 
@@ -297,49 +307,102 @@ fn main() {
             })
             .collect();
 
-    // Streaming: the host's peak RSS while 1 GiB passes each way.
-    let streaming = {
-        let server = Host::Wasmtime.serve(
-            &small,
-            &work.join("streaming"),
-            &ServeOptions::default().cpu(settings.server_cpu()),
-        );
-        let rss_start = rss_kib(server.serving_pid()).unwrap_or(0);
-        let started = Instant::now();
-        let (down_status, _, down) = send_streaming(
-            server.addr,
-            &Request::new("GET", &format!("/api/big?bytes={GIB}")),
-        )
-        .expect("download");
-        let down_time = started.elapsed();
-        let started = Instant::now();
-        let up = send(
-            server.addr,
-            &Request::new("POST", "/api/upload").body(Body::Pattern(GIB)),
-        )
-        .expect("upload");
-        let up_time = started.elapsed();
-        assert!(down.complete && down.len == GIB, "the download was cut");
-        Streaming {
-            down: (down_status, down_time),
-            up: (up.status, up_time),
-            rss_start,
-            rss_peak: peak_rss_kib(server.serving_pid()).unwrap_or(0),
-            rss_end: rss_kib(server.serving_pid()).unwrap_or(0),
-        }
-    };
+    // Both hosts side by side, each under its default settings: edge preflights against the
+    // trivial component, forwarded requests against the trivial forwarder (Spin pools upstream
+    // connections, wasmtime opens one per request).
+    let mut hosts = Vec::new();
+    for host in Host::ALL {
+        hosts.extend([
+            Config::new(
+                format!("trivial component, 204, {host}"),
+                component_on(host, &noop, &[], &[]),
+                "/api/x",
+                Load::Preflight,
+            )
+            .short("the trivial component"),
+            Config::new(
+                format!("corsgate preflight, allowed, {host}"),
+                component_on(host, &small, &[], &[]),
+                "/api/x",
+                Load::Preflight,
+            ),
+            Config::new(
+                format!("trivial forwarding component, GET, {host}"),
+                component_on(host, &forwarder, &[], &[]),
+                "/api/x",
+                Load::Get,
+            )
+            .short("the trivial forwarder"),
+            Config::new(
+                format!("corsgate actual request, GET, {host}"),
+                component_on(host, &small, &[], &[]),
+                "/api/x",
+                Load::Get,
+            ),
+        ]);
+    }
+    interleaved(&settings, &work, "hosts", &mut hosts);
+    let hosts_reference: HashMap<String, &Config> = [(1, 0), (3, 2), (5, 4), (7, 6)]
+        .into_iter()
+        .map(|(of, against)| (hosts[of].label.clone(), &hosts[against]))
+        .collect();
+
+    // Streaming: the serving process's memory while 1 GiB passes each way, on each host.
+    let streaming: Vec<(Host, Streaming)> = Host::ALL
+        .into_iter()
+        .map(|host| {
+            let dir = work.join(format!("streaming-{host}"));
+            (
+                host,
+                stream_a_gib(host.serve(&small, &dir, &serve_options(&[], &[]))),
+            )
+        })
+        .collect();
     drop(demo);
 
+    let mut alternatives: Vec<Config> = edge;
+    alternatives.append(&mut nginx_configs);
+    let chart_bars: Vec<(&Config, &str)> = hosts
+        .iter()
+        .map(|c| {
+            (
+                c,
+                if c.label.ends_with("spin") {
+                    "spin"
+                } else {
+                    "wasmtime"
+                },
+            )
+        })
+        .chain(alternatives[2..].iter().map(|c| (c, "nginx")))
+        .collect();
+    std::fs::write(work.join("throughput.svg"), chart::throughput(&chart_bars))
+        .expect("write throughput.svg");
+
     let mut out = vec![
-        "### Preflights answered at the edge".to_string(),
+        "### Spin and wasmtime side by side (each under its default settings)".to_string(),
         String::new(),
     ];
+    out.extend(table(&hosts, &hosts_reference, true));
+    out.push(String::new());
+    for (host, s) in &streaming {
+        out.push(format!(
+            "Streaming on {host}: 1 GiB down ({}, {:.1} s) and 1 GiB up ({}, {:.1} s): serving process RSS {:.1} MiB at start, {:.1} MiB peak, {:.1} MiB at the end.",
+            s.down.0, s.down.1.as_secs_f64(), s.up.0, s.up.1.as_secs_f64(),
+            mib(s.rss_start), mib(s.rss_peak), mib(s.rss_end)
+        ));
+    }
+    out.extend([
+        String::new(),
+        "### Preflights answered at the edge (wasmtime serve)".to_string(),
+        String::new(),
+    ]);
     out.extend(table(&fresh, &preflight_reference(&fresh), true));
     out.push(String::new());
     out.extend(table(&reused, &preflight_reference(&reused), true));
     out.extend([
         "".into(),
-        "### Actual requests, forwarded".into(),
+        "### Actual requests, forwarded (wasmtime serve)".into(),
         "".into(),
     ]);
     out.extend(table(&actual, &actual_reference, true));
@@ -348,8 +411,6 @@ fn main() {
         "### What users pick instead, and the edge saving".into(),
         "".into(),
     ]);
-    let mut alternatives: Vec<Config> = edge;
-    alternatives.append(&mut nginx_configs);
     out.extend(table(&alternatives, &HashMap::new(), false));
     let (edge_config, forwarded) = (&alternatives[0], &alternatives[1]);
     out.push(String::new());
@@ -358,7 +419,8 @@ fn main() {
         edge_config.p50(), forwarded.p50(), forwarded.p50() / edge_config.p50(), edge_config.rps() / forwarded.rps(), settings.connections
     ));
     out.extend(steps(&fresh, &reused));
-    out.extend(targets(&fresh, &reused, &actual, &streaming));
+    let wasmtime_streaming = &streaming[0].1;
+    out.extend(targets(&fresh, &reused, &actual, wasmtime_streaming));
     out.extend([
         "".into(),
         "### Policy size and cold start".into(),
@@ -372,12 +434,6 @@ fn main() {
             size / 1024
         ));
     }
-    out.push(String::new());
-    out.push(format!(
-        "Streaming 1 GiB down ({}, {:.1} s) and 1 GiB up ({}, {:.1} s): host RSS {:.1} MiB at start, {:.1} MiB peak, {:.1} MiB at the end.",
-        streaming.down.0, streaming.down.1.as_secs_f64(), streaming.up.0, streaming.up.1.as_secs_f64(),
-        mib(streaming.rss_start), mib(streaming.rss_peak), mib(streaming.rss_end)
-    ));
     out.extend([
         "".into(),
         "What the nginx recipe gets wrong (checked against it in this run):".into(),
@@ -388,6 +444,7 @@ fn main() {
         .iter()
         .chain(&reused)
         .chain(&actual)
+        .chain(&hosts)
         .chain(&alternatives)
         .flat_map(Config::problems)
         .collect();
@@ -404,6 +461,33 @@ fn main() {
     let text = out.join("\n");
     std::fs::write(work.join("results.md"), format!("{text}\n")).expect("write results.md");
     println!("{text}");
+}
+
+/// Downloads and uploads 1 GiB through `server`, reading its serving process's memory.
+fn stream_a_gib(server: corsgate_testkit::harness::Server) -> Streaming {
+    let rss_start = rss_kib(server.serving_pid()).unwrap_or(0);
+    let started = Instant::now();
+    let (down_status, _, down) = send_streaming(
+        server.addr,
+        &Request::new("GET", &format!("/api/big?bytes={GIB}")),
+    )
+    .expect("download");
+    let down_time = started.elapsed();
+    let started = Instant::now();
+    let up = send(
+        server.addr,
+        &Request::new("POST", "/api/upload").body(Body::Pattern(GIB)),
+    )
+    .expect("upload");
+    let up_time = started.elapsed();
+    assert!(down.complete && down.len == GIB, "the download was cut");
+    Streaming {
+        down: (down_status, down_time),
+        up: (up.status, up_time),
+        rss_start,
+        rss_peak: peak_rss_kib(server.serving_pid()).unwrap_or(0),
+        rss_end: rss_kib(server.serving_pid()).unwrap_or(0),
+    }
 }
 
 struct Streaming {
@@ -633,12 +717,15 @@ fn footer(settings: &Settings) -> String {
         "unpinned"
     };
     format!(
-        "wrk -t{} -c{} -d{}s, {} interleaved rounds, medians; {placement}; {}; {}; {}; {cpu}, {cores} cores; {}",
+        "wrk -t{} -c{} -d{}s, {} interleaved rounds, medians; {placement}; {}; {}; {}; {}; {cpu}, {cores} cores; {}",
         if settings.pinned { 1 } else { 2 },
         settings.connections,
         settings.seconds,
         settings.rounds,
         first_line(&wasmtime.display().to_string(), "--version"),
+        corsgate_testkit::harness::spin()
+            .map(|spin| first_line(&spin.display().to_string(), "--version"))
+            .unwrap_or_default(),
         first_line("rustc", "--version").split(" (").next().unwrap_or_default(),
         first_line("nginx", "-v"),
         first_line("date", "+%Y-%m-%d"),
