@@ -4,7 +4,7 @@
 #   - wasmtime-cli 48.0.8, the reference host (~17 min to compile on 2 cores, once per machine);
 #   - spin (3.6.3, what SpinKube's shim embeds): from PATH; else the binary kept beside the
 #     repository in ../shared/tools/spin/, copied into cargo's bin folder. On your own machine,
-#     install Spin with Spin's installer (https://spinframework.dev/v3/install). In CI a missing
+#     install Spin with Spin's installer (https://spinframework.dev/install). In CI a missing
 #     spin is an error: the Spin tests must not be skipped there;
 #   - with --tests: what only the tests need: Debian's chromium (the browser tests) and
 #     docker-registry (an OCI registry on loopback the gateway is published to); --browser is
@@ -42,7 +42,7 @@ if ! command -v spin >/dev/null 2>&1; then
     exit 1
   else
     echo "setup: spin is not installed: the Spin tests are skipped and scripts/run.sh serves on" >&2
-    echo "       wasmtime. Install it with Spin's installer: https://spinframework.dev/v3/install" >&2
+    echo "       wasmtime. Install it with Spin's installer: https://spinframework.dev/install" >&2
   fi
 fi
 if command -v spin >/dev/null 2>&1; then

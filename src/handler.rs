@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use corsgate_core::access_log::LogLine;
+use corsgate_core::report_only::Report;
 use corsgate_core::request_origin::Scheme as UpstreamScheme;
 use corsgate_core::settings::Settings;
 use corsgate_core::{plan, ClientConnection, Forward, Outcome, Plan};
@@ -21,24 +22,33 @@ pub fn handle(request: IncomingRequest, out: ResponseOutparam) {
     let incoming = Incoming::read(&request);
     let lines = incoming.cors_lines();
     let head = incoming.head(&lines);
-    let (route, outcome, body_bytes) = match plan(&ROUTES, &head) {
+    let (route, outcome, relayed) = match plan(&ROUTES, &head) {
         Plan::Answer(answer) => {
             send(out, &answer);
             (answer.route, answer.outcome, None)
         }
         Plan::Forward(forward) => {
-            let (outcome, bytes) = forward_request(&request, &incoming, &forward, &settings, out);
-            (Some(forward.route), outcome, bytes)
+            let (outcome, relayed) = forward_request(&request, &incoming, &forward, &settings, out);
+            (Some(forward.route), outcome, relayed)
         }
     };
     let mut line = LogLine::new(&head, route.map(|r| &*r.name), outcome);
-    line.body_bytes = body_bytes;
+    if let Some(relayed) = relayed {
+        line.body_bytes = Some(relayed.bytes);
+        line.report = relayed.report;
+    }
     line.duration_us = (monotonic_clock::now() - started) / 1000;
     write_log_line(&line, &settings);
 }
 
+/// What relaying an upstream's answer leaves for the log.
+struct Relayed {
+    bytes: u64,
+    report: Option<Report>,
+}
+
 /// Sends the request upstream and relays the answer, or answers in the upstream's place.
-/// Returns the outcome and, when a body was relayed, its size. The request is borrowed: its
+/// Returns the outcome and, when an answer was relayed, what the log says of it. The request is borrowed: its
 /// header fields (in `incoming`) are its children and must go first, or Spin traps with
 /// "resource has children" (wasmtime does not check).
 fn forward_request<'a>(
@@ -47,7 +57,7 @@ fn forward_request<'a>(
     forward: &Forward<'a>,
     settings: &Settings,
     out: ResponseOutparam,
-) -> (Outcome<'a>, Option<u64>) {
+) -> (Outcome<'a>, Option<Relayed>) {
     let scheme = match request.scheme() {
         Some(Scheme::Https) => "https".to_string(),
         Some(Scheme::Other(other)) => other,
@@ -76,6 +86,7 @@ fn forward_request<'a>(
         Ok(response) => {
             let status = response.status();
             let upstream_headers = response.headers().entries();
+            let report = forward.report(status, &upstream_headers);
             let client_headers = forward.response_headers(&upstream_headers);
             let client_response =
                 OutgoingResponse::new(fields(client_headers.iter().map(|(n, v)| (*n, &**v))));
@@ -83,7 +94,10 @@ fn forward_request<'a>(
             let client_body = client_response.body().expect("a new response has a body");
             ResponseOutparam::set(out, Ok(client_response));
             let (bytes, broke_off) = relay_body(&response, client_body);
-            (forward.relayed(status, broke_off), Some(bytes))
+            (
+                forward.relayed(status, broke_off),
+                Some(Relayed { bytes, report }),
+            )
         }
         Err(failure) => {
             let answer = forward.failed(failure);

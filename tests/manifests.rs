@@ -149,3 +149,101 @@ fn spinkube_manifests_are_coherent() {
         "an autoscaled SpinApp leaves replicas to the HPA"
     );
 }
+
+/// The policy files of a folder of the repository, as JSON values (name, value).
+fn policies_as_json(folder: &str) -> Vec<(String, Value)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
+    let mut files: Vec<(String, Value)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{folder}: {e}"))
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("read policy");
+            let table: toml::Table = toml::from_str(&text).expect("policy is TOML");
+            (
+                path.display().to_string(),
+                serde_json::to_value(table).expect("as JSON"),
+            )
+        })
+        .collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    files
+}
+
+fn policy_schema() -> jsonschema::Validator {
+    let schema: Value =
+        serde_json::from_str(&repo_file("deploy/schemas/corsgate-policy.schema.json"))
+            .expect("schema JSON");
+    jsonschema::draft7::new(&schema).expect("a valid draft-07 schema")
+}
+
+#[test]
+fn policy_schema_is_the_one_corsgate_schema_prints() {
+    assert_eq!(
+        repo_file("deploy/schemas/corsgate-policy.schema.json"),
+        corsgate_core::config::json_schema::policy_schema(),
+        "regenerate it: cargo run -p corsgate-cli -- schema > deploy/schemas/corsgate-policy.schema.json"
+    );
+}
+
+#[test]
+fn policy_schema_accepts_valid_policies_and_rejects_structural_mistakes() {
+    let validator = policy_schema();
+    let valid = [
+        "policies",
+        "tests/policies",
+        "examples/spin-app/policies",
+        "tests/invalid-policies",
+    ];
+    for folder in valid {
+        for (file, policy) in policies_as_json(folder) {
+            let structurally_invalid = file.ends_with("invalid-policies/broken.toml");
+            let errors: Vec<String> = validator
+                .iter_errors(&policy)
+                .map(|e| e.to_string())
+                .collect();
+            assert_eq!(
+                errors.is_empty(),
+                !structurally_invalid,
+                "{file}: {errors:?}"
+            );
+        }
+    }
+    // (case, policy text): each breaks the file's structure, which the schema alone can tell.
+    let route = "[route]\npath = \"/x/...\"\nupstream = \"https://api.example.com\"\n";
+    let cases = [
+        (
+            "unknown key",
+            format!("{route}[cors]\nallow_origins = [\"*\"]\nallow_origin = []\n"),
+        ),
+        (
+            "wrong type",
+            format!("{route}[cors]\nallow_origins = [\"*\"]\nmax_age = \"600\"\n"),
+        ),
+        (
+            "out of range",
+            format!("{route}[cors]\nallow_origins = [\"*\"]\nmax_age = 90000\n"),
+        ),
+        (
+            "unknown preflight mode",
+            format!("{route}[cors]\nallow_origins = [\"*\"]\npreflight = \"edgy\"\n"),
+        ),
+        (
+            "missing required key",
+            format!("{route}[cors]\nallow_methods = [\"PUT\"]\n"),
+        ),
+        ("missing table", route.to_string()),
+        (
+            "unknown table",
+            format!("{route}[cors]\nallow_origins = [\"*\"]\n[extra]\nx = 1\n"),
+        ),
+    ];
+    for (case, text) in cases {
+        let table: toml::Table = toml::from_str(&text).expect("TOML");
+        let policy = serde_json::to_value(table).expect("JSON");
+        assert!(
+            !validator.is_valid(&policy),
+            "case {case} passed the schema"
+        );
+    }
+}

@@ -11,6 +11,7 @@ mod hosts;
 mod logging;
 mod policies;
 mod preflight;
+mod rollout;
 mod support;
 
 use corsgate_testkit::cases::run_on_hosts;
@@ -26,6 +27,7 @@ fn main() {
         hostile::cases(),
         logging::cases(),
         hosts::cases(),
+        rollout::cases(),
     ]
     .concat();
     run_on_hosts(

@@ -30,9 +30,15 @@ pub fn run(
             dir.display()
         )
     });
+    let mut report_only: Vec<String> = Vec::new();
     let (mut errors, warnings, routes) = match load_policies(&sources) {
         Ok(loaded) => {
             let warnings: Vec<ConfigWarning> = loaded.iter().flat_map(warnings).collect();
+            report_only = loaded
+                .iter()
+                .filter(|l| l.route.cors.report_only)
+                .map(|l| l.route.name.to_string())
+                .collect();
             let errors = match &manifest {
                 Some(path) => spin::uncovered_upstreams(path, &loaded)?,
                 None => Vec::new(),
@@ -49,9 +55,18 @@ pub fn run(
             if let Some(note) = &skipped_manifest {
                 println!("note: {note}");
             }
+            for route in &report_only {
+                println!("note: route `{route}` is report-only: the gateway forwards its requests untouched and only logs what the policy would decide");
+            }
             print_human(&sources, &errors, &warnings, routes)
         }
-        Format::Json => print_json(&errors, &warnings, routes, manifest.as_deref()),
+        Format::Json => print_json(
+            &errors,
+            &warnings,
+            routes,
+            manifest.as_deref(),
+            &report_only,
+        ),
     }
     Ok(if errors.is_empty() {
         ExitCode::SUCCESS
@@ -142,6 +157,7 @@ fn print_json(
     warnings: &[ConfigWarning],
     routes: usize,
     manifest: Option<&Path>,
+    report_only: &[String],
 ) {
     let errors: Vec<_> = errors
         .iter()
@@ -153,6 +169,6 @@ fn print_json(
         .collect();
     println!(
         "{}",
-        json!({"valid": errors.is_empty(), "routes": routes, "spin_manifest": manifest.map(|m| m.display().to_string()), "errors": errors, "warnings": warnings})
+        json!({"valid": errors.is_empty(), "routes": routes, "report_only": report_only, "spin_manifest": manifest.map(|m| m.display().to_string()), "errors": errors, "warnings": warnings})
     );
 }

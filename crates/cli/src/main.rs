@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod check;
+mod diff;
 mod error;
 mod explain;
 mod har;
@@ -57,6 +58,17 @@ Exit status: 0 valid, 1 invalid, 2 usage or I/O error.")]
   corsgate explain --origin https://evil.example --method GET --credentials include /users/me
   corsgate explain --har network.har --entry 3        # a request saved from DevTools")]
     Explain(explain::ExplainArgs),
+    /// What a policy change does to access, route by route: widenings first.
+    #[command(after_help = "Examples:
+  corsgate diff old-policies policies          # two folders
+  corsgate diff --git origin/main policies     # the folder against itself at a revision
+  corsgate diff --git HEAD~1 --fail-on widen   # in CI: exit 1 only when access widens
+
+Exit status: 0 no change of access, 1 access changed (with --fail-on widen: widened),
+2 usage, I/O error or an invalid folder.")]
+    Diff(diff::DiffArgs),
+    /// Print the JSON Schema of policy files (for editors: taplo, Even Better TOML).
+    Schema,
     /// List the routes, their upstreams and a one-line policy summary.
     Routes {
         #[arg(default_value = "policies")]
@@ -80,6 +92,11 @@ fn main() -> ExitCode {
             no_spin,
         } => check::run(&dir, format, spin, no_spin),
         Command::Explain(args) => explain::run(&args),
+        Command::Diff(args) => diff::run(&args),
+        Command::Schema => {
+            print!("{}", corsgate_core::config::json_schema::policy_schema());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Routes { dir } => routes::run(&dir),
     };
     match result {

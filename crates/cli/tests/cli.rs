@@ -255,11 +255,11 @@ const CHROMIUM_STAR_WITH_CREDENTIALS: &str = "Access to fetch at 'http://127.0.0
 #[test]
 fn explain_cases() {
     let cases: &[(&str, &[&str], i32, &[&str])] = &[
-        ("rejected origin on a preflight", &["explain", "--origin", "http://127.0.0.1:8099", "--method", "PUT", "-H", "Authorization", "/users/42"], 1, &[CHROMIUM_PREFLIGHT_NO_ACAO, "✗ origin not allowed (`allow_origins` at policies/users.toml:9)", "HTTP 403", "fix: add \"http://127.0.0.1:8099\" to `allow_origins`"]),
+        ("rejected origin on a preflight", &["explain", "--origin", "http://127.0.0.1:8099", "--method", "PUT", "-H", "Authorization", "/users/42"], 1, &[CHROMIUM_PREFLIGHT_NO_ACAO, "✗ origin not allowed (`allow_origins` at policies/users.toml:10)", "HTTP 403", "fix: add \"http://127.0.0.1:8099\" to `allow_origins`"]),
         ("rejected origin on a simple request", &["explain", "--origin", "http://127.0.0.1:8099", "/health"], 1, &[CHROMIUM_NO_ACAO]),
         ("star with credentials", &["explain", "--origin", "http://127.0.0.1:8099", "--credentials", "include", "/catalog/items"], 1, &[CHROMIUM_STAR_WITH_CREDENTIALS, "fix: list the page's origin instead of \"*\""]),
-        ("method not allowed", &["explain", "--origin", "https://app.example.com", "--method", "PATCH", "/users/42"], 1, &["✗ method PATCH not allowed (`allow_methods` at policies/users.toml:14)", "fix: add \"PATCH\" to `allow_methods`"]),
-        ("header not allowed", &["explain", "--origin", "https://app.example.com", "--method", "PUT", "-H", "X-Trace: 1", "/users/42"], 1, &["✗ request header `x-trace` not allowed (`allow_headers` at policies/users.toml:15)", "fix: add \"x-trace\" to `allow_headers`"]),
+        ("method not allowed", &["explain", "--origin", "https://app.example.com", "--method", "PATCH", "/users/42"], 1, &["✗ method PATCH not allowed (`allow_methods` at policies/users.toml:15)", "fix: add \"PATCH\" to `allow_methods`"]),
+        ("header not allowed", &["explain", "--origin", "https://app.example.com", "--method", "PUT", "-H", "X-Trace: 1", "/users/42"], 1, &["✗ request header `x-trace` not allowed (`allow_headers` at policies/users.toml:16)", "fix: add \"x-trace\" to `allow_headers`"]),
         ("credentials not allowed", &["explain", "--origin", "https://status.example.com", "--credentials", "include", "/health"], 1, &["'Access-Control-Allow-Credentials' header in the response is '' which must be 'true'", "fix: set `allow_credentials = true` in [cors] of policies/health.toml"]),
         ("allowed preflighted request", &["explain", "--origin", "https://app.example.com", "--method", "PUT", "-H", "Content-Type: application/json", "--credentials", "include", "/users/42"], 0, &["HTTP 204", "access-control-allow-methods: GET, POST, PUT, DELETE", "browser: ALLOWED."]),
         ("safelisted content type needs no preflight", &["explain", "--origin", "http://localhost:5173", "--method", "POST", "-H", "Content-Type: text/plain", "/users"], 0, &["actual request: POST /users", "browser: ALLOWED."]),
@@ -308,4 +308,151 @@ fn help_has_examples() {
         "{}",
         stdout(&o)
     );
+}
+
+const DIFF_BASE: &str = "[route]\npath = \"/users/...\"\nupstream = \"https://users.example.com\"\n[cors]\nallow_origins = [\"https://app.example.com\"]\nallow_methods = [\"PUT\", \"DELETE\"]\nallow_credentials = true\n";
+
+/// Two folders: a widening change, a narrowing one, exit codes with and without
+/// `--fail-on widen`, JSON for tools, and an invalid folder.
+#[test]
+fn diff_reports_widenings_first_with_exit_codes() {
+    let old = folder("diff-old", &[("users.toml", DIFF_BASE)]);
+    let widened = folder(
+        "diff-widened",
+        &[(
+            "users.toml",
+            &DIFF_BASE.replace(
+                "[\"https://app.example.com\"]",
+                "[\"https://*.example.com\"]",
+            ),
+        )],
+    );
+    let narrowed = folder(
+        "diff-narrowed",
+        &[(
+            "users.toml",
+            &DIFF_BASE.replace("[\"PUT\", \"DELETE\"]", "[\"PUT\"]"),
+        )],
+    );
+    let path = |p: &PathBuf| p.to_str().expect("utf8").to_string();
+
+    let o = corsgate(&["diff", &path(&old), &path(&widened)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.contains("route users (changed)"), "{out}");
+    assert!(
+        out.contains(&format!("  widens  {}/users.toml:5  allow_origins: `https://*.example.com` now covers more than `https://app.example.com` did, with credentials", path(&widened))),
+        "{out}"
+    );
+
+    let o = corsgate(&["diff", &path(&old), &path(&narrowed)]);
+    assert_eq!(o.status.code(), Some(1), "access changed: {}", stdout(&o));
+    assert!(
+        stdout(&o).contains("narrows") && stdout(&o).contains("method `DELETE` no longer allowed")
+    );
+    let o = corsgate(&["diff", &path(&old), &path(&narrowed), "--fail-on", "widen"]);
+    assert_eq!(o.status.code(), Some(0), "nothing widened: {}", stdout(&o));
+    let o = corsgate(&["diff", &path(&old), &path(&widened), "--fail-on", "widen"]);
+    assert_eq!(o.status.code(), Some(1));
+
+    let o = corsgate(&["diff", &path(&old), &path(&old)]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("no route changes"));
+
+    let o = corsgate(&["diff", &path(&old), &path(&widened), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["widens"], true);
+    assert_eq!(v["routes"][0]["changes"][0]["direction"], "widens");
+    assert_eq!(v["routes"][0]["changes"][0]["key"], "allow_origins");
+    assert_eq!(v["routes"][0]["changes"][0]["line"], 5);
+
+    let broken = folder(
+        "diff-broken",
+        &[("users.toml", "[route]\npath = \"users\"\n")],
+    );
+    let o = corsgate(&["diff", &path(&old), &path(&broken)]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "an invalid folder is a usage error"
+    );
+    assert!(
+        stdout(&o).contains("error:"),
+        "its diagnostics are printed: {}",
+        stdout(&o)
+    );
+}
+
+/// `--git REV [DIR]`: the folder against itself at a revision of its repository.
+#[test]
+fn diff_against_a_git_revision() {
+    let repo = folder("diff-git", &[]);
+    let policies = repo.join("policies");
+    std::fs::create_dir_all(&policies).expect("policies");
+    std::fs::write(policies.join("users.toml"), DIFF_BASE).expect("write");
+    let git = |args: &[&str]| {
+        let o = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(&repo)
+            .output()
+            .expect("git");
+        assert!(
+            o.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "policies"]);
+    std::fs::write(
+        policies.join("users.toml"),
+        DIFF_BASE.replace(
+            "allow_credentials = true",
+            "allow_credentials = true\nmax_age = 7200",
+        ),
+    )
+    .expect("write");
+    let dir = policies.to_str().expect("utf8");
+    let o = corsgate(&["diff", "--git", "HEAD", dir]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o)
+            .contains("max_age: preflight answers cached no header (browser default) → 7200 s"),
+        "{}",
+        stdout(&o)
+    );
+    let o = corsgate(&["diff", "--git", "no-such-revision", dir]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn check_names_report_only_routes_and_legacy_keys() {
+    let dir = folder(
+        "rollout",
+        &[(
+            "users.toml",
+            &DIFF_BASE.replace(
+                "allow_credentials = true",
+                "report_only = true\nallow_private_network = true",
+            ),
+        )],
+    );
+    let o = corsgate(&["check", dir.to_str().expect("utf8"), "--no-spin"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.contains("note: route `users` is report-only"), "{out}");
+    assert!(out.contains("Chrome 142 replaced"), "{out}");
+}
+
+/// `corsgate schema` prints the schema committed for editors.
+#[test]
+fn schema_command_prints_the_committed_schema() {
+    let o = corsgate(&["schema"]);
+    assert_eq!(o.status.code(), Some(0));
+    let committed =
+        std::fs::read_to_string(repo().join("deploy/schemas/corsgate-policy.schema.json"))
+            .expect("committed schema");
+    assert_eq!(stdout(&o), committed);
 }

@@ -10,6 +10,7 @@ use std::fmt::Write;
 use crate::decision::RequestKind;
 use crate::outcome::Outcome;
 use crate::plan::RequestHead;
+use crate::report_only::{Report, Verdict};
 
 /// Longest request-supplied value written to the log, in bytes.
 const MAX_VALUE_LEN: usize = 256;
@@ -24,7 +25,8 @@ pub enum AccessLog {
     /// Every request (the default).
     All,
     /// Requests that did not end as the policy intends: rejections, unknown or invalid paths,
-    /// upstream errors and timeouts, aborted uploads, bodies that broke off.
+    /// upstream errors and timeouts, aborted uploads, bodies that broke off, and report-only
+    /// requests on which the policy and the upstream disagree.
     Problems,
     /// None.
     Off,
@@ -51,7 +53,9 @@ impl AccessLog {
     pub fn wants(self, line: &LogLine<'_>) -> bool {
         match self {
             AccessLog::All => true,
-            AccessLog::Problems => line.outcome.is_problem(),
+            AccessLog::Problems => {
+                line.outcome.is_problem() || line.report.is_some_and(|r| !r.agrees())
+            }
             AccessLog::Off => false,
         }
     }
@@ -67,6 +71,8 @@ pub struct LogLine<'a> {
     pub path: &'a str,
     pub origin: Option<&'a [u8]>,
     pub outcome: Outcome<'a>,
+    /// On a report-only route: the policy's verdict beside the upstream's.
+    pub report: Option<Report>,
     /// Response body bytes relayed from the upstream.
     pub body_bytes: Option<u64>,
     pub duration_us: u64,
@@ -82,6 +88,7 @@ impl<'a> LogLine<'a> {
             path: head.path(),
             origin: head.cors.origin.first().copied(),
             outcome,
+            report: None,
             body_bytes: None,
             duration_us: 0,
         }
@@ -108,6 +115,20 @@ impl<'a> LogLine<'a> {
         }
         if let Some(bytes) = self.body_bytes {
             let _ = write!(line, " body_bytes={bytes}");
+        }
+        if let Some(report) = &self.report {
+            line.push_str(" report_only=true");
+            for (key, verdict) in [("would", report.would), ("upstream", report.upstream)] {
+                field(&mut line, key, verdict.word().as_bytes());
+                if let Verdict::Reject(why) = verdict {
+                    field(&mut line, &format!("{key}_reason"), why.as_bytes());
+                }
+            }
+            field(
+                &mut line,
+                "agrees",
+                if report.agrees() { b"yes" } else { b"no" },
+            );
         }
         let _ = write!(
             line,

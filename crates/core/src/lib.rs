@@ -21,6 +21,7 @@ pub mod outcome;
 pub mod path;
 pub mod plan;
 pub mod policy;
+pub mod report_only;
 pub mod request_headers;
 pub mod request_origin;
 pub mod route;

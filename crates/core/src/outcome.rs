@@ -177,7 +177,8 @@ impl Outcome<'_> {
     }
 }
 
-fn rejection_reason(rejection: &PreflightRejection<'_>) -> &'static str {
+/// The log's reason for a refused preflight, naming the step.
+pub(crate) fn rejection_reason(rejection: &PreflightRejection<'_>) -> &'static str {
     match rejection {
         PreflightRejection::Origin => "origin not allowed",
         PreflightRejection::Method(_) => "method not allowed",

@@ -13,10 +13,11 @@ use crate::decision::{
     forwarded, merge_vary, preflight, CorsRequest, ForwardedCors, HeaderList, RequestKind, VARY,
 };
 use crate::forwarding::{
-    copies_request_header, copies_response_header, x_forwarded_for, ClientAddress,
+    copies_request_header, copies_response_header, is_hop_by_hop, x_forwarded_for, ClientAddress,
 };
 use crate::outcome::{Outcome, Side, UpstreamFailure};
 use crate::policy::PreflightMode;
+use crate::report_only::{policy_verdict, upstream_verdict, Report};
 use crate::route::{Route, RouteTable, RoutingError};
 
 /// Header lines as the adapters hand them to the host: names, and values borrowed where they
@@ -74,7 +75,8 @@ pub fn plan<'a>(table: &'a RouteTable, head: &RequestHead<'a>) -> Plan<'a> {
         }
     };
     let route = routed.route;
-    if head.kind() == RequestKind::Preflight && route.cors.preflight == PreflightMode::Edge {
+    let edge = route.cors.preflight == PreflightMode::Edge && !route.cors.report_only;
+    if head.kind() == RequestKind::Preflight && edge {
         let decision = preflight(&route.cors, &head.cors);
         return Plan::Answer(Answer {
             route: Some(route),
@@ -90,6 +92,7 @@ pub fn plan<'a>(table: &'a RouteTable, head: &RequestHead<'a>) -> Plan<'a> {
         route,
         target: route.upstream_path_and_query(&routed.path, head.query()),
         cors: forwarded(&route.cors, &head.cors),
+        request: head.cors,
     })
 }
 
@@ -148,8 +151,10 @@ pub struct Forward<'a> {
     pub route: &'a Route,
     /// The upstream request's path and query: the only target it can have.
     pub target: String,
-    /// The CORS headers of the response, whatever it turns out to be.
+    /// The CORS headers of the response, whatever it turns out to be (none on a report-only
+    /// route, whose upstream keeps answering CORS itself).
     pub cors: ForwardedCors<'a>,
+    request: CorsRequest<'a>,
 }
 
 impl<'a> Forward<'a> {
@@ -192,15 +197,44 @@ impl<'a> Forward<'a> {
         headers
     }
 
+    /// Whether the route is in report-only rollout.
+    pub fn report_only(&self) -> bool {
+        self.route.cors.report_only
+    }
+
+    /// On a report-only route, what the policy would decide for this CORS request beside how a
+    /// browser judges the upstream's answer (`status`, `upstream_headers`).
+    pub fn report<N: AsRef<str>, V: AsRef<[u8]>>(
+        &self,
+        status: u16,
+        upstream_headers: &[(N, V)],
+    ) -> Option<Report> {
+        if !self.report_only() {
+            return None;
+        }
+        Some(Report {
+            would: policy_verdict(&self.route.cors, &self.request)?,
+            upstream: upstream_verdict(&self.request, status, upstream_headers),
+        })
+    }
+
     /// The client response's headers for an upstream response with `upstream_headers`: the
     /// upstream's, minus hop-by-hop and every `Access-Control-*` header, plus the gateway's CORS
-    /// headers and `Vary` merged with the upstream's.
+    /// headers and `Vary` merged with the upstream's. On a report-only route the upstream's
+    /// headers pass as they are, hop-by-hop ones aside.
     pub fn response_headers<'h, N, V>(&self, upstream_headers: &'h [(N, V)]) -> HeaderLines<'h>
     where
         'a: 'h,
         N: AsRef<str>,
         V: AsRef<[u8]>,
     {
+        if self.report_only() {
+            return upstream_headers
+                .iter()
+                .filter(|(n, _)| !is_hop_by_hop(n.as_ref()))
+                .map(|(n, v)| (n.as_ref(), Cow::Borrowed(v.as_ref())))
+                .collect();
+        }
         let vary_lines: Vec<&[u8]> = upstream_headers
             .iter()
             .filter(|(n, _)| n.as_ref().eq_ignore_ascii_case(VARY))
@@ -236,11 +270,13 @@ impl<'a> Forward<'a> {
             },
             UpstreamFailure::ClientAborted => Outcome::ClientAborted,
         };
+        // A report-only route leaves CORS to the upstream, which did not answer.
+        let enforced = !self.report_only();
         Answer {
             route: Some(self.route),
             outcome,
-            cors: Some(self.cors.headers),
-            vary: merge_vary(&[], self.cors.vary),
+            cors: enforced.then_some(self.cors.headers),
+            vary: merge_vary(&[], self.cors.vary).filter(|_| enforced),
         }
     }
 }

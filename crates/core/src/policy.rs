@@ -39,6 +39,9 @@ pub struct CorsPolicy {
     pub allow_credentials: bool,
     pub allow_private_network: bool,
     pub preflight: PreflightMode,
+    /// Report-only rollout: requests pass untouched, the upstream's own CORS headers stay, and
+    /// the gateway only logs what it would have decided.
+    pub report_only: bool,
     /// `Access-Control-Allow-Methods` of a successful preflight.
     pub allow_methods_value: Text,
     /// `Access-Control-Allow-Headers` of a successful preflight that asked for headers.

@@ -102,8 +102,8 @@ fn cors_expr(c: &CorsPolicy) -> String {
         PreflightMode::Forward => "Forward",
     };
     format!(
-        "{CRATE}::policy::CorsPolicy {{ origins: {origins}, methods: {methods}, headers: {CRATE}::request_headers::AllowedHeaders {{ any: {any}, names: {} }}, allow_credentials: {}, allow_private_network: {}, preflight: {CRATE}::policy::PreflightMode::{preflight}, allow_methods_value: {}, allow_headers_value: {}, expose_headers_value: {}, max_age_value: {} }}",
-        list(names, text), c.allow_credentials, c.allow_private_network, text(&c.allow_methods_value), text(&c.allow_headers_value), option(&c.expose_headers_value), option(&c.max_age_value)
+        "{CRATE}::policy::CorsPolicy {{ origins: {origins}, methods: {methods}, headers: {CRATE}::request_headers::AllowedHeaders {{ any: {any}, names: {} }}, allow_credentials: {}, allow_private_network: {}, preflight: {CRATE}::policy::PreflightMode::{preflight}, report_only: {}, allow_methods_value: {}, allow_headers_value: {}, expose_headers_value: {}, max_age_value: {} }}",
+        list(names, text), c.allow_credentials, c.allow_private_network, c.report_only, text(&c.allow_methods_value), text(&c.allow_headers_value), option(&c.expose_headers_value), option(&c.max_age_value)
     )
 }
 

@@ -5,8 +5,10 @@
 //! bakes the result into the component.
 
 pub mod codegen;
+pub mod diff;
 pub mod document;
 pub mod error;
+pub mod json_schema;
 pub mod load;
 pub mod origin_rules;
 pub mod schema;

@@ -47,6 +47,7 @@ pub enum Key {
     MaxAge,
     AllowPrivateNetwork,
     Preflight,
+    ReportOnly,
     DangerouslyAllowInsecureOrigins,
     DangerouslyAllowPublicSuffixWildcards,
 }
@@ -223,6 +224,14 @@ pub const KEYS: &[KeySpec] = &[
         kind: ValueKind::String,
         default: Default::String("edge"),
         doc: "`\"edge\"`: the gateway answers preflights; `\"forward\"`: the upstream gets them (the gateway still sets the CORS headers).",
+    },
+    KeySpec {
+        key: Key::ReportOnly,
+        table: Table::Cors,
+        name: "report_only",
+        kind: ValueKind::Bool,
+        default: Default::Bool(false),
+        doc: "Report-only rollout: forward preflights and requests untouched, keep the upstream's own CORS headers, and log what the policy would decide beside what the upstream answered.",
     },
     KeySpec {
         key: Key::DangerouslyAllowInsecureOrigins,

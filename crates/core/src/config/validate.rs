@@ -250,6 +250,7 @@ fn cors_policy(c: &mut Checker<'_, '_>) -> CorsPolicy {
         allow_credentials,
         allow_private_network: doc.bool(Key::AllowPrivateNetwork),
         preflight,
+        report_only: doc.bool(Key::ReportOnly),
         allow_methods_value,
         allow_headers_value,
         expose_headers_value,

@@ -19,6 +19,9 @@ pub enum WarningKind {
     LowercaseMethod,
     /// `"*"` next to other origins: the others are redundant.
     RedundantOrigins,
+    /// `allow_private_network = true`: Chrome 142 replaced Private Network Access preflights
+    /// with the Local Network Access permission prompt, so current browsers never ask.
+    LegacyPrivateNetworkAccess,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,6 +98,13 @@ pub fn warnings(policy: &LoadedPolicy<'_>) -> Vec<ConfigWarning> {
                 "`\"*\"` already allows every origin: the other entries are redundant".into(),
             );
         }
+    }
+    if cors.allow_private_network {
+        warn(
+            WarningKind::LegacyPrivateNetworkAccess,
+            Key::AllowPrivateNetwork,
+            "`allow_private_network` answers Private Network Access preflights, which Chrome 142 replaced with the Local Network Access permission prompt: current browsers no longer send them, and a page reaches a local address only when the user allows it; the key now serves older Chromium builds only".into(),
+        );
     }
     out.sort_by_key(|w| w.location.span.start);
     out

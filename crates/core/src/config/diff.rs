@@ -1,0 +1,538 @@
+//! What a policy change does to access, route by route: what is gained ([`Direction::Widens`]),
+//! what is lost ([`Direction::Narrows`]), and what changes without granting or taking access
+//! ([`Direction::Changes`]). Origins are reasoned about as sets: an entry of the new policy that
+//! no entry of the old one covers is access gained (a wildcard that now covers more, `"*"`
+//! introduced), and the other way round access lost. A policy review reads the widenings first.
+//!
+//! Routes are matched by name (the file stem): a route whose name is new was added, one whose
+//! name is gone was removed, and a route whose `path` changed was moved.
+
+use std::fmt;
+use std::ops::Range;
+
+use super::document::{Located, PolicyDocument};
+use super::error::Location;
+use super::load::LoadedPolicy;
+use super::origin_rules::{parse_origin_entry, OriginEntry, OriginRules};
+use super::schema::Key;
+use crate::method::is_cors_safelisted_method;
+use crate::origins::{HostPattern, PortPattern};
+use crate::policy::PreflightMode;
+use crate::request_origin::RequestOrigin;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Direction {
+    /// Access gained: another origin, method, header, credentials, a longer cache…
+    Widens,
+    /// Access lost.
+    Narrows,
+    /// A change that grants or takes no access by itself (timeouts, preflight mode…).
+    Changes,
+}
+
+impl Direction {
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Widens => "widens",
+            Direction::Narrows => "narrows",
+            Direction::Changes => "changes",
+        }
+    }
+}
+
+/// One difference, with the place in the policy file that shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub direction: Direction,
+    pub key: Key,
+    pub what: String,
+    /// In the new file for what it gains or changes; in the old one for what was there before.
+    pub at: Location,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RouteStatus {
+    Added,
+    Removed,
+    Changed,
+}
+
+impl RouteStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            RouteStatus::Added => "added",
+            RouteStatus::Removed => "removed",
+            RouteStatus::Changed => "changed",
+        }
+    }
+}
+
+/// What changed for one route; routes without a change are left out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteDiff {
+    pub route: String,
+    pub status: RouteStatus,
+    /// Widenings first, then narrowings, then other changes, each in file order.
+    pub changes: Vec<Change>,
+}
+
+impl RouteDiff {
+    pub fn widens(&self) -> bool {
+        self.changes
+            .iter()
+            .any(|c| c.direction == Direction::Widens)
+    }
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.direction.name(), self.key, self.what)
+    }
+}
+
+/// Every route whose access or behaviour differs between `old` and `new`, in route-name order.
+pub fn diff(old: &[LoadedPolicy<'_>], new: &[LoadedPolicy<'_>]) -> Vec<RouteDiff> {
+    let mut names: Vec<&str> = old
+        .iter()
+        .chain(new)
+        .map(|p| p.source.name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let before = old.iter().find(|p| p.source.name == name);
+            let after = new.iter().find(|p| p.source.name == name);
+            let (status, mut changes) = match (before, after) {
+                (None, Some(after)) => (RouteStatus::Added, vec![added(after)]),
+                (Some(before), None) => (RouteStatus::Removed, vec![removed(before)]),
+                (Some(before), Some(after)) => (RouteStatus::Changed, compare(before, after)),
+                (None, None) => unreachable!("the name comes from one side"),
+            };
+            changes.sort_by_key(|c| (c.direction, c.at.file.clone(), c.at.span.start));
+            (!changes.is_empty()).then(|| RouteDiff {
+                route: name.to_string(),
+                status,
+                changes,
+            })
+        })
+        .collect()
+}
+
+fn at(policy: &LoadedPolicy<'_>, key: Key) -> Location {
+    policy.document.location(policy.document.span_of(key))
+}
+
+fn change(direction: Direction, key: Key, at: Location, what: String) -> Change {
+    Change {
+        direction,
+        key,
+        what,
+        at,
+    }
+}
+
+fn added(policy: &LoadedPolicy<'_>) -> Change {
+    let route = &policy.route;
+    change(
+        Direction::Widens,
+        Key::Path,
+        at(policy, Key::Path),
+        format!(
+            "new route {} → {}, for {}",
+            route.path.display(),
+            route.upstream.url(),
+            origin_summary(policy)
+        ),
+    )
+}
+
+fn removed(policy: &LoadedPolicy<'_>) -> Change {
+    let route = &policy.route;
+    change(
+        Direction::Narrows,
+        Key::Path,
+        at(policy, Key::Path),
+        format!(
+            "route {} → {} removed: its paths answer 404",
+            route.path.display(),
+            route.upstream.url()
+        ),
+    )
+}
+
+fn origin_summary(policy: &LoadedPolicy<'_>) -> String {
+    let entries = origin_entries(policy);
+    let list: Vec<&str> = entries.iter().map(|e| e.text.as_str()).collect();
+    let credentials = if policy.route.cors.allow_credentials {
+        " with credentials"
+    } else {
+        ""
+    };
+    format!("{}{credentials}", list.join(", "))
+}
+
+fn compare(old: &LoadedPolicy<'_>, new: &LoadedPolicy<'_>) -> Vec<Change> {
+    let mut changes = Vec::new();
+    let (before, after) = (&old.route, &new.route);
+    if before.path != after.path {
+        changes.push(change(
+            Direction::Widens,
+            Key::Path,
+            at(new, Key::Path),
+            format!("now answers at {}", after.path.display()),
+        ));
+        changes.push(change(
+            Direction::Narrows,
+            Key::Path,
+            at(old, Key::Path),
+            format!("no longer answers at {}", before.path.display()),
+        ));
+    }
+    if before.upstream != after.upstream {
+        changes.push(change(
+            Direction::Widens,
+            Key::Upstream,
+            at(new, Key::Upstream),
+            format!(
+                "the allowed origins now reach {} (was {})",
+                after.upstream.url(),
+                before.upstream.url()
+            ),
+        ));
+    }
+    if before.strip_prefix != after.strip_prefix {
+        changes.push(change(
+            Direction::Changes,
+            Key::StripPrefix,
+            at(new, Key::StripPrefix),
+            format!(
+                "strip_prefix {} → {}",
+                before.strip_prefix, after.strip_prefix
+            ),
+        ));
+    }
+    if before.timeout_ms != after.timeout_ms {
+        changes.push(change(
+            Direction::Changes,
+            Key::TimeoutMs,
+            at(new, Key::TimeoutMs),
+            format!("timeout {} → {} ms", before.timeout_ms, after.timeout_ms),
+        ));
+    }
+    origins(old, new, &mut changes);
+    let (was, is) = (&before.cors, &after.cors);
+    toggle(
+        &mut changes,
+        (old, new),
+        Key::AllowCredentials,
+        (was.allow_credentials, is.allow_credentials),
+        "credentials (cookies, HTTP authentication) now allowed for every allowed origin",
+        "credentials no longer allowed",
+    );
+    names(&mut changes, (old, new), Key::AllowMethods, "method", |m| {
+        !is_cors_safelisted_method(m.as_bytes())
+    });
+    names(
+        &mut changes,
+        (old, new),
+        Key::AllowHeaders,
+        "request header",
+        |_| true,
+    );
+    names(
+        &mut changes,
+        (old, new),
+        Key::ExposeHeaders,
+        "exposed header",
+        |_| true,
+    );
+    max_age(&mut changes, old, new);
+    toggle(
+        &mut changes,
+        (old, new),
+        Key::AllowPrivateNetwork,
+        (was.allow_private_network, is.allow_private_network),
+        "private network access now allowed",
+        "private network access no longer allowed",
+    );
+    if was.preflight != is.preflight {
+        let what = match is.preflight {
+            PreflightMode::Forward => {
+                "preflights now go to the upstream (the gateway still sets the CORS headers)"
+            }
+            PreflightMode::Edge => "preflights are now answered at the edge",
+        };
+        changes.push(change(
+            Direction::Changes,
+            Key::Preflight,
+            at(new, Key::Preflight),
+            what.into(),
+        ));
+    }
+    if was.report_only != is.report_only {
+        changes.push(if is.report_only {
+            change(
+                Direction::Widens,
+                Key::ReportOnly,
+                at(new, Key::ReportOnly),
+                "report-only: the gateway stops enforcing this policy, and the upstream's own CORS answers reach browsers".into(),
+            )
+        } else {
+            change(
+                Direction::Changes,
+                Key::ReportOnly,
+                at(new, Key::ReportOnly),
+                "enforced: the policy takes over from the upstream's own CORS answers".into(),
+            )
+        });
+    }
+    changes
+}
+
+/// A boolean that grants access when true.
+fn toggle(
+    changes: &mut Vec<Change>,
+    (old, new): (&LoadedPolicy<'_>, &LoadedPolicy<'_>),
+    key: Key,
+    (was, is): (bool, bool),
+    gained: &str,
+    lost: &str,
+) {
+    if was != is {
+        let (direction, what) = if is {
+            (Direction::Widens, gained)
+        } else {
+            (Direction::Narrows, lost)
+        };
+        let place = if is { new } else { old };
+        changes.push(change(direction, key, at(place, key), what.into()));
+    }
+}
+
+/// One `allow_origins` entry: what it allows, as written, and where.
+struct OriginItem {
+    entry: OriginEntry,
+    text: String,
+    span: Range<usize>,
+}
+
+fn origin_entries(policy: &LoadedPolicy<'_>) -> Vec<OriginItem> {
+    let doc: &PolicyDocument<'_> = &policy.document;
+    let rules = OriginRules {
+        allow_credentials: doc.bool(Key::AllowCredentials),
+        dangerously_allow_insecure_origins: doc.bool(Key::DangerouslyAllowInsecureOrigins),
+        dangerously_allow_public_suffix_wildcards: doc
+            .bool(Key::DangerouslyAllowPublicSuffixWildcards),
+    };
+    doc.strings(Key::AllowOrigins)
+        .map_or(&[][..], |l| l.value)
+        .iter()
+        .filter_map(|Located { value, span }| {
+            // The policy was validated: every entry parses.
+            let entry = parse_origin_entry(value, rules).ok()?;
+            Some(OriginItem {
+                entry,
+                text: value.clone(),
+                span: span.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Whether every origin `b` allows is allowed by `a`.
+fn covers(a: &OriginEntry, b: &OriginEntry) -> bool {
+    match (a, b) {
+        (OriginEntry::Any, _) => true,
+        (_, OriginEntry::Any) => false,
+        (OriginEntry::Exact(x), OriginEntry::Exact(y)) => x == y,
+        (OriginEntry::Pattern(p), OriginEntry::Exact(y)) => {
+            RequestOrigin::parse(y.as_bytes()).is_some_and(|origin| p.matches(&origin))
+        }
+        // A pattern allows infinitely many origins (every label or every port).
+        (OriginEntry::Exact(_), OriginEntry::Pattern(_)) => false,
+        (OriginEntry::Pattern(p), OriginEntry::Pattern(q)) => {
+            let host = match (&p.host, &q.host) {
+                (HostPattern::Exact(x), HostPattern::Exact(y)) => x == y,
+                // Both suffixes start with a dot, so a longer one is label-aligned.
+                (HostPattern::Subdomains(x), HostPattern::Subdomains(y)) => y.ends_with(&**x),
+                (HostPattern::Subdomains(x), HostPattern::Exact(y)) => {
+                    y.len() > x.len() && y.ends_with(&**x)
+                }
+                (HostPattern::Exact(_), HostPattern::Subdomains(_)) => false,
+            };
+            let port = p.port == PortPattern::Any || p.port == q.port;
+            p.scheme == q.scheme && host && port
+        }
+    }
+}
+
+fn origins(old: &LoadedPolicy<'_>, new: &LoadedPolicy<'_>, changes: &mut Vec<Change>) {
+    let (before, after) = (origin_entries(old), origin_entries(new));
+    let credentialed_now = new.route.cors.allow_credentials;
+    for item in &after {
+        if before.iter().any(|b| covers(&b.entry, &item.entry)) {
+            continue;
+        }
+        let generalizes: Vec<&str> = before
+            .iter()
+            .filter(|b| covers(&item.entry, &b.entry))
+            .map(|b| b.text.as_str())
+            .collect();
+        let mut what = match (&item.entry, generalizes.is_empty()) {
+            (OriginEntry::Any, _) => "`\"*\"` introduced: every origin is now allowed".to_string(),
+            (_, true) => format!("`{}` now allowed", item.text),
+            (_, false) => format!(
+                "`{}` now covers more than {} did",
+                item.text,
+                generalizes
+                    .iter()
+                    .map(|g| format!("`{g}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        if credentialed_now {
+            what.push_str(", with credentials");
+        }
+        changes.push(change(
+            Direction::Widens,
+            Key::AllowOrigins,
+            new.document.location(item.span.clone()),
+            what,
+        ));
+    }
+    for item in &before {
+        if !after.iter().any(|a| covers(&a.entry, &item.entry)) {
+            changes.push(change(
+                Direction::Narrows,
+                Key::AllowOrigins,
+                old.document.location(item.span.clone()),
+                format!("`{}` no longer allowed", item.text),
+            ));
+        }
+    }
+}
+
+/// A list of names (`"*"` for any), as the policy file gives it or its default; names compared
+/// case-insensitively unless they are methods.
+struct NameList {
+    any: bool,
+    names: Vec<(String, Range<usize>)>,
+}
+
+fn name_list(policy: &LoadedPolicy<'_>, key: Key) -> NameList {
+    let case_sensitive = key == Key::AllowMethods;
+    let normal = |n: &str| {
+        if case_sensitive {
+            n.to_string()
+        } else {
+            n.to_ascii_lowercase()
+        }
+    };
+    match policy.document.strings(key) {
+        Some(list) => NameList {
+            any: list.value.iter().any(|n| n.value == "*"),
+            names: list
+                .value
+                .iter()
+                .filter(|n| n.value != "*")
+                .map(|n| (normal(&n.value), n.span.clone()))
+                .collect(),
+        },
+        None => NameList {
+            any: false,
+            names: key
+                .default_strings()
+                .iter()
+                .map(|n| (normal(n), 0..0))
+                .collect(),
+        },
+    }
+}
+
+fn names(
+    changes: &mut Vec<Change>,
+    (old, new): (&LoadedPolicy<'_>, &LoadedPolicy<'_>),
+    key: Key,
+    kind: &str,
+    counts: impl Fn(&str) -> bool,
+) {
+    let (before, after) = (name_list(old, key), name_list(new, key));
+    if after.any && !before.any {
+        let what = match key {
+            Key::AllowHeaders => "any request header but Authorization (`\"*\"`)".to_string(),
+            _ => format!("any {kind} (`\"*\"`)"),
+        };
+        changes.push(change(Direction::Widens, key, at(new, key), what));
+    }
+    if before.any && !after.any {
+        changes.push(change(
+            Direction::Narrows,
+            key,
+            at(old, key),
+            format!("no longer any {kind}: only those listed"),
+        ));
+    }
+    let listed = |list: &NameList, name: &str| list.names.iter().any(|(n, _)| n == name);
+    for (name, span) in after.names.iter().filter(|(n, _)| counts(n)) {
+        // Under `*`, `authorization` still needs listing (Fetch, CORS-preflight fetch 7.8).
+        let covered_by_any = before.any && !(key == Key::AllowHeaders && name == "authorization");
+        if !listed(&before, name) && !covered_by_any {
+            changes.push(change(
+                Direction::Widens,
+                key,
+                new.document.location(span.clone()),
+                format!("{kind} `{name}` now allowed"),
+            ));
+        }
+    }
+    for (name, span) in before.names.iter().filter(|(n, _)| counts(n)) {
+        let covered_by_any = after.any && !(key == Key::AllowHeaders && name == "authorization");
+        if !listed(&after, name) && !covered_by_any {
+            changes.push(change(
+                Direction::Narrows,
+                key,
+                old.document.location(span.clone()),
+                format!("{kind} `{name}` no longer allowed"),
+            ));
+        }
+    }
+}
+
+fn max_age(changes: &mut Vec<Change>, old: &LoadedPolicy<'_>, new: &LoadedPolicy<'_>) {
+    let seconds = |p: &LoadedPolicy<'_>| -> Option<u32> {
+        p.route
+            .cors
+            .max_age_value
+            .as_deref()
+            .and_then(|v| v.parse().ok())
+    };
+    let (before, after) = (seconds(old), seconds(new));
+    let text = |s: Option<u32>| {
+        s.map_or("no header (browser default)".to_string(), |s| {
+            format!("{s} s")
+        })
+    };
+    // Without the header browsers cache a preflight for 5 s (Fetch, "max-age").
+    let effective = |s: Option<u32>| s.unwrap_or(5);
+    if before != after {
+        let direction = if effective(after) > effective(before) {
+            Direction::Widens
+        } else {
+            Direction::Narrows
+        };
+        let place = if after.is_some() { new } else { old };
+        changes.push(change(
+            direction,
+            Key::MaxAge,
+            at(place, Key::MaxAge),
+            format!(
+                "preflight answers cached {} → {}",
+                text(before),
+                text(after)
+            ),
+        ));
+    }
+}

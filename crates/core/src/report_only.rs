@@ -1,0 +1,239 @@
+//! Report-only rollout (`report_only = true`): the route's requests pass untouched and its
+//! upstream keeps answering CORS itself, while the gateway works out what its policy would have
+//! decided and judges the upstream's answer the way a browser would, so that every request the
+//! new policy would treat differently shows in the log before the policy takes over.
+
+use crate::decision::{preflight, CorsRequest, RequestKind};
+use crate::method::is_cors_safelisted_method;
+use crate::origins::OriginVerdict;
+use crate::outcome::rejection_reason;
+use crate::policy::CorsPolicy;
+use crate::request_headers::MAX_REQUEST_HEADERS_BYTES;
+
+/// The two verdicts of a report-only request: the policy's and the upstream's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Report {
+    pub would: Verdict,
+    pub upstream: Verdict,
+}
+
+impl Report {
+    pub fn agrees(&self) -> bool {
+        self.would.word() == self.upstream.word()
+    }
+}
+
+/// Whether a browser lets the page have the response, and if not, at which step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Allow,
+    Reject(&'static str),
+}
+
+impl Verdict {
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Allow => "allow",
+            Verdict::Reject(_) => "reject",
+        }
+    }
+}
+
+/// What the policy would decide for a CORS request (`None` for a request without `Origin`,
+/// which CORS does not concern).
+pub fn policy_verdict(policy: &CorsPolicy, request: &CorsRequest<'_>) -> Option<Verdict> {
+    if request.origin.is_empty() {
+        return None;
+    }
+    Some(match request.kind() {
+        RequestKind::Preflight => match preflight(policy, request).result {
+            Ok(()) => Verdict::Allow,
+            Err(rejection) => Verdict::Reject(rejection_reason(&rejection)),
+        },
+        RequestKind::Actual => match policy.origins.judge(request.origin) {
+            OriginVerdict::AnyOrigin | OriginVerdict::Allowed(_) => Verdict::Allow,
+            OriginVerdict::Absent | OriginVerdict::Denied => Verdict::Reject("origin not allowed"),
+        },
+    })
+}
+
+/// The comma-separated tokens of header lines, trimmed, empty ones skipped, within the same
+/// byte bound as the gateway's own parsing.
+fn tokens<'s, 'a>(lines: &'s [&'a [u8]]) -> impl Iterator<Item = &'a [u8]> + 's {
+    let mut budget = MAX_REQUEST_HEADERS_BYTES;
+    lines
+        .iter()
+        .take_while(move |line| {
+            let fits = line.len() <= budget;
+            budget = budget.saturating_sub(line.len());
+            fits
+        })
+        .flat_map(|line| line.split(|&b| b == b','))
+        .map(<[u8]>::trim_ascii)
+        .filter(|t| !t.is_empty())
+}
+
+/// How a browser judges the upstream's answer (`status`, `headers`) to `request`: the CORS check
+/// (https://fetch.spec.whatwg.org/#cors-check) and, for a preflight, the checks of
+/// https://fetch.spec.whatwg.org/#cors-preflight-fetch (an ok status, the method, every
+/// requested header; `*` never covers `Authorization`).
+pub fn upstream_verdict<N: AsRef<str>, V: AsRef<[u8]>>(
+    request: &CorsRequest<'_>,
+    status: u16,
+    headers: &[(N, V)],
+) -> Verdict {
+    let values = |name: &str| -> Vec<&[u8]> {
+        headers
+            .iter()
+            .filter(|(n, _)| n.as_ref().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_ref())
+            .collect()
+    };
+    let origin = request.origin.first().copied().unwrap_or_default();
+    match values("access-control-allow-origin").as_slice() {
+        [one] if one.trim_ascii() == b"*" || one.trim_ascii() == origin => {}
+        [] => return Verdict::Reject("no Access-Control-Allow-Origin"),
+        _ => return Verdict::Reject("Access-Control-Allow-Origin does not match"),
+    }
+    if request.kind() == RequestKind::Actual {
+        return Verdict::Allow;
+    }
+    if !(200..300).contains(&status) {
+        return Verdict::Reject("preflight status not ok");
+    }
+    let methods = values("access-control-allow-methods");
+    let method = request.request_method.first().copied().unwrap_or_default();
+    let method_ok =
+        is_cors_safelisted_method(method) || tokens(&methods).any(|m| m == method || m == b"*");
+    if !method_ok {
+        return Verdict::Reject("method not allowed");
+    }
+    let allowed = values("access-control-allow-headers");
+    let any = tokens(&allowed).any(|h| h == b"*");
+    let header_ok = |name: &[u8]| {
+        tokens(&allowed).any(|h| h.eq_ignore_ascii_case(name))
+            || (any && !name.eq_ignore_ascii_case(b"authorization"))
+    };
+    if !tokens(request.request_headers).all(header_ok) {
+        return Verdict::Reject("request header not allowed");
+    }
+    Verdict::Allow
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstream_answers_as_a_browser_judges_them() {
+        let origin: &[&[u8]] = &[b"https://app.example.com"];
+        let put: &[&[u8]] = &[b"PUT"];
+        let auth: &[&[u8]] = &[b"authorization, x-a"];
+        let actual = CorsRequest {
+            method: b"GET",
+            origin,
+            ..CorsRequest::default()
+        };
+        let preflight = CorsRequest {
+            method: b"OPTIONS",
+            origin,
+            request_method: put,
+            request_headers: auth,
+            ..CorsRequest::default()
+        };
+        // (case, request, status, response headers, verdict)
+        type Case<'a> = (
+            &'a str,
+            CorsRequest<'a>,
+            u16,
+            Vec<(&'a str, &'a str)>,
+            Verdict,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "echoed origin",
+                actual,
+                200,
+                vec![("Access-Control-Allow-Origin", "https://app.example.com")],
+                Verdict::Allow,
+            ),
+            (
+                "star",
+                actual,
+                500,
+                vec![("access-control-allow-origin", "*")],
+                Verdict::Allow,
+            ),
+            (
+                "none",
+                actual,
+                200,
+                vec![],
+                Verdict::Reject("no Access-Control-Allow-Origin"),
+            ),
+            (
+                "another origin",
+                actual,
+                200,
+                vec![("access-control-allow-origin", "https://evil.example")],
+                Verdict::Reject("Access-Control-Allow-Origin does not match"),
+            ),
+            (
+                "two lines",
+                actual,
+                200,
+                vec![
+                    ("access-control-allow-origin", "*"),
+                    ("access-control-allow-origin", "*"),
+                ],
+                Verdict::Reject("Access-Control-Allow-Origin does not match"),
+            ),
+            (
+                "preflight allowed",
+                preflight,
+                204,
+                vec![
+                    ("access-control-allow-origin", "*"),
+                    ("access-control-allow-methods", "GET, PUT"),
+                    ("access-control-allow-headers", "Authorization, X-A"),
+                ],
+                Verdict::Allow,
+            ),
+            (
+                "preflight: star does not cover authorization",
+                preflight,
+                204,
+                vec![
+                    ("access-control-allow-origin", "*"),
+                    ("access-control-allow-methods", "*"),
+                    ("access-control-allow-headers", "*"),
+                ],
+                Verdict::Reject("request header not allowed"),
+            ),
+            (
+                "preflight: method missing",
+                preflight,
+                200,
+                vec![
+                    ("access-control-allow-origin", "*"),
+                    ("access-control-allow-methods", "GET"),
+                ],
+                Verdict::Reject("method not allowed"),
+            ),
+            (
+                "preflight: not an ok status",
+                preflight,
+                404,
+                vec![("access-control-allow-origin", "*")],
+                Verdict::Reject("preflight status not ok"),
+            ),
+        ];
+        for (case, request, status, headers, verdict) in cases {
+            assert_eq!(
+                upstream_verdict(&request, status, &headers),
+                verdict,
+                "case {case}"
+            );
+        }
+    }
+}
