@@ -6,9 +6,10 @@
 #     repository in ../shared/tools/spin/, copied into cargo's bin folder. On your own machine,
 #     install Spin with Spin's installer (https://spinframework.dev/install). In CI a missing
 #     spin is an error: the Spin tests must not be skipped there;
-#   - with --tests: what only the tests need: Debian's chromium (the browser tests) and
-#     docker-registry (an OCI registry on loopback the gateway is published to); --browser is
-#     the same.
+#   - with --tests: what only the tests need: the three browser engines and their WebDriver
+#     servers (Debian's chromium + chromium-driver, firefox-esr, webkit2gtk-driver with xvfb;
+#     geckodriver from crates.io, about 4 minutes to compile once), and docker-registry (an OCI
+#     registry on loopback the gateway is published to); --browser is the same.
 set -euo pipefail
 
 want_tests=false
@@ -52,6 +53,10 @@ fi
 missing=()
 if $want_tests; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+  command -v firefox-esr >/dev/null 2>&1 || missing+=(firefox-esr)
+  command -v WebKitWebDriver >/dev/null 2>&1 || missing+=(webkit2gtk-driver)
+  command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
   command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
@@ -60,4 +65,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y "${missing[@]}"
+fi
+
+if $want_tests && [ "$(geckodriver --version 2>/dev/null | awk 'NR==1 {print $2}')" != "0.37.1" ]; then
+  echo "setup: installing geckodriver 0.37.1 (compiles from crates.io; about 4 minutes on 2 cores)"
+  cargo install geckodriver --version 0.37.1 --locked
 fi

@@ -147,7 +147,7 @@ fn check_warns_about_risky_settings() {
             "PlainHttpUpstream",
             "StarOriginsWithAuthorization",
             "LowercaseMethod",
-            "MaxAgeAboveChromiumCap"
+            "MaxAgeAboveEngineCap"
         ]
     );
 }

@@ -1,13 +1,26 @@
 //! A custom test harness for test binaries that share worlds (a gateway on a host, browsers):
 //! each case is a named function, registered once with [`cases!`], and run by libtest-mimic
-//! against the world of every host, named `<host>::<module>::<function>`. A host's world is
-//! started on first use (so `cargo test -- spin::` starts only Spin's) and dropped after the
-//! last case, failures included, which stops its processes by PID.
+//! against the world of every key (a host; a host and a browser engine), named
+//! `<key>::<module>::<function>`. A key's world is started on first use (so
+//! `cargo test -- spin::` starts only Spin's) and dropped after the last case, failures
+//! included, which stops its processes by PID.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, OnceLock};
 
 use crate::harness::Host;
+
+/// What a test world is started for: a host, or a host and a browser engine.
+pub trait WorldKey: Copy + Eq + std::fmt::Display + Send + Sync + 'static {
+    /// Whether its cases run here (see [`Host::runs_here`]).
+    fn runs_here(self) -> bool;
+}
+
+impl WorldKey for Host {
+    fn runs_here(self) -> bool {
+        Host::runs_here(self)
+    }
+}
 
 /// A test case by name, run against the shared world of its test binary.
 pub type NamedCase<W> = (String, fn(&W));
@@ -30,22 +43,22 @@ pub fn case_name(module_path: &str, function: &str) -> String {
     }
 }
 
-/// One world per host, each started on first use. A world that failed to start fails every
-/// case of its host at once, with the reason, instead of being started again for each.
-struct Worlds<W> {
-    start: Box<dyn Fn(Host) -> W + Send + Sync>,
-    started: Vec<(Host, OnceLock<Result<W, String>>)>,
+/// One world per key, each started on first use. A world that failed to start fails every
+/// case of its key at once, with the reason, instead of being started again for each.
+struct Worlds<K, W> {
+    start: Box<dyn Fn(K) -> W + Send + Sync>,
+    started: Vec<(K, OnceLock<Result<W, String>>)>,
 }
 
-impl<W> Worlds<W> {
-    fn get(&self, host: Host) -> &W {
+impl<K: WorldKey, W> Worlds<K, W> {
+    fn get(&self, key: K) -> &W {
         let (_, world) = self
             .started
             .iter()
-            .find(|(h, _)| *h == host)
-            .expect("a world for every host");
+            .find(|(k, _)| *k == key)
+            .expect("a world for every key");
         let world = world.get_or_init(|| {
-            std::panic::catch_unwind(AssertUnwindSafe(|| (self.start)(host))).map_err(|panic| {
+            std::panic::catch_unwind(AssertUnwindSafe(|| (self.start)(key))).map_err(|panic| {
                 panic
                     .downcast_ref::<String>()
                     .cloned()
@@ -55,34 +68,45 @@ impl<W> Worlds<W> {
         });
         match world {
             Ok(world) => world,
-            Err(why) => panic!("the {host} world did not start: {why}"),
+            Err(why) => panic!("the {key} world did not start: {why}"),
         }
     }
 }
 
 /// Runs each named case against the world of every host in [`Host::ALL`] (started by
 /// `start_world`), and each host-independent case once; then exits with the result.
+pub fn run_on_hosts<W: Send + Sync + 'static>(
+    start_world: impl Fn(Host) -> W + Send + Sync + 'static,
+    cases: Vec<NamedCase<W>>,
+    host_independent: Vec<NamedCase<()>>,
+) -> ! {
+    run_on_worlds(&Host::ALL, start_world, cases, host_independent)
+}
+
+/// Runs each named case against the world of every key (started by `start_world`), and each
+/// independent case once; then exits with the result.
 ///
 /// The arguments are parsed before any world starts because a bad one exits the process on the
 /// spot, and processes started before that would outlive the test run.
-pub fn run_on_hosts<W: Send + Sync + 'static>(
-    start_world: impl Fn(Host) -> W + Send + Sync + 'static,
+pub fn run_on_worlds<K: WorldKey, W: Send + Sync + 'static>(
+    keys: &[K],
+    start_world: impl Fn(K) -> W + Send + Sync + 'static,
     cases: Vec<NamedCase<W>>,
     host_independent: Vec<NamedCase<()>>,
 ) -> ! {
     let args = libtest_mimic::Arguments::from_args();
     let worlds = Arc::new(Worlds {
         start: Box::new(start_world),
-        started: Host::ALL.map(|h| (h, OnceLock::new())).into(),
+        started: keys.iter().map(|k| (*k, OnceLock::new())).collect(),
     });
     let mut trials = Vec::new();
-    for host in Host::ALL {
-        // A host that does not run here has its cases listed as ignored.
-        let runs = args.list || host.runs_here();
+    for &key in keys {
+        // A key whose programs are missing here has its cases listed as ignored.
+        let runs = args.list || key.runs_here();
         for (name, case) in &cases {
             let (worlds, case) = (Arc::clone(&worlds), *case);
-            let trial = libtest_mimic::Trial::test(format!("{host}::{name}"), move || {
-                case(worlds.get(host));
+            let trial = libtest_mimic::Trial::test(format!("{key}::{name}"), move || {
+                case(worlds.get(key));
                 Ok(())
             });
             trials.push(trial.with_ignored_flag(!runs));

@@ -13,4 +13,6 @@ pub mod process;
 pub mod reference;
 pub mod registry;
 pub mod upstream;
+#[cfg(feature = "webdriver")]
+pub mod webdriver;
 pub mod world;

@@ -207,7 +207,7 @@ pub const KEYS: &[KeySpec] = &[
         name: "max_age",
         kind: ValueKind::Integer,
         default: Default::NoValue,
-        doc: "Seconds the browser may cache a preflight answer, 0 to 86400 (Chromium caps it at 7200).",
+        doc: "Seconds the browser may cache a preflight answer, 0 to 86400 (WebKit caps it at 600, Chromium at 7200).",
     },
     KeySpec {
         key: Key::AllowPrivateNetwork,

@@ -216,7 +216,7 @@ fn cors_policy(c: &mut Checker<'_, '_>) -> CorsPolicy {
                     ErrorKind::MaxAgeOutOfRange,
                     span,
                     format!("`max_age = {value}` is outside 0..=86400 seconds"),
-                    Some("Chromium honours at most 7200 (2 hours), Firefox 86400".into()),
+                    Some("WebKit honours at most 600, Chromium 7200, Firefox 86400".into()),
                 );
                 None
             }

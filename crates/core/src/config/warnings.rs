@@ -10,8 +10,9 @@ use crate::origins::AllowedOrigins;
 pub enum WarningKind {
     /// `"*"` origins on a route that allows `Authorization`: any site can send tokens it holds.
     StarOriginsWithAuthorization,
-    /// `max_age` above Chromium's cap of 7200 s (it silently uses 7200).
-    MaxAgeAboveChromiumCap,
+    /// `max_age` above what an engine honours: WebKit caps preflight caching at 600 s,
+    /// Chromium at 7200 s, Firefox at 86400 s (the validator's maximum), each silently.
+    MaxAgeAboveEngineCap,
     /// Plain-http upstream on a non-loopback host: traffic behind the gateway is readable.
     PlainHttpUpstream,
     /// A lowercase spelling of a method `fetch()` uppercases (`patch` is not `PATCH`; `fetch`
@@ -23,6 +24,11 @@ pub enum WarningKind {
     /// with the Local Network Access permission prompt, so current browsers never ask.
     LegacyPrivateNetworkAccess,
 }
+
+/// How long each engine keeps a preflight answer at most, whatever `Access-Control-Max-Age`
+/// says (WebKit `CrossOriginPreflightResultCache`, Chromium `kMaxCacheAge`; Firefox keeps the
+/// validator's maximum of 86400 s).
+const ENGINE_MAX_AGE_CAPS: [(&str, u32); 2] = [("WebKit", 600), ("Chromium", 7200)];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigWarning {
@@ -46,13 +52,19 @@ pub fn warnings(policy: &LoadedPolicy<'_>) -> Vec<ConfigWarning> {
         warn(WarningKind::StarOriginsWithAuthorization, Key::AllowHeaders, "`Authorization` is allowed from every origin (`\"*\"`): any site can make requests with tokens it gets hold of; list the origins instead".into());
     }
     if let Some(max_age) = doc.integer(Key::MaxAge) {
-        if max_age.value > 7200 {
+        let capped: Vec<String> = ENGINE_MAX_AGE_CAPS
+            .iter()
+            .filter(|(_, cap)| max_age.value > i128::from(*cap))
+            .map(|(engine, cap)| format!("{engine} at {cap} s"))
+            .collect();
+        if !capped.is_empty() {
             warn(
-                WarningKind::MaxAgeAboveChromiumCap,
+                WarningKind::MaxAgeAboveEngineCap,
                 Key::MaxAge,
                 format!(
-                    "`max_age = {}`: Chromium caches preflights for at most 7200 s (2 hours)",
-                    max_age.value
+                    "`max_age = {}` is more than some browsers honour: {} (they cache the preflight that long, no longer)",
+                    max_age.value,
+                    capped.join(", ")
                 ),
             );
         }

@@ -1,0 +1,265 @@
+//! Real browsers for the browser tests, through W3C WebDriver: Chromium (`chromedriver`),
+//! Firefox ESR (`geckodriver`) and WebKitGTK's MiniBrowser (`WebKitWebDriver`, under `Xvfb`).
+//! Each driver runs on 127.0.0.1 with a free port (and WebKit on a free X display), waited for
+//! with a deadline and stopped by PID when its [`Browser`] is dropped. Every page runs in a
+//! session of its own, a fresh profile, as a first visit would.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::wd::TimeoutConfiguration;
+use fantoccini::ClientBuilder;
+use serde_json::{json, Map, Value};
+
+use crate::cases::WorldKey;
+use crate::harness::Host;
+use crate::process::{free_port, wait_for_port, ChildGuard};
+
+/// A browser engine the tests run in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Chromium,
+    Firefox,
+    WebKit,
+}
+
+impl Engine {
+    pub const ALL: [Engine; 3] = [Engine::Chromium, Engine::Firefox, Engine::WebKit];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Chromium => "chromium",
+            Engine::Firefox => "firefox",
+            Engine::WebKit => "webkit",
+        }
+    }
+
+    /// The WebDriver server, or why it cannot be found.
+    pub fn driver(self) -> Result<PathBuf, String> {
+        let (program, install) = match self {
+            Engine::Chromium => ("chromedriver", "apt-get install chromium chromium-driver"),
+            Engine::Firefox => ("geckodriver", "cargo install geckodriver --locked"),
+            Engine::WebKit => ("WebKitWebDriver", "apt-get install webkit2gtk-driver xvfb"),
+        };
+        let cargo_bin = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+            .map(|home| home.join("bin"));
+        cargo_bin
+            .into_iter()
+            .chain(
+                std::env::var_os("PATH")
+                    .iter()
+                    .flat_map(std::env::split_paths),
+            )
+            .map(|dir| dir.join(program))
+            .find(|p| p.is_file())
+            .ok_or_else(|| {
+                format!("{program} is not installed ({install}; scripts/setup.sh --tests)")
+            })
+    }
+
+    /// What the session asks for: the browser binary, headless, no background traffic (this
+    /// network is closed, and Chromium retries refused connections many at a time).
+    fn capabilities(self) -> Map<String, Value> {
+        let value = match self {
+            Engine::Chromium => json!({
+                "browserName": "chrome",
+                "goog:chromeOptions": {
+                    "binary": "/usr/bin/chromium",
+                    "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                             "--no-first-run", "--disable-background-networking",
+                             "--disable-component-update", "--disable-sync",
+                             "--disable-dev-shm-usage"]
+                }
+            }),
+            Engine::Firefox => json!({
+                "browserName": "firefox",
+                "moz:firefoxOptions": {
+                    "binary": "/usr/bin/firefox-esr",
+                    "args": ["-headless"],
+                    "prefs": {
+                        "network.captive-portal-service.enabled": false,
+                        "app.update.enabled": false,
+                        "browser.safebrowsing.malware.enabled": false,
+                        "browser.safebrowsing.phishing.enabled": false
+                    }
+                }
+            }),
+            Engine::WebKit => json!({
+                "browserName": "MiniBrowser",
+                "webkitgtk:browserOptions": {
+                    "binary": "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
+                    "args": ["--automation"]
+                }
+            }),
+        };
+        match value {
+            Value::Object(map) => map,
+            _ => unreachable!("an object literal"),
+        }
+    }
+}
+
+/// A browser test world's key: the host serving the gateway and the engine calling it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostAndEngine(pub Host, pub Engine);
+
+impl HostAndEngine {
+    /// Every host with every engine.
+    pub fn all() -> Vec<HostAndEngine> {
+        Host::ALL
+            .into_iter()
+            .flat_map(|h| Engine::ALL.map(|e| HostAndEngine(h, e)))
+            .collect()
+    }
+}
+
+impl std::fmt::Display for HostAndEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}::{}", self.0, self.1)
+    }
+}
+
+impl WorldKey for HostAndEngine {
+    fn runs_here(self) -> bool {
+        if !self.0.runs_here() {
+            return false;
+        }
+        match self.1.driver() {
+            Ok(_) => true,
+            Err(_) if std::env::var_os("CI").is_some() => true,
+            Err(why) => {
+                eprintln!("note: the {} tests are skipped: {why}", self.1);
+                false
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A running WebDriver server for one engine.
+#[derive(Debug)]
+pub struct Browser {
+    pub engine: Engine,
+    addr: SocketAddr,
+    runtime: tokio::runtime::Runtime,
+    /// Held for a page's session where the driver allows one session at a time (geckodriver,
+    /// WebKitWebDriver).
+    one_session: std::sync::Mutex<()>,
+    // Field order is drop order: the driver before the X server it draws on.
+    _driver: ChildGuard,
+    _display: Option<ChildGuard>,
+}
+
+/// How long a page may take to produce its result.
+const PAGE_DEADLINE: Duration = Duration::from_secs(60);
+
+impl Browser {
+    /// Starts the engine's WebDriver server (and, for WebKit, an X server for it).
+    pub fn start(engine: Engine) -> Browser {
+        let driver = engine.driver().unwrap_or_else(|e| panic!("{e}"));
+        let port = free_port();
+        let display = (engine == Engine::WebKit).then(start_xvfb);
+        let mut command = Command::new(&driver);
+        match engine {
+            Engine::Chromium | Engine::WebKit => command.arg(format!("--port={port}")),
+            Engine::Firefox => command.args(["--host", "127.0.0.1", "--port", &port.to_string()]),
+        };
+        if let Some((number, _)) = &display {
+            command.env("DISPLAY", format!(":{number}"));
+        }
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", driver.display()));
+        let mut guard = ChildGuard::new(engine.name(), child);
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
+        wait_for_port(addr, Duration::from_secs(30), &mut guard);
+        Browser {
+            engine,
+            addr,
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a tokio runtime"),
+            one_session: std::sync::Mutex::new(()),
+            _driver: guard,
+            _display: display.map(|(_, guard)| guard),
+        }
+    }
+
+    /// Loads `url` in a new session and returns what the page reports: the text of its
+    /// `#out` element once it is no longer `pending`, parsed as JSON.
+    pub fn run_page(&self, url: &str) -> Value {
+        let _one_at_a_time = (self.engine != Engine::Chromium)
+            .then(|| self.one_session.lock().unwrap_or_else(|e| e.into_inner()));
+        self.runtime.block_on(async {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            let client = ClientBuilder::new(connector)
+                .capabilities(self.engine.capabilities())
+                .connect(&format!("http://{}", self.addr))
+                .await
+                .unwrap_or_else(|e| panic!("{}: new session: {e}", self.engine));
+            let timeouts =
+                TimeoutConfiguration::new(Some(PAGE_DEADLINE), Some(PAGE_DEADLINE), None);
+            let result = async {
+                client.update_timeouts(timeouts).await?;
+                client.goto(url).await?;
+                client
+                    .execute_async(
+                        "const done = arguments[arguments.length - 1];
+                         (function poll() {
+                           const out = document.getElementById('out');
+                           if (out && out.textContent !== 'pending') done(out.textContent);
+                           else setTimeout(poll, 20);
+                         })();",
+                        vec![],
+                    )
+                    .await
+            }
+            .await;
+            let _ = client.close().await;
+            let text = result.unwrap_or_else(|e| panic!("{}: {url}: {e}", self.engine));
+            let text = text.as_str().unwrap_or_default().to_string();
+            serde_json::from_str(&text).unwrap_or_else(|e| {
+                panic!("{}: page result {text:?} is not JSON: {e}", self.engine)
+            })
+        })
+    }
+}
+
+/// `Xvfb` on the first free display from :90, for the one engine without a headless mode.
+fn start_xvfb() -> (u32, ChildGuard) {
+    let number = (90..200)
+        .find(|n| !std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists())
+        .expect("a free X display");
+    let child = Command::new("Xvfb")
+        .arg(format!(":{number}"))
+        .args(["-screen", "0", "1280x1024x24", "-nolisten", "tcp"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start Xvfb (apt-get install xvfb; scripts/setup.sh --tests)");
+    let guard = ChildGuard::new("Xvfb", child);
+    let socket = format!("/tmp/.X11-unix/X{number}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !std::path::Path::new(&socket).exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Xvfb :{number} did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (number, guard)
+}
