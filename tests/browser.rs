@@ -55,6 +55,7 @@ fn cases() -> Vec<NamedCase<World>> {
         gateway_502_is_readable_by_the_page,
         max_age_spares_the_second_preflight,
         vary_origin_keeps_cached_answers_apart,
+        authorization_under_a_header_wildcard,
     ]
 }
 
@@ -93,13 +94,18 @@ async function attempt(url, init, read = []) {{
 }
 
 fn run(w: &World, body: &str) -> Value {
+    run_in(w, &w.browser, body)
+}
+
+/// Runs the page `body` in `browser`, from the world's page origin.
+fn run_in(w: &World, browser: &Browser, body: &str) -> Value {
     let path = format!("/page-{}", nonce());
     let url = w.page.put(&path, &page_html(&w.gateway.url(""), body));
-    let result = w.browser.run_page(&url);
+    let result = browser.run_page(&url);
     assert!(
         result.get("harness_error").is_none(),
         "page script failed in {}: {result}",
-        w.browser.engine
+        browser.engine
     );
     result
 }
@@ -310,4 +316,49 @@ fetch("{url}").then(r => r.text()).then(t => parent.postMessage({{ ok: true, tex
         &r["second"],
         "second origin after the first cached its answer",
     );
+}
+
+/// Fetch says `Access-Control-Allow-Headers: *` never covers `Authorization`
+/// (https://fetch.spec.whatwg.org/#cors-preflight-fetch, step 7.8). An upstream answering `*`
+/// itself (its answer passed through by the report-only route) shows that all three engines
+/// deviate by default and let `Authorization` through, and that the strict modes of Chromium
+/// and Firefox follow Fetch and block it. The gateway's own answers follow Fetch in every engine
+/// and mode: a `"*"` policy without `Authorization` refuses that preflight, and the explicit
+/// listing (`allow_headers = ["*", "Authorization"]`) keeps the request working.
+fn authorization_under_a_header_wildcard(w: &World) {
+    let origin = w.page.origin().replace(':', "%3A").replace('/', "%2F");
+    let upstream_star = format!(
+        "/rollout/x?header=Access-Control-Allow-Origin%3A{origin}&header=Access-Control-Allow-Methods%3APUT&header=Access-Control-Allow-Headers%3A*"
+    );
+    let body = format!(
+        r#"const init = {{ method: "PUT", headers: {{ "Authorization": "Bearer t0ken" }} }};
+           const upstream = await attempt(GW + "{upstream_star}", init);
+           const star = await attempt(GW + "/anyheader/x", init);
+           const listed = await attempt(GW + "/anyheader-listed/x", init);
+           return {{ upstream, star, listed }};"#
+    );
+    let check = |r: &Value, strict: bool| {
+        let mode = if strict { "strict" } else { "default" };
+        if strict {
+            assert_blocked(
+                &r["upstream"],
+                &format!("upstream's `*` covering Authorization, {mode} mode"),
+            );
+        } else {
+            assert_allowed(&r["upstream"], &format!("upstream's `*` covering Authorization, {mode} mode (engines deviate from Fetch)"));
+        }
+        assert_blocked(
+            &r["star"],
+            &format!("the gateway's `*` without Authorization, {mode} mode"),
+        );
+        assert_allowed(
+            &r["listed"],
+            &format!("Authorization listed explicitly, {mode} mode"),
+        );
+    };
+    check(&run(w, &body), false);
+    if w.browser.engine.has_strict_mode() {
+        let strict = Browser::start_strict(w.browser.engine);
+        check(&run_in(w, &strict, &body), true);
+    }
 }

@@ -61,10 +61,19 @@ impl Engine {
             })
     }
 
+    /// Whether the engine has a mode that follows the Fetch Standard where its default does not
+    /// (`*` in `Access-Control-Allow-Headers` never covering `Authorization`).
+    pub fn has_strict_mode(self) -> bool {
+        matches!(self, Engine::Chromium | Engine::Firefox)
+    }
+
     /// What the session asks for: the browser binary, headless, no background traffic (this
-    /// network is closed, and Chromium retries refused connections many at a time).
-    fn capabilities(self) -> Map<String, Value> {
-        let value = match self {
+    /// network is closed, and Chromium retries refused connections many at a time). `strict`:
+    /// `Authorization` is not covered by `Access-Control-Allow-Headers: *`, as Fetch says
+    /// (Chromium's `CorsNonWildcardRequestHeadersSupport` feature, Firefox's
+    /// `network.cors_preflight.authorization_covered_by_wildcard` pref).
+    fn capabilities(self, strict: bool) -> Map<String, Value> {
+        let mut value = match self {
             Engine::Chromium => json!({
                 "browserName": "chrome",
                 "goog:chromeOptions": {
@@ -96,6 +105,20 @@ impl Engine {
                 }
             }),
         };
+        if strict {
+            match self {
+                Engine::Chromium => {
+                    if let Some(args) = value["goog:chromeOptions"]["args"].as_array_mut() {
+                        args.push("--enable-features=CorsNonWildcardRequestHeadersSupport".into());
+                    }
+                }
+                Engine::Firefox => {
+                    value["moz:firefoxOptions"]["prefs"]
+                        ["network.cors_preflight.authorization_covered_by_wildcard"] = false.into();
+                }
+                Engine::WebKit => panic!("WebKit has no strict mode for this"),
+            }
+        }
         match value {
             Value::Object(map) => map,
             _ => unreachable!("an object literal"),
@@ -149,6 +172,8 @@ impl std::fmt::Display for Engine {
 #[derive(Debug)]
 pub struct Browser {
     pub engine: Engine,
+    /// In the engine's strict mode (see [`Engine::has_strict_mode`]).
+    pub strict: bool,
     addr: SocketAddr,
     runtime: tokio::runtime::Runtime,
     /// Held for a page's session where the driver allows one session at a time (geckodriver,
@@ -165,6 +190,15 @@ const PAGE_DEADLINE: Duration = Duration::from_secs(60);
 impl Browser {
     /// Starts the engine's WebDriver server (and, for WebKit, an X server for it).
     pub fn start(engine: Engine) -> Browser {
+        Browser::start_in(engine, false)
+    }
+
+    /// The same, in the engine's strict mode.
+    pub fn start_strict(engine: Engine) -> Browser {
+        Browser::start_in(engine, true)
+    }
+
+    fn start_in(engine: Engine, strict: bool) -> Browser {
         let driver = engine.driver().unwrap_or_else(|e| panic!("{e}"));
         let port = free_port();
         let display = (engine == Engine::WebKit).then(start_xvfb);
@@ -187,6 +221,7 @@ impl Browser {
         wait_for_port(addr, Duration::from_secs(30), &mut guard);
         Browser {
             engine,
+            strict,
             addr,
             runtime: tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -206,7 +241,7 @@ impl Browser {
         self.runtime.block_on(async {
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
             let client = ClientBuilder::new(connector)
-                .capabilities(self.engine.capabilities())
+                .capabilities(self.engine.capabilities(self.strict))
                 .connect(&format!("http://{}", self.addr))
                 .await
                 .unwrap_or_else(|e| panic!("{}: new session: {e}", self.engine));
