@@ -56,6 +56,9 @@ fn cases() -> Vec<NamedCase<World>> {
         max_age_spares_the_second_preflight,
         vary_origin_keeps_cached_answers_apart,
         authorization_under_a_header_wildcard,
+        method_outside_allow_methods_is_blocked,
+        gateway_504_is_readable_by_the_page,
+        star_with_credentials_is_blocked,
     ]
 }
 
@@ -223,6 +226,24 @@ fn header_outside_allow_headers_is_blocked(w: &World) {
     );
 }
 
+fn method_outside_allow_methods_is_blocked(w: &World) {
+    // /api/ allows GET, POST, PUT, DELETE and PATCH; `purge` is none of them.
+    let marker = nonce();
+    let r = run(
+        w,
+        &format!(
+            r#"return await attempt(GW + "/api/browser/m?mk={marker}", {{ method: "PURGE" }});"#
+        ),
+    );
+    assert_blocked(&r, "request with a method outside allow_methods");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        w.gateway.echo.count(&format!("mk={marker}")),
+        0,
+        "the actual request was never sent"
+    );
+}
+
 fn only_exposed_headers_are_readable(w: &World) {
     let r = run(
         w,
@@ -248,6 +269,29 @@ fn gateway_502_is_readable_by_the_page(w: &World) {
         r["text"].as_str().unwrap_or_default().contains("refused"),
         "{r}"
     );
+}
+
+fn gateway_504_is_readable_by_the_page(w: &World) {
+    let r = run(w, r#"return await attempt(GW + "/timeout/x?fault=never");"#);
+    assert_allowed(&r, "504 from the gateway");
+    assert_eq!(r["status"], 504);
+    assert!(
+        r["text"].as_str().unwrap_or_default().contains("300 ms"),
+        "{r}"
+    );
+}
+
+/// `credentials: "include"` against a `"*"` route: the gateway answers `*` without
+/// `Access-Control-Allow-Credentials`, which a browser must refuse for a credentialed request.
+fn star_with_credentials_is_blocked(w: &World) {
+    let r = run(
+        w,
+        r#"const withCreds = await attempt(GW + "/public/x", { credentials: "include" });
+           const without = await attempt(GW + "/public/x", { credentials: "omit" });
+           return { withCreds, without };"#,
+    );
+    assert_blocked(&r["withCreds"], "credentialed request to a `*` route");
+    assert_allowed(&r["without"], "the same without credentials");
 }
 
 fn max_age_spares_the_second_preflight(w: &World) {
