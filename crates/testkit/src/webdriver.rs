@@ -76,6 +76,7 @@ impl Engine {
         let mut value = match self {
             Engine::Chromium => json!({
                 "browserName": "chrome",
+                "goog:loggingPrefs": { "browser": "ALL" },
                 "goog:chromeOptions": {
                     "binary": "/usr/bin/chromium",
                     "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -210,10 +211,13 @@ impl Browser {
         if let Some((number, _)) = &display {
             command.env("DISPLAY", format!(":{number}"));
         }
+        // The driver's output (and the browser's, which it inherits), for a failure's post-mortem.
+        let log_path = std::env::temp_dir().join(format!("corsgate-{engine}-driver-{port}.log"));
+        let log = std::fs::File::create(&log_path).expect("driver log");
         let child = command
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(log.try_clone().expect("clone log"))
+            .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("start {}: {e}", driver.display()));
         let mut guard = ChildGuard::new(engine.name(), child);
@@ -236,6 +240,13 @@ impl Browser {
     /// Loads `url` in a new session and returns what the page reports: the text of its
     /// `#out` element once it is no longer `pending`, parsed as JSON.
     pub fn run_page(&self, url: &str) -> Value {
+        self.run_page_with_console(url).0
+    }
+
+    /// [`Browser::run_page`], also returning the console lines the page caused, where the
+    /// engine hands them to classic WebDriver: Chromium's browser log (`goog:loggingPrefs`).
+    /// Firefox and WebKit give none there (empty).
+    pub fn run_page_with_console(&self, url: &str) -> (Value, Vec<String>) {
         let _one_at_a_time = (self.engine != Engine::Chromium)
             .then(|| self.one_session.lock().unwrap_or_else(|e| e.into_inner()));
         self.runtime.block_on(async {
@@ -263,13 +274,44 @@ impl Browser {
                     .await
             }
             .await;
+            let console = match self.engine {
+                Engine::Chromium => self.chromium_log(&client).await,
+                Engine::Firefox | Engine::WebKit => Vec::new(),
+            };
             let _ = client.close().await;
             let text = result.unwrap_or_else(|e| panic!("{}: {url}: {e}", self.engine));
             let text = text.as_str().unwrap_or_default().to_string();
-            serde_json::from_str(&text).unwrap_or_else(|e| {
+            let value = serde_json::from_str(&text).unwrap_or_else(|e| {
                 panic!("{}: page result {text:?} is not JSON: {e}", self.engine)
-            })
+            });
+            (value, console)
         })
+    }
+
+    /// The browser log chromedriver keeps for a session (`goog:loggingPrefs`).
+    async fn chromium_log(&self, client: &fantoccini::Client) -> Vec<String> {
+        let Ok(Some(session)) = client.session_id().await else {
+            return Vec::new();
+        };
+        // chromedriver answers only requests whose `Host` is local.
+        let request = crate::client::Request {
+            host: Some(self.addr.to_string()),
+            ..crate::client::Request::new("POST", &format!("/session/{session}/se/log"))
+        }
+        .header("Content-Type", "application/json")
+        .body(crate::client::Body::Bytes(
+            br#"{"type":"browser"}"#.to_vec(),
+        ));
+        let Ok(response) = crate::client::send(self.addr, &request) else {
+            return Vec::new();
+        };
+        let log: Value = serde_json::from_slice(&response.body).unwrap_or_default();
+        log["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| entry["message"].as_str().map(str::to_string))
+            .collect()
     }
 }
 
