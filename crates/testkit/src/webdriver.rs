@@ -249,7 +249,8 @@ impl Browser {
     pub fn run_page_with_console(&self, url: &str) -> (Value, Vec<String>) {
         let _one_at_a_time = (self.engine != Engine::Chromium)
             .then(|| self.one_session.lock().unwrap_or_else(|e| e.into_inner()));
-        self.runtime.block_on(async {
+        // Every driver command is bounded too: a driver that stops answering fails the page.
+        let page = async {
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
             let client = ClientBuilder::new(connector)
                 .capabilities(self.engine.capabilities(self.strict))
@@ -285,7 +286,16 @@ impl Browser {
                 panic!("{}: page result {text:?} is not JSON: {e}", self.engine)
             });
             (value, console)
-        })
+        };
+        self.runtime
+            .block_on(async { tokio::time::timeout(PAGE_DEADLINE * 2, page).await })
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{}: {url}: no answer within {:?}",
+                    self.engine,
+                    PAGE_DEADLINE * 2
+                )
+            })
     }
 
     /// The browser log chromedriver keeps for a session (`goog:loggingPrefs`).

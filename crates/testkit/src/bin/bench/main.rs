@@ -18,6 +18,7 @@ mod wrk;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt;
 use std::process::Command;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -550,9 +551,11 @@ fn nginx_starter(work: &Path, upstream: &str, settings: &Rc<Settings>) -> Rc<dyn
             .arg(prefix.join("nginx.conf"))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
+            .process_group(0)
             .spawn()
             .expect("start nginx (scripts/bench.sh installs it)");
-        let mut guard = ChildGuard::new("nginx", child);
+        // nginx serves from worker processes: the whole group goes, not the master alone.
+        let mut guard = ChildGuard::group("nginx", child);
         let addr = format!("127.0.0.1:{port}").parse().expect("address");
         wait_for_port(addr, Duration::from_secs(10), &mut guard);
         Target {
