@@ -4,10 +4,8 @@
 //! the one Chromium logged. Firefox and WebKit do not hand their console to classic WebDriver
 //! (see the closing note of issue 15), so their lines are not checked here yet.
 
-use std::process::Command;
-
 use corsgate_testkit::cases::WorldKey;
-use corsgate_testkit::harness::{repo_root, Host};
+use corsgate_testkit::harness::{corsgate_cli, Host};
 use corsgate_testkit::pages::PageServer;
 use corsgate_testkit::webdriver::{Browser, Engine, HostAndEngine};
 use corsgate_testkit::world::Gateway;
@@ -66,22 +64,12 @@ fetch("{gw}{path}", {init}).then(() => "allowed", e => String(e))
         );
         let (result, console) = browser.run_page_with_console(&url);
         assert_ne!(result, "allowed", "case {case}: Chromium let it through");
-        let explained = Command::new(env!("CARGO"))
-            .args([
-                "run",
-                "--quiet",
-                "--locked",
-                "--package",
-                "corsgate-cli",
-                "--",
-                "explain",
-            ])
+        let explained = corsgate_cli()
+            .arg("explain")
             .args(["--origin", &page.origin(), "--gateway", &gateway.url("")])
             .args(*args)
             .arg(path)
             .arg(&policies)
-            .current_dir(repo_root())
-            .env("NO_COLOR", "1")
             .output()
             .expect("run corsgate explain");
         let out = String::from_utf8_lossy(&explained.stdout);

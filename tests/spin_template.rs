@@ -3,10 +3,10 @@
 //! generated project passes `corsgate check`, builds with `spin build` and serves with
 //! `spin up` in front of an API.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use corsgate_testkit::client::{send, Request};
-use corsgate_testkit::harness::{repo_root, spin_run, spin_up, work_dir, Host};
+use corsgate_testkit::harness::{corsgate_cli, repo_root, spin_run, spin_up, work_dir, Host};
 use corsgate_testkit::upstream::TestUpstream;
 
 fn assert_ran(what: &str, output: &Output) {
@@ -63,18 +63,9 @@ fn a_new_gateway_project_builds_checks_and_serves() {
         assert!(project.join(file).is_file(), "spin new made no {file}");
     }
 
-    let checked = Command::new(env!("CARGO"))
-        .args([
-            "run",
-            "--quiet",
-            "--locked",
-            "--package",
-            "corsgate-cli",
-            "--",
-            "check",
-        ])
+    let checked = corsgate_cli()
+        .arg("check")
         .arg(project.join("policies"))
-        .current_dir(&repo)
         .output()
         .expect("run corsgate check");
     assert_ran("corsgate check", &checked);

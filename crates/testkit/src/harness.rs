@@ -102,6 +102,25 @@ impl Component {
     }
 }
 
+/// The `corsgate` CLI as a user runs it from the repository (`cargo run -p corsgate-cli --`),
+/// ready for its arguments.
+pub fn corsgate_cli() -> Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .args([
+            "run",
+            "--quiet",
+            "--locked",
+            "--package",
+            "corsgate-cli",
+            "--",
+        ])
+        .current_dir(repo_root())
+        .env("NO_COLOR", "1");
+    command
+}
+
 /// A host that serves HTTP components.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Host {

@@ -17,8 +17,8 @@ mod settings;
 mod wrk;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
