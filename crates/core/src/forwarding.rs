@@ -93,17 +93,26 @@ impl ClientAddress {
     pub fn client_ip<N: AsRef<str>, V: AsRef<[u8]>>(self, headers: &[(N, V)]) -> String {
         let reported = match self {
             ClientAddress::Unknown => None,
-            ClientAddress::SpinHeader => headers
-                .iter()
-                .rev()
-                .find(|(n, _)| n.as_ref().eq_ignore_ascii_case("spin-client-addr"))
-                .map(|(_, v)| v.as_ref()),
+            ClientAddress::SpinHeader => header_values(headers, "spin-client-addr").pop(),
         };
         reported
             .and_then(|v| std::str::from_utf8(v).ok())
             .and_then(|v| v.trim().parse::<std::net::SocketAddr>().ok())
             .map_or_else(|| "unknown".to_string(), |addr| addr.ip().to_string())
     }
+}
+
+/// Every value of the header `name` among `headers` (names compared case-insensitively), in
+/// order.
+pub fn header_values<'h, N: AsRef<str>, V: AsRef<[u8]>>(
+    headers: &'h [(N, V)],
+    name: &str,
+) -> Vec<&'h [u8]> {
+    headers
+        .iter()
+        .filter(|(n, _)| n.as_ref().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_ref())
+        .collect()
 }
 
 fn starts_with_ignore_case(name: &str, prefix: &str) -> bool {

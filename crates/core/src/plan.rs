@@ -13,7 +13,8 @@ use crate::decision::{
     forwarded, merge_vary, preflight, CorsRequest, ForwardedCors, HeaderList, RequestKind, VARY,
 };
 use crate::forwarding::{
-    copies_request_header, copies_response_header, is_hop_by_hop, x_forwarded_for, ClientAddress,
+    copies_request_header, copies_response_header, header_values, is_hop_by_hop, x_forwarded_for,
+    ClientAddress,
 };
 use crate::outcome::{Outcome, Side, UpstreamFailure};
 use crate::policy::PreflightMode;
@@ -172,15 +173,9 @@ impl<'a> Forward<'a> {
         N: AsRef<str>,
         V: AsRef<[u8]>,
     {
-        let named = |name: &str| -> Vec<&'h [u8]> {
-            client_headers
-                .iter()
-                .filter(|(n, _)| n.as_ref().eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_ref())
-                .collect()
-        };
         let client = connection.address.client_ip(client_headers);
-        let forwarded_for = x_forwarded_for(&named("x-forwarded-for"), &client);
+        let earlier = header_values(client_headers, "x-forwarded-for");
+        let forwarded_for = x_forwarded_for(&earlier, &client);
         let mut headers: HeaderLines<'h> = client_headers
             .iter()
             .filter(|(n, _)| copies_request_header(n.as_ref()))
@@ -235,12 +230,7 @@ impl<'a> Forward<'a> {
                 .map(|(n, v)| (n.as_ref(), Cow::Borrowed(v.as_ref())))
                 .collect();
         }
-        let vary_lines: Vec<&[u8]> = upstream_headers
-            .iter()
-            .filter(|(n, _)| n.as_ref().eq_ignore_ascii_case(VARY))
-            .map(|(_, v)| v.as_ref())
-            .collect();
-        let vary = merge_vary(&vary_lines, self.cors.vary);
+        let vary = merge_vary(&header_values(upstream_headers, VARY), self.cors.vary);
         let mut headers: HeaderLines<'h> = upstream_headers
             .iter()
             .filter(|(n, _)| copies_response_header(n.as_ref()))

@@ -4,11 +4,12 @@
 //! new policy would treat differently shows in the log before the policy takes over.
 
 use crate::decision::{preflight, CorsRequest, RequestKind};
+use crate::forwarding::header_values;
 use crate::method::is_cors_safelisted_method;
 use crate::origins::OriginVerdict;
 use crate::outcome::rejection_reason;
 use crate::policy::CorsPolicy;
-use crate::request_headers::MAX_REQUEST_HEADERS_BYTES;
+use crate::request_headers::{wildcard_covers, MAX_REQUEST_HEADERS_BYTES};
 
 /// The two verdicts of a report-only request: the policy's and the upstream's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,7 +20,10 @@ pub struct Report {
 
 impl Report {
     pub fn agrees(&self) -> bool {
-        self.would.word() == self.upstream.word()
+        matches!(
+            (self.would, self.upstream),
+            (Verdict::Allow, Verdict::Allow) | (Verdict::Reject(_), Verdict::Reject(_))
+        )
     }
 }
 
@@ -82,13 +86,7 @@ pub fn upstream_verdict<N: AsRef<str>, V: AsRef<[u8]>>(
     status: u16,
     headers: &[(N, V)],
 ) -> Verdict {
-    let values = |name: &str| -> Vec<&[u8]> {
-        headers
-            .iter()
-            .filter(|(n, _)| n.as_ref().eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_ref())
-            .collect()
-    };
+    let values = |name: &str| header_values(headers, name);
     let origin = request.origin.first().copied().unwrap_or_default();
     match values("access-control-allow-origin").as_slice() {
         [one] if one.trim_ascii() == b"*" || one.trim_ascii() == origin => {}
@@ -111,8 +109,7 @@ pub fn upstream_verdict<N: AsRef<str>, V: AsRef<[u8]>>(
     let allowed = values("access-control-allow-headers");
     let any = tokens(&allowed).any(|h| h == b"*");
     let header_ok = |name: &[u8]| {
-        tokens(&allowed).any(|h| h.eq_ignore_ascii_case(name))
-            || (any && !name.eq_ignore_ascii_case(b"authorization"))
+        tokens(&allowed).any(|h| h.eq_ignore_ascii_case(name)) || (any && wildcard_covers(name))
     };
     if !tokens(request.request_headers).all(header_ok) {
         return Verdict::Reject("request header not allowed");

@@ -28,6 +28,13 @@ pub enum HeaderRejection<'a> {
     TooLong,
 }
 
+/// Whether `*` in `Access-Control-Allow-Headers` covers the request header `name`: every name
+/// but `Authorization`, which must be listed
+/// (https://fetch.spec.whatwg.org/#cors-preflight-fetch, step 7.8).
+pub fn wildcard_covers(name: &[u8]) -> bool {
+    !name.eq_ignore_ascii_case(b"authorization")
+}
+
 /// The request header names a policy allows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AllowedHeaders {
@@ -57,7 +64,7 @@ impl AllowedHeaders {
 
     /// Whether the wildcard covers a name that is not listed.
     fn allows_unlisted(&self, name: &[u8]) -> bool {
-        self.any && !name.eq_ignore_ascii_case(b"authorization")
+        self.any && wildcard_covers(name)
     }
 
     /// Checks every name of the `Access-Control-Request-Headers` lines against the policy.

@@ -18,6 +18,7 @@ use super::schema::Key;
 use crate::method::is_cors_safelisted_method;
 use crate::origins::{HostPattern, PortPattern};
 use crate::policy::PreflightMode;
+use crate::request_headers::wildcard_covers;
 use crate::request_origin::RequestOrigin;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -452,6 +453,12 @@ fn name_list(policy: &LoadedPolicy<'_>, key: Key) -> NameList {
     }
 }
 
+/// Whether `"*"` in the list `key` covers `name` (it never covers `Authorization` as a request
+/// header).
+fn covered_by_wildcard(key: Key, name: &str) -> bool {
+    key != Key::AllowHeaders || wildcard_covers(name.as_bytes())
+}
+
 fn names(
     changes: &mut Vec<Change>,
     (old, new): (&LoadedPolicy<'_>, &LoadedPolicy<'_>),
@@ -477,8 +484,7 @@ fn names(
     }
     let listed = |list: &NameList, name: &str| list.names.iter().any(|(n, _)| n == name);
     for (name, span) in after.names.iter().filter(|(n, _)| counts(n)) {
-        // Under `*`, `authorization` still needs listing (Fetch, CORS-preflight fetch 7.8).
-        let covered_by_any = before.any && !(key == Key::AllowHeaders && name == "authorization");
+        let covered_by_any = before.any && covered_by_wildcard(key, name);
         if !listed(&before, name) && !covered_by_any {
             changes.push(change(
                 Direction::Widens,
@@ -489,7 +495,7 @@ fn names(
         }
     }
     for (name, span) in before.names.iter().filter(|(n, _)| counts(n)) {
-        let covered_by_any = after.any && !(key == Key::AllowHeaders && name == "authorization");
+        let covered_by_any = after.any && covered_by_wildcard(key, name);
         if !listed(&after, name) && !covered_by_any {
             changes.push(change(
                 Direction::Narrows,
