@@ -1,5 +1,6 @@
 //! The `corsgate` binary run as users run it: on the shipped policies, on broken folders, and
-//! on explain cases whose expected console lines were captured from Chromium 156.
+//! on explain cases whose expected console lines were captured from the engines (Chromium 156
+//! here; every engine live in tests/explain_console.rs).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -264,6 +265,8 @@ fn explain_cases() {
         ("allowed preflighted request", &["explain", "--origin", "https://app.example.com", "--method", "PUT", "-H", "Content-Type: application/json", "--credentials", "include", "/users/42"], 0, &["HTTP 204", "access-control-allow-methods: GET, POST, PUT, DELETE", "browser: ALLOWED."]),
         ("safelisted content type needs no preflight", &["explain", "--origin", "http://localhost:5173", "--method", "POST", "-H", "Content-Type: text/plain", "/users"], 0, &["actual request: POST /users", "browser: ALLOWED."]),
         ("no route", &["explain", "--origin", "https://app.example.com", "/nope"], 1, &["no route matches this path: the gateway answers 404"]),
+        ("Firefox's lines for a refused preflight", &["explain", "--browser", "firefox", "--origin", "http://127.0.0.1:8099", "--method", "PUT", "/users/42"], 1, &["the console shows:\n  Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at http://127.0.0.1:3000/users/42. (Reason: CORS header ‘Access-Control-Allow-Origin’ missing). Status code: 403.\n  Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at http://127.0.0.1:3000/users/42. (Reason: CORS request did not succeed). Status code: (null)."]),
+        ("WebKit's lines for an origin not allowed", &["explain", "--browser", "webkit", "--origin", "http://127.0.0.1:8099", "/health"], 1, &["the console shows:\n  Origin http://127.0.0.1:8099 is not allowed by Access-Control-Allow-Origin. Status code: <the upstream's status>\n  Fetch API cannot load http://127.0.0.1:3000/health due to access control checks."]),
         ("a HAR entry captured from headless Chromium", &["explain", "--har", "crates/cli/tests/fixtures/chromium-blocked-put.har"], 1, &["request: PUT /users/42 from http://127.0.0.1:8099", CHROMIUM_PREFLIGHT_NO_ACAO]),
     ];
     for (name, args, code, expected) in cases {

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use super::console::BrowserEngine;
 use crate::error::CliError;
 use crate::har::{self, PageRequest};
 
@@ -30,6 +31,9 @@ pub struct ExplainArgs {
     /// Which HAR entry (0-based; default: the first cross-origin request).
     #[arg(long, requires = "har")]
     entry: Option<usize>,
+    /// Whose console messages to print: chromium (also Chrome, Edge), firefox or webkit (Safari).
+    #[arg(long, value_enum, default_value_t = BrowserEngine::Chromium)]
+    pub browser: BrowserEngine,
     /// The gateway's base URL, for the browser's messages.
     #[arg(long, default_value = "http://127.0.0.1:3000")]
     gateway: String,

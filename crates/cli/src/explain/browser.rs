@@ -1,10 +1,11 @@
-//! The browser's side: which preflight a page's `fetch()` makes, and the console line
-//! Chromium prints when it blocks a response (captured from Chromium 156, see the CLI tests).
+//! The browser's side: which preflight a page's `fetch()` makes, and what a credentialed
+//! request finds wrong with the CORS headers it gets.
 
 use corsgate_core::decision::{ALLOW_CREDENTIALS, ALLOW_ORIGIN};
 use corsgate_core::method::is_cors_safelisted_method;
 use corsgate_core::safelist::cors_unsafe_request_header_names;
 
+use super::console::Blocked;
 use crate::har::PageRequest;
 
 /// The preflight a browser sends before `request`, with why; `None` when it sends none.
@@ -35,27 +36,20 @@ pub fn preflight_for(request: &PageRequest) -> Option<Preflight> {
     })
 }
 
-pub const MISSING_ALLOW_ORIGIN: &str =
-    "No 'Access-Control-Allow-Origin' header is present on the requested resource.";
-
-pub const PREFLIGHT_FAILED: &str =
-    "Response to preflight request doesn't pass access control check:";
-
-/// Chromium's console line for a blocked fetch.
-pub fn console(url: &str, origin: &str, message: &str) -> String {
-    format!("the console shows:\n  Access to fetch at '{url}' from origin '{origin}' has been blocked by CORS policy: {message}")
-}
-
 /// What a credentialed request finds wrong with a response's CORS headers, if anything
 /// (https://fetch.spec.whatwg.org/#cors-check, steps 3 to 7).
-pub fn credentials_problem(headers: &[(&str, &[u8])], credentials: bool) -> Option<&'static str> {
+pub fn credentials_problem(
+    headers: &[(&str, &[u8])],
+    credentials: bool,
+    preflight: bool,
+) -> Option<Blocked> {
     if !credentials {
         return None;
     }
     let value = |name: &str| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
     match (value(ALLOW_ORIGIN), value(ALLOW_CREDENTIALS)) {
-        (Some(b"*"), _) => Some("The value of the 'Access-Control-Allow-Origin' header in the response must not be the wildcard '*' when the request's credentials mode is 'include'."),
-        (_, None) => Some("The value of the 'Access-Control-Allow-Credentials' header in the response is '' which must be 'true' when the request's credentials mode is 'include'."),
+        (Some(b"*"), _) => Some(Blocked::WildcardOriginWithCredentials { preflight }),
+        (_, None) => Some(Blocked::CredentialsNotAllowed { preflight }),
         _ => None,
     }
 }

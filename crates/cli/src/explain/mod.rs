@@ -1,12 +1,13 @@
 //! `corsgate explain`: what the gateway decides for a request, step by step with the rule that
 //! decided it, the exact response, and what the browser then does: allow, or the console error a
-//! Chromium user sees plus the one-line policy change that fixes it.
+//! user sees (in Chromium, Firefox or WebKit) plus the one-line policy change that fixes it.
 //!
 //! The gateway's side is the engine's own request plan ([`corsgate_core::plan`]), the one the
 //! component runs, so the explanation cannot disagree with the gateway.
 
 mod args;
 mod browser;
+mod console;
 mod fixes;
 mod report;
 
@@ -21,9 +22,9 @@ use corsgate_core::request_origin::RequestOrigin;
 use corsgate_core::{plan, CorsRequest, Outcome, Plan, RequestHead, RouteTable};
 
 pub use self::args::ExplainArgs;
-use self::browser::{
-    console, credentials_problem, preflight_for, MISSING_ALLOW_ORIGIN, PREFLIGHT_FAILED,
-};
+use self::browser::{credentials_problem, preflight_for};
+pub use self::console::BrowserEngine;
+use self::console::{shows, Blocked, Status};
 use self::fixes::{credentials_fix, origin_fix, preflight_fix, rule};
 use self::report::Report;
 use crate::check::{read_sources, report_errors};
@@ -35,7 +36,7 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, CliError> {
     let request = args.page_request()?;
     let sources = read_sources(&args.dir)?;
     let loaded = load_policies(&sources).map_err(|errors| report_errors(&sources, &errors))?;
-    let report = explain(&request, &loaded);
+    let report = explain(&request, &loaded, args.browser);
     print!("{}", report.render(Style::for_stdout()));
     Ok(if report.browser_allows {
         ExitCode::SUCCESS
@@ -44,7 +45,7 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, CliError> {
     })
 }
 
-pub fn explain(req: &PageRequest, loaded: &[LoadedPolicy<'_>]) -> Report {
+pub fn explain(req: &PageRequest, loaded: &[LoadedPolicy<'_>], engine: BrowserEngine) -> Report {
     let mut r = Report::default();
     let url = format!("{}{}", req.gateway, req.path);
     r.heading(format!(
@@ -75,10 +76,15 @@ pub fn explain(req: &PageRequest, loaded: &[LoadedPolicy<'_>]) -> Report {
                 false,
                 format!("routing: {why}: the gateway answers {status}, forwards nothing"),
             );
-            r.verdict(
-                false,
-                format!("{status} without CORS headers; the console shows a CORS error for {url}"),
-            );
+            r.plain(format!("the gateway's {status} carries no CORS headers"));
+            if let Some(origin) = req.origin.as_deref() {
+                let blocked = Blocked::NoAllowOrigin {
+                    status: Status::Known(status),
+                };
+                r.verdict(false, shows(engine, blocked, &url, origin));
+            } else {
+                r.verdict(false, format!("{status}: no route"));
+            }
             let path = actual.path();
             r.fix(format!(
                 "add a policy file whose `path` covers {path} (e.g. `path = \"{path}/...\"`)"
@@ -128,7 +134,13 @@ pub fn explain(req: &PageRequest, loaded: &[LoadedPolicy<'_>]) -> Report {
             },
             ..actual
         };
-        if !explain_preflight(&mut r, &table, &head, policy, req, &url, origin) {
+        let page = Page {
+            req,
+            url: &url,
+            origin,
+            engine,
+        };
+        if !explain_preflight(&mut r, &table, &head, policy, &page) {
             return r;
         }
     }
@@ -156,13 +168,16 @@ pub fn explain(req: &PageRequest, loaded: &[LoadedPolicy<'_>]) -> Report {
                 rule(policy, Key::AllowOrigins)
             ),
         );
-        r.verdict(false, console(&url, origin, MISSING_ALLOW_ORIGIN));
+        let blocked = Blocked::NoAllowOrigin {
+            status: Status::Upstream,
+        };
+        r.verdict(false, shows(engine, blocked, &url, origin));
         r.fix(origin_fix(policy, origin));
         return r;
     }
     let headers: Vec<(&str, &[u8])> = forward.cors.headers.iter().collect();
-    if let Some(message) = credentials_problem(&headers, req.credentials) {
-        r.verdict(false, console(&url, origin, message));
+    if let Some(blocked) = credentials_problem(&headers, req.credentials, false) {
+        r.verdict(false, shows(engine, blocked, &url, origin));
         r.fix(credentials_fix(policy));
         return r;
     }
@@ -178,6 +193,14 @@ pub fn explain(req: &PageRequest, loaded: &[LoadedPolicy<'_>]) -> Report {
     r
 }
 
+/// The page making the request, as the browser reports it.
+struct Page<'a> {
+    req: &'a PageRequest,
+    url: &'a str,
+    origin: &'a str,
+    engine: BrowserEngine,
+}
+
 /// The preflight's steps and answer, from the plan; whether the browser goes on to the actual
 /// request.
 fn explain_preflight(
@@ -185,10 +208,14 @@ fn explain_preflight(
     table: &RouteTable,
     head: &RequestHead<'_>,
     policy: &LoadedPolicy<'_>,
-    req: &PageRequest,
-    url: &str,
-    origin: &str,
+    page: &Page<'_>,
 ) -> bool {
+    let Page {
+        req,
+        url,
+        origin,
+        engine,
+    } = *page;
     let (status, mode, headers, rejection) = match plan(table, head) {
         Plan::Answer(answer) => {
             let rejection = match answer.outcome {
@@ -217,27 +244,20 @@ fn explain_preflight(
     }
     let headers: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (*n, v.as_slice())).collect();
     r.headers(headers.iter().copied());
-    if let Some(rejection) = rejection {
-        r.verdict(
-            false,
-            console(
-                url,
-                origin,
-                &format!("{PREFLIGHT_FAILED} {MISSING_ALLOW_ORIGIN}"),
-            ),
-        );
+    if let (Some(rejection), Some(status)) = (rejection, status) {
         r.plain(format!(
-            "(Chromium names the missing header; the gateway refused at the {} step)",
+            "(the browser's message will not say why: the gateway refused at the {} step)",
             rejection.step()
         ));
+        r.verdict(
+            false,
+            shows(engine, Blocked::PreflightRefused { status }, url, origin),
+        );
         r.fix(preflight_fix(&rejection, policy, origin, &req.method));
         return false;
     }
-    if let Some(message) = credentials_problem(&headers, req.credentials) {
-        r.verdict(
-            false,
-            console(url, origin, &format!("{PREFLIGHT_FAILED} {message}")),
-        );
+    if let Some(blocked) = credentials_problem(&headers, req.credentials, true) {
+        r.verdict(false, shows(engine, blocked, url, origin));
         r.fix(credentials_fix(policy));
         return false;
     }

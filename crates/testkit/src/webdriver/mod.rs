@@ -17,6 +17,13 @@ use crate::cases::WorldKey;
 use crate::harness::Host;
 use crate::process::{free_port, wait_for_port, ChildGuard};
 
+mod console;
+
+pub use self::console::RESULT_PREFIX;
+
+/// WebKitGTK's browser, from Debian's `libwebkit2gtk-4.1-0`.
+const MINIBROWSER: &str = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
+
 /// A browser engine the tests run in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
@@ -87,6 +94,8 @@ impl Engine {
             }),
             Engine::Firefox => json!({
                 "browserName": "firefox",
+                // WebDriver BiDi, for the console (see `console.rs`).
+                "webSocketUrl": true,
                 "moz:firefoxOptions": {
                     "binary": "/usr/bin/firefox-esr",
                     "args": ["-headless"],
@@ -101,7 +110,7 @@ impl Engine {
             Engine::WebKit => json!({
                 "browserName": "MiniBrowser",
                 "webkitgtk:browserOptions": {
-                    "binary": "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
+                    "binary": MINIBROWSER,
                     "args": ["--automation"]
                 }
             }),
@@ -188,7 +197,15 @@ impl Driver {
         let mut command = Command::new(&program);
         match engine {
             Engine::Chromium | Engine::WebKit => command.arg(format!("--port={port}")),
-            Engine::Firefox => command.args(["--host", "127.0.0.1", "--port", &port.to_string()]),
+            // BiDi's port too: its default (9222) is one port for every geckodriver at once.
+            Engine::Firefox => command.args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--websocket-port",
+                &free_port().to_string(),
+            ]),
         };
         if let Some((number, _)) = &display {
             command.env("DISPLAY", format!(":{number}"));
@@ -263,31 +280,39 @@ impl Browser {
     /// Loads `url` in a new session and returns what the page reports: the text of its
     /// `#out` element once it is no longer `pending`, parsed as JSON.
     pub fn run_page(&self, url: &str) -> Value {
-        self.run_page_with_console(url).0
+        self.page(url, false).0
     }
 
-    /// [`Browser::run_page`], also returning the console lines the page caused, where the
-    /// engine hands them to classic WebDriver: Chromium's browser log (`goog:loggingPrefs`).
-    /// Firefox and WebKit give none there (empty).
-    ///
+    /// [`Browser::run_page`], also returning the messages the engine printed on its console
+    /// while the page ran (how each engine is read: `console.rs`). For WebKit the page runs in
+    /// a MiniBrowser outside WebDriver and must also log its result after [`RESULT_PREFIX`].
+    pub fn run_page_with_console(&self, url: &str) -> (Value, Vec<String>) {
+        if self.engine == Engine::WebKit {
+            return console::webkit_console(url, SESSION_DEADLINE);
+        }
+        self.page(url, true)
+    }
+
     /// Every page is bounded, driver commands included. A one-session driver that stops
     /// answering is replaced and the page tried once more: WebKitWebDriver stopped answering one
     /// page in each of two full CI runs (2026-11-30, different cases, under load) while every
     /// other page of those runs passed. What the page reports is never retried.
-    pub fn run_page_with_console(&self, url: &str) -> (Value, Vec<String>) {
+    fn page(&self, url: &str, with_console: bool) -> (Value, Vec<String>) {
         if self.engine == Engine::Chromium {
             let addr = self.driver.lock().unwrap_or_else(|e| e.into_inner()).addr;
-            return self.page_within_deadline(addr, url).unwrap_or_else(|| {
-                let driver = self.driver.lock().unwrap_or_else(|e| e.into_inner());
-                panic!(
-                    "{}: {url}: no answer within {SESSION_DEADLINE:?}; driver log:\n{}",
-                    self.engine,
-                    driver.log_tail()
-                )
-            });
+            return self
+                .page_within_deadline(addr, url, with_console)
+                .unwrap_or_else(|| {
+                    let driver = self.driver.lock().unwrap_or_else(|e| e.into_inner());
+                    panic!(
+                        "{}: {url}: no answer within {SESSION_DEADLINE:?}; driver log:\n{}",
+                        self.engine,
+                        driver.log_tail()
+                    )
+                });
         }
         let mut driver = self.driver.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(page) = self.page_within_deadline(driver.addr, url) {
+        if let Some(page) = self.page_within_deadline(driver.addr, url, with_console) {
             return page;
         }
         eprintln!(
@@ -296,7 +321,7 @@ impl Browser {
             driver.log_tail()
         );
         *driver = Driver::start(self.engine);
-        self.page_within_deadline(driver.addr, url)
+        self.page_within_deadline(driver.addr, url, with_console)
             .unwrap_or_else(|| {
                 panic!(
                     "{}: {url}: no answer within {SESSION_DEADLINE:?}, twice; driver log:\n{}",
@@ -308,7 +333,12 @@ impl Browser {
 
     /// One page in a new session on the driver at `addr`; `None` when the driver did not
     /// answer within [`SESSION_DEADLINE`].
-    fn page_within_deadline(&self, addr: SocketAddr, url: &str) -> Option<(Value, Vec<String>)> {
+    fn page_within_deadline(
+        &self,
+        addr: SocketAddr,
+        url: &str,
+        with_console: bool,
+    ) -> Option<(Value, Vec<String>)> {
         let page = async {
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
             let client = ClientBuilder::new(connector)
@@ -316,6 +346,12 @@ impl Browser {
                 .connect(&format!("http://{addr}"))
                 .await
                 .unwrap_or_else(|e| panic!("{}: new session: {e}", self.engine));
+            let firefox_log = match self.engine {
+                Engine::Firefox if with_console => {
+                    Some(console::FirefoxLog::subscribe(&client).await)
+                }
+                _ => None,
+            };
             let timeouts =
                 TimeoutConfiguration::new(Some(PAGE_DEADLINE), Some(PAGE_DEADLINE), None);
             let result = async {
@@ -334,9 +370,10 @@ impl Browser {
                     .await
             }
             .await;
-            let console = match self.engine {
-                Engine::Chromium => chromium_log(addr, &client).await,
-                Engine::Firefox | Engine::WebKit => Vec::new(),
+            let console = match (self.engine, firefox_log) {
+                (Engine::Chromium, _) if with_console => console::chromium_log(addr, &client).await,
+                (_, Some(log)) => log.entries().await,
+                _ => Vec::new(),
             };
             let _ = client.close().await;
             let text = result.unwrap_or_else(|e| panic!("{}: {url}: {e}", self.engine));
@@ -350,32 +387,6 @@ impl Browser {
             .block_on(async { tokio::time::timeout(SESSION_DEADLINE, page).await })
             .ok()
     }
-}
-
-/// The browser log chromedriver keeps for a session (`goog:loggingPrefs`).
-async fn chromium_log(addr: SocketAddr, client: &fantoccini::Client) -> Vec<String> {
-    let Ok(Some(session)) = client.session_id().await else {
-        return Vec::new();
-    };
-    // chromedriver answers only requests whose `Host` is local.
-    let request = crate::client::Request {
-        host: Some(addr.to_string()),
-        ..crate::client::Request::new("POST", &format!("/session/{session}/se/log"))
-    }
-    .header("Content-Type", "application/json")
-    .body(crate::client::Body::Bytes(
-        br#"{"type":"browser"}"#.to_vec(),
-    ));
-    let Ok(response) = crate::client::send(addr, &request) else {
-        return Vec::new();
-    };
-    let log: Value = serde_json::from_slice(&response.body).unwrap_or_default();
-    log["value"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|entry| entry["message"].as_str().map(str::to_string))
-        .collect()
 }
 
 /// `Xvfb` on the first free display from :90, for the one engine without a headless mode.
