@@ -6,6 +6,9 @@
 #     repository in ../shared/tools/spin/, copied into cargo's bin folder. On your own machine,
 #     install Spin with Spin's installer (https://spinframework.dev/install). In CI a missing
 #     spin is an error: the Spin tests must not be skipped there;
+#   - Spin 4.1 or later for the WASIp3 gateway: the installed spin when it is that recent, else
+#     ../shared/tools/spin/4.1.0-pre0/spin, which the tests use where it lies (it is not
+#     installed, so `spin` stays 3.6.3). In CI, having neither is an error;
 #   - with --tests: what only the tests need: the three browser engines and their WebDriver
 #     servers (Debian's chromium + chromium-driver, firefox-esr, webkit2gtk-driver with xvfb;
 #     geckodriver from crates.io, about 4 minutes to compile once), and docker-registry (an OCI
@@ -48,6 +51,23 @@ if ! command -v spin >/dev/null 2>&1; then
 fi
 if command -v spin >/dev/null 2>&1; then
   spin --version >/dev/null || { echo "setup: spin does not run: $(command -v spin)" >&2; exit 1; }
+fi
+
+# Spin >= 4.1 for the WASIp3 gateway (the test harness looks in the same places).
+spin_version() { "$1" --version 2>/dev/null | awk '{print $2}'; }
+is_spin4() { case "$(spin_version "$1")" in 4.[1-9]*|4.[1-9][0-9]*|[5-9].*) return 0 ;; *) return 1 ;; esac; }
+spin4=""
+if command -v spin >/dev/null 2>&1 && is_spin4 "$(command -v spin)"; then
+  spin4="$(command -v spin)"
+elif [ -x "$repo/../shared/tools/spin/4.1.0-pre0/spin" ] && is_spin4 "$repo/../shared/tools/spin/4.1.0-pre0/spin"; then
+  spin4="$repo/../shared/tools/spin/4.1.0-pre0/spin"
+fi
+if [ -z "$spin4" ]; then
+  if [ -n "${CI:-}" ]; then
+    echo "setup: no Spin 4.1 or later (installed spin, or ../shared/tools/spin/4.1.0-pre0/spin): the WASIp3 tests cannot run" >&2
+    exit 1
+  fi
+  echo "setup: no Spin 4.1 or later: the WASIp3 gateway's Spin tests are skipped" >&2
 fi
 
 missing=()

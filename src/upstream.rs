@@ -14,6 +14,11 @@ use wasi::clocks::monotonic_clock;
 use wasi::io::poll::{self, Pollable};
 use wasi::io::streams::{InputStream, OutputStream, StreamError};
 
+use self::classify::classify;
+
+#[path = "classify.rs"]
+mod classify;
+
 const CHUNK: u64 = 64 * 1024;
 
 /// 24 hours: the longest upload the host lets through before the response head.
@@ -278,33 +283,4 @@ fn flush(output: &OutputStream) -> Result<(), StreamError> {
 
 fn other(what: &str) -> UpstreamFailure {
     UpstreamFailure::Unreachable(UpstreamCause::Other(what.into()))
-}
-
-/// The host's error code, as the engine's failure classes.
-fn classify(code: &ErrorCode) -> UpstreamFailure {
-    use UpstreamCause as Cause;
-    UpstreamFailure::Unreachable(match code {
-        ErrorCode::ConnectionTimeout
-        | ErrorCode::ConnectionReadTimeout
-        | ErrorCode::HttpResponseTimeout => return UpstreamFailure::Timeout,
-        ErrorCode::ConnectionRefused => Cause::ConnectionRefused,
-        ErrorCode::ConnectionTerminated | ErrorCode::ConnectionLimitReached => {
-            Cause::ConnectionClosed
-        }
-        ErrorCode::DnsError(_) => Cause::NameNotResolved,
-        ErrorCode::DestinationUnavailable | ErrorCode::DestinationNotFound => Cause::Unavailable,
-        ErrorCode::DestinationIpUnroutable | ErrorCode::DestinationIpProhibited => {
-            Cause::AddressUnreachable
-        }
-        ErrorCode::TlsProtocolError
-        | ErrorCode::TlsCertificateError
-        | ErrorCode::TlsAlertReceived(_) => Cause::TlsFailed,
-        ErrorCode::HttpProtocolError
-        | ErrorCode::HttpResponseIncomplete
-        | ErrorCode::HttpResponseHeaderSectionSize(_)
-        | ErrorCode::HttpResponseHeaderSize(_)
-        | ErrorCode::HttpResponseBodySize(_) => Cause::Malformed,
-        ErrorCode::HttpRequestDenied => Cause::DeniedByHost,
-        other => Cause::Other(format!("{other:?}")),
-    })
 }

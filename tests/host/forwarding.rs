@@ -67,7 +67,7 @@ fn forwarded_headers_are_set(g: &Gateway) {
     );
     assert_eq!(
         seen.head.get("x-forwarded-host").as_deref(),
-        Some("gateway.test")
+        g.target.reports_authority().then_some("gateway.test")
     );
     assert_eq!(seen.head.get("x-forwarded-proto").as_deref(), Some("http"));
     assert_eq!(
@@ -172,7 +172,7 @@ fn requests_cannot_choose_the_upstream(g: &Gateway) {
             assert_eq!(seen.target, "/base/x?mk=ssrf1");
         }
         Ok(_) => {}
-        Err(error) => assert_eq!(g.host, Host::Spin, "absolute-form: {error}"),
+        Err(error) => assert!(g.host.is_spin(), "absolute-form: {error}"),
     }
     let host = ok(
         g,

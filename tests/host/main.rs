@@ -1,6 +1,8 @@
 //! Black-box tests of the real component on real hosts with real upstreams on loopback,
-//! CONTRACT.md §2 point by point, one module per theme. Every case runs on `wasmtime serve` and
-//! on `spin up` (`wasmtime::…`, `spin::…`): one gateway per host for the whole binary (custom
+//! CONTRACT.md §2 point by point, one module per theme. Every case runs against each gateway
+//! artifact on each host that runs it: the WASIp2 gateway on `wasmtime serve` and on `spin up`
+//! 3.6 (`wasmtime::…`, `spin::…`), the WASIp3 gateway on `wasmtime serve` and on Spin 4.1
+//! (`p3-wasmtime::…`, `p3-spin4::…`). One gateway per target for the whole binary (custom
 //! harness, so it is stopped by PID after the last test, failures included).
 
 mod actual;
@@ -14,8 +16,8 @@ mod preflight;
 mod rollout;
 mod support;
 
-use corsgate_testkit::cases::run_on_hosts;
-use corsgate_testkit::harness::Host;
+use corsgate_testkit::cases::run_on_targets;
+use corsgate_testkit::harness::Target;
 use corsgate_testkit::world::Gateway;
 
 fn main() {
@@ -30,8 +32,10 @@ fn main() {
         rollout::cases(),
     ]
     .concat();
-    run_on_hosts(
-        |host: Host| Gateway::start(host, "host", ["http://127.0.0.1:1", "http://127.0.0.1:2"]),
+    run_on_targets(
+        |target: Target| {
+            Gateway::start(target, "host", ["http://127.0.0.1:1", "http://127.0.0.1:2"])
+        },
         cases,
         policies::cases(),
     );

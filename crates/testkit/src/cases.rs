@@ -8,7 +8,7 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, OnceLock};
 
-use crate::harness::Host;
+use crate::harness::{Host, Target};
 
 /// What a test world is started for: a host, or a host and a browser engine.
 pub trait WorldKey: Copy + Eq + std::fmt::Display + Send + Sync + 'static {
@@ -19,6 +19,12 @@ pub trait WorldKey: Copy + Eq + std::fmt::Display + Send + Sync + 'static {
 impl WorldKey for Host {
     fn runs_here(self) -> bool {
         Host::runs_here(self)
+    }
+}
+
+impl WorldKey for Target {
+    fn runs_here(self) -> bool {
+        self.host.runs_here()
     }
 }
 
@@ -73,14 +79,15 @@ impl<K: WorldKey, W> Worlds<K, W> {
     }
 }
 
-/// Runs each named case against the world of every host in [`Host::ALL`] (started by
-/// `start_world`), and each host-independent case once; then exits with the result.
-pub fn run_on_hosts<W: Send + Sync + 'static>(
-    start_world: impl Fn(Host) -> W + Send + Sync + 'static,
+/// Runs each named case against the world of every target in [`Target::ALL`] (each gateway
+/// artifact on each host that runs it, started by `start_world`), and each host-independent
+/// case once; then exits with the result.
+pub fn run_on_targets<W: Send + Sync + 'static>(
+    start_world: impl Fn(Target) -> W + Send + Sync + 'static,
     cases: Vec<NamedCase<W>>,
     host_independent: Vec<NamedCase<()>>,
 ) -> ! {
-    run_on_worlds(&Host::ALL, start_world, cases, host_independent)
+    run_on_worlds(&Target::ALL, start_world, cases, host_independent)
 }
 
 /// Runs each named case against the world of every key (started by `start_world`), and each

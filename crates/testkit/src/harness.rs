@@ -9,6 +9,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use std::os::unix::process::CommandExt;
@@ -41,7 +42,13 @@ pub struct Component {
 impl Component {
     /// The gateway (WASIp2), with the policies of `policies` compiled in.
     pub fn gateway(policies: &Path) -> Component {
-        Component::package("corsgate").env("CORSGATE_POLICIES", &policies.display().to_string())
+        Component::artifact(Artifact::P2, policies)
+    }
+
+    /// A gateway artifact, with the policies of `policies` compiled in.
+    pub fn artifact(artifact: Artifact, policies: &Path) -> Component {
+        Component::package(artifact.package())
+            .env("CORSGATE_POLICIES", &policies.display().to_string())
     }
 
     /// Another component package of the workspace (the benchmark references).
@@ -128,24 +135,34 @@ pub enum Host {
     Wasmtime,
     /// `spin up` (3.6.3, what SpinKube's shim embeds) on a manifest generated per server.
     Spin,
+    /// `spin up` from Spin 4.1 (`4.1.0-pre0`): WASIp3 components, reused across requests.
+    Spin4,
 }
 
 impl Host {
+    /// The hosts of the WASIp2 gateway.
     pub const ALL: [Host; 2] = [Host::Wasmtime, Host::Spin];
 
     pub fn name(self) -> &'static str {
         match self {
             Host::Wasmtime => "wasmtime",
             Host::Spin => "spin",
+            Host::Spin4 => "spin4",
         }
+    }
+
+    /// Whether the host is a Spin (whose own HTTP front end answers some requests itself).
+    pub fn is_spin(self) -> bool {
+        matches!(self, Host::Spin | Host::Spin4)
     }
 
     /// What the gateway puts in `X-Forwarded-For` for a client on loopback: Spin reports the
     /// client's address (`spin-client-addr`), `wasmtime serve` does not.
     pub fn forwarded_client(self) -> &'static str {
-        match self {
-            Host::Wasmtime => "unknown",
-            Host::Spin => "127.0.0.1",
+        if self.is_spin() {
+            "127.0.0.1"
+        } else {
+            "unknown"
         }
     }
 
@@ -167,6 +184,97 @@ impl Host {
         match self {
             Host::Wasmtime => Ok(wasmtime()),
             Host::Spin => spin(),
+            Host::Spin4 => spin4(),
+        }
+    }
+}
+
+/// Which gateway component: the WASIp2 one (`corsgate`, a fresh instance per request on every
+/// host) or the WASIp3 one (`corsgate-p3`, `wasi:http/handler@0.3.0`, reused across requests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Artifact {
+    P2,
+    P3,
+}
+
+impl Artifact {
+    /// Its package in the workspace.
+    pub fn package(self) -> &'static str {
+        match self {
+            Artifact::P2 => "corsgate",
+            Artifact::P3 => "corsgate-p3",
+        }
+    }
+}
+
+/// A gateway artifact on a host that runs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub artifact: Artifact,
+    pub host: Host,
+}
+
+impl Target {
+    /// Every artifact on every host that runs it: WASIp2 on wasmtime and Spin 3.6 (SpinKube's),
+    /// WASIp3 on wasmtime and Spin 4.1.
+    pub const ALL: [Target; 4] = [
+        Target::p2(Host::Wasmtime),
+        Target::p2(Host::Spin),
+        Target::p3(Host::Wasmtime),
+        Target::p3(Host::Spin4),
+    ];
+
+    pub const fn p2(host: Host) -> Target {
+        Target {
+            artifact: Artifact::P2,
+            host,
+        }
+    }
+
+    pub const fn p3(host: Host) -> Target {
+        Target {
+            artifact: Artifact::P3,
+            host,
+        }
+    }
+
+    /// Whether the host tells the component the authority the client asked for (its `Host`):
+    /// `wasmtime serve` 48 gives a WASIp3 component neither an authority nor a `Host` header,
+    /// so there the gateway cannot set `X-Forwarded-Host` nor tell a request without `Host`.
+    pub fn reports_authority(self) -> bool {
+        self != Target::p3(Host::Wasmtime)
+    }
+
+    /// Serves the artifact `wasm` (see [`Host::serve`]), with what the host needs for it:
+    /// `wasmtime serve` runs WASIp3 components only with WASIp3 and async support turned on.
+    pub fn serve(self, wasm: &Path, dir: &Path, options: &ServeOptions) -> Server {
+        match (self.artifact, self.host) {
+            (Artifact::P3, Host::Wasmtime) => {
+                let options =
+                    options
+                        .clone()
+                        .host_args(&["-S", "p3", "-W", "component-model-async"]);
+                self.host.serve(wasm, dir, &options)
+            }
+            _ => self.host.serve(wasm, dir, options),
+        }
+    }
+}
+
+impl From<Host> for Target {
+    /// The WASIp2 gateway on `host`.
+    fn from(host: Host) -> Target {
+        Target::p2(host)
+    }
+}
+
+impl std::fmt::Display for Target {
+    /// The WASIp2 gateway's targets are named by their host alone (`wasmtime`, `spin`), the
+    /// WASIp3 gateway's `p3-<host>`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.artifact {
+            Artifact::P2 => write!(f, "{}", self.host),
+            Artifact::P3 => write!(f, "p3-{}", self.host),
         }
     }
 }
@@ -232,9 +340,9 @@ impl Host {
         std::fs::create_dir_all(dir).expect("create the server's folder");
         let command = match self {
             Host::Wasmtime => wasmtime_command(wasm, options),
-            Host::Spin => {
+            Host::Spin | Host::Spin4 => {
                 let manifest = spin_manifest(wasm, dir, options);
-                spin_command(manifest.as_os_str(), dir, options)
+                spin_command(self, manifest.as_os_str(), dir, options)
             }
         };
         launch(self, command, dir)
@@ -247,7 +355,7 @@ impl Host {
 pub fn spin_up(from: impl AsRef<std::ffi::OsStr>, args: &[&str], dir: &Path) -> Server {
     std::fs::create_dir_all(dir).expect("create the server's folder");
     let options = ServeOptions::default().host_args(args);
-    let command = spin_command(from.as_ref(), dir, &options);
+    let command = spin_command(Host::Spin, from.as_ref(), dir, &options);
     launch(Host::Spin, command, dir)
 }
 
@@ -272,7 +380,7 @@ fn launch(host: Host, mut command: Command, dir: &Path) -> Server {
     // Both bind an ephemeral port for port 0 and print it.
     let (marker, end) = match host {
         Host::Wasmtime => ("Serving HTTP on http://", '/'),
-        Host::Spin => ("Serving http://", '\n'),
+        Host::Spin | Host::Spin4 => ("Serving http://", '\n'),
     };
     let addr = wait_for_line(&log_path, &mut guard, marker, |rest| {
         rest.split(end).next()?.trim().parse().ok()
@@ -322,9 +430,9 @@ fn wasmtime_command(wasm: &Path, options: &ServeOptions) -> Command {
     command
 }
 
-/// `spin` from cargo's bin folder (where scripts/setup.sh puts it), from PATH, or the binary
-/// kept beside the repository in `../shared/tools/spin/`.
-pub fn spin() -> Result<PathBuf, String> {
+/// Every `spin` a user could mean, in order: cargo's bin folder (where scripts/setup.sh puts
+/// it), PATH, then `version`'s binary kept beside the repository in `../shared/tools/spin/`.
+fn spin_candidates(version: &str) -> Vec<PathBuf> {
     let cargo_bin = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
@@ -334,13 +442,47 @@ pub fn spin() -> Result<PathBuf, String> {
         .flat_map(std::env::split_paths)
         .map(|dir| dir.join("spin"))
         .collect::<Vec<_>>();
-    let shared = repo_root().join("../shared/tools/spin/3.6.3/spin");
+    let shared = repo_root().join(format!("../shared/tools/spin/{version}/spin"));
     cargo_bin
         .into_iter()
         .chain(on_path)
         .chain([shared])
-        .find(|p| p.is_file())
+        .filter(|p| p.is_file())
+        .collect()
+}
+
+/// `spin` for the WASIp2 gateway (3.6.3 beside the repository when none is installed).
+pub fn spin() -> Result<PathBuf, String> {
+    spin_candidates("3.6.3")
+        .into_iter()
+        .next()
         .ok_or_else(|| "spin is not installed: run scripts/setup.sh (or Spin's installer)".into())
+}
+
+/// A `spin` of version 4.1 or later, for the WASIp3 gateway: the first such among
+/// [`spin_candidates`] (the one installed, when it is recent enough), else none.
+pub fn spin4() -> Result<PathBuf, String> {
+    static FOUND: OnceLock<Option<PathBuf>> = OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            spin_candidates("4.1.0-pre0").into_iter().find(|spin| {
+                let Ok(out) = Command::new(spin).arg("--version").output() else {
+                    return false;
+                };
+                // `spin 4.1.0-pre0 (94a8fc8a 2026-08-21)`
+                let version = String::from_utf8_lossy(&out.stdout);
+                let mut numbers = version
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .split(['.', '-'])
+                    .map(|n| n.parse::<u32>().unwrap_or(0));
+                let (major, minor) = (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0));
+                (major, minor) >= (4, 1)
+            })
+        })
+        .clone()
+        .ok_or_else(|| "Spin 4.1 or later is not installed: run scripts/setup.sh".into())
 }
 
 /// A manifest for one component, written into `dir`: the component on the catch-all route, its
@@ -375,8 +517,11 @@ fn spin_manifest(wasm: &Path, dir: &Path, options: &ServeOptions) -> PathBuf {
 
 /// `spin up --from <from>`. `HOME` is a scratch folder in `dir`, so Spin's plugin and template
 /// state stays out of the user's home.
-fn spin_command(from: &std::ffi::OsStr, dir: &Path, options: &ServeOptions) -> Command {
-    let mut command = on_cpu(options.cpu, spin().unwrap_or_else(|e| panic!("{e}")));
+fn spin_command(host: Host, from: &std::ffi::OsStr, dir: &Path, options: &ServeOptions) -> Command {
+    let mut command = on_cpu(
+        options.cpu,
+        host.program().unwrap_or_else(|e| panic!("{e}")),
+    );
     command
         .arg("up")
         .arg("--from")

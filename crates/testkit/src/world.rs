@@ -6,7 +6,7 @@ use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::harness::{repo_root, work_dir, Component, Host, ServeOptions, Server};
+use crate::harness::{repo_root, work_dir, Component, Host, ServeOptions, Server, Target};
 use crate::upstream::TestUpstream;
 
 /// A loopback port where nothing listens (bound, then released): connections are refused.
@@ -52,6 +52,9 @@ pub fn policy_files(folder: &str) -> Vec<(String, String)> {
 pub struct Gateway {
     pub server: Server,
     pub echo: Arc<TestUpstream>,
+    /// The artifact served and its host.
+    pub target: Target,
+    /// The host (`target.host`).
     pub host: Host,
     /// This gateway's own copy of the component (later builds do not change it).
     pub wasm: PathBuf,
@@ -71,7 +74,7 @@ impl Gateway {
     /// The gateway with `tests/policies`, whose placeholders name the echo upstream (`{ECHO}`,
     /// and `{ECHO_PORT}` for a name Spin's manifest leaves out), a refusing port (`{DEAD}`) and
     /// the browser tests' page origins (`{PAGE_ORIGIN}`, `{PAGE_ORIGIN_2}`).
-    pub fn start(host: Host, name: &str, page_origins: [&str; 2]) -> Gateway {
+    pub fn start(target: impl Into<Target>, name: &str, page_origins: [&str; 2]) -> Gateway {
         let echo = TestUpstream::start();
         let dead = format!("127.0.0.1:{}", dead_port());
         let substitutions = [
@@ -83,35 +86,41 @@ impl Gateway {
         ];
         let files = policy_files("tests/policies");
         let allowed = [format!("http://{}", echo.addr), format!("http://{dead}")];
-        Gateway::build_and_serve(host, echo, name, &files, &substitutions, allowed)
+        Gateway::build_and_serve(target.into(), echo, name, &files, &substitutions, allowed)
     }
 
     /// The gateway with `files` (name, text; `{ECHO}` names the echo upstream).
-    pub fn start_with_policies(host: Host, name: &str, files: &[(String, String)]) -> Gateway {
+    pub fn start_with_policies(
+        target: impl Into<Target>,
+        name: &str,
+        files: &[(String, String)],
+    ) -> Gateway {
         let echo = TestUpstream::start();
         let substitutions = [("ECHO", echo.addr.to_string())];
         let allowed = [format!("http://{}", echo.addr)];
-        Gateway::build_and_serve(host, echo, name, files, &substitutions, allowed)
+        Gateway::build_and_serve(target.into(), echo, name, files, &substitutions, allowed)
     }
 
     fn build_and_serve(
-        host: Host,
+        target: Target,
         echo: TestUpstream,
         name: &str,
         files: &[(String, String)],
         substitutions: &[(&str, String)],
         allowed_outbound_hosts: impl IntoIterator<Item = String>,
     ) -> Gateway {
-        let dir = work_dir(&format!("{name}-{host}"));
+        let dir = work_dir(&format!("{name}-{target}"));
         let policies = dir.join("policies");
         write_policies(&policies, files, substitutions);
-        let wasm = Component::gateway(&policies).build(&dir.join("corsgate.wasm"));
+        let wasm =
+            Component::artifact(target.artifact, &policies).build(&dir.join("corsgate.wasm"));
         let options = ServeOptions::default().allow_outbound(allowed_outbound_hosts);
-        let server = host.serve(&wasm, &dir, &options);
+        let server = target.serve(&wasm, &dir, &options);
         Gateway {
             server,
             echo: Arc::new(echo),
-            host,
+            target,
+            host: target.host,
             wasm,
             options,
         }
@@ -124,12 +133,13 @@ impl Gateway {
             .iter()
             .fold(self.options.clone(), |options, (k, v)| options.env(k, v));
         Gateway {
-            server: self.host.serve(
+            server: self.target.serve(
                 &self.wasm,
-                &work_dir(&format!("{name}-{}", self.host)),
+                &work_dir(&format!("{name}-{}", self.target)),
                 &options,
             ),
             echo: Arc::clone(&self.echo),
+            target: self.target,
             host: self.host,
             wasm: self.wasm.clone(),
             options,

@@ -129,3 +129,42 @@ fn pattern(p: &OriginPattern) -> String {
     };
     format!("{CRATE}::origins::OriginPattern {{ scheme: {}, host: {host}, port: {CRATE}::origins::PortPattern::{port} }}", scheme(p.scheme))
 }
+
+/// A component's build script: compiles the policy folder named by `CORSGATE_POLICIES` (else
+/// `default_dir`), relative to the package root, into `$OUT_DIR/routes.rs` as
+/// `pub static ROUTES`. An invalid policy fails the build with every error as
+/// `file:line:column: message`. One copy for every component built from the engine.
+pub fn build_script(default_dir: &str) -> std::process::ExitCode {
+    use std::path::PathBuf;
+    use std::process::ExitCode;
+
+    println!("cargo:rerun-if-env-changed=CORSGATE_POLICIES");
+    // Relative to the package root, which is the build script's working directory, so errors
+    // name files the way the user wrote the folder.
+    let dir = PathBuf::from(
+        std::env::var("CORSGATE_POLICIES").unwrap_or_else(|_| default_dir.to_string()),
+    );
+    // A folder here makes cargo rescan it for any added, removed or changed file.
+    println!("cargo:rerun-if-changed={}", dir.display());
+    match super::load_route_table(&dir) {
+        Ok(table) => {
+            let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"))
+                .join("routes.rs");
+            let source = format!(
+                "/// The route table compiled from `{}`.\npub static ROUTES: ::corsgate_core::RouteTable = {};\n",
+                dir.display(),
+                route_table_expression(&table)
+            );
+            std::fs::write(&out, source).expect("write the compiled route table");
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            eprintln!("corsgate: invalid policies in {}:", dir.display());
+            for error in &errors {
+                eprintln!("{error}");
+            }
+            eprintln!("corsgate: {} error(s); nothing was built", errors.len());
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! The parts of an incoming WASIp3 request the plan reads, owned: the request itself moves on
+//! (its body is consumed when forwarding), and its header fields are a child resource that
+//! must be gone before it does.
+
+use corsgate_core::forwarding::header_values;
+use corsgate_core::{CorsRequest, RequestHead};
+use wasip3::http::types::{Method, Request, Scheme};
+
+/// The headers a CORS decision reads, in the order of [`CorsRequest`]'s fields for them.
+const CORS_HEADERS: [&str; 4] = [
+    "origin",
+    "access-control-request-method",
+    "access-control-request-headers",
+    "access-control-request-private-network",
+];
+
+pub struct Incoming {
+    pub method: Method,
+    pub path_with_query: String,
+    pub scheme: String,
+    pub authority: Option<String>,
+    /// Every header line, in order: read in one host call (a WASIp3 request is read once
+    /// whatever its kind; there is no cheaper call for four names).
+    pub headers: Vec<(String, Vec<u8>)>,
+}
+
+/// Borrowed views of the CORS header lines, as [`CorsRequest`] takes them.
+pub type CorsLines<'a> = [Vec<&'a [u8]>; 4];
+
+impl Incoming {
+    pub fn read(request: &Request) -> Incoming {
+        let headers = request.get_headers().copy_all();
+        Incoming {
+            method: request.get_method(),
+            path_with_query: request.get_path_with_query().unwrap_or_default(),
+            scheme: match request.get_scheme() {
+                Some(Scheme::Https) => "https".to_string(),
+                Some(Scheme::Other(other)) => other,
+                Some(Scheme::Http) | None => "http".to_string(),
+            },
+            // Spin sets it from `Host`; `wasmtime serve` 48 sets none for a WASIp3 request
+            // and hands no `Host` header either, so there it is unknown.
+            authority: request.get_authority(),
+            headers,
+        }
+    }
+
+    pub fn cors_lines(&self) -> CorsLines<'_> {
+        CORS_HEADERS.map(|name| header_values(&self.headers, name))
+    }
+
+    /// The plan's view of the request.
+    pub fn head<'a>(&'a self, lines: &'a CorsLines<'a>) -> RequestHead<'a> {
+        let [origin, request_method, request_headers, request_private_network] = lines;
+        RequestHead {
+            path_and_query: &self.path_with_query,
+            cors: CorsRequest {
+                method: self.method_name().as_bytes(),
+                origin,
+                request_method,
+                request_headers,
+                request_private_network,
+            },
+        }
+    }
+
+    /// The method exactly as sent (methods are case-sensitive).
+    fn method_name(&self) -> &str {
+        match &self.method {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+            Method::Connect => "CONNECT",
+            Method::Options => "OPTIONS",
+            Method::Trace => "TRACE",
+            Method::Patch => "PATCH",
+            Method::Other(other) => other,
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Writing responses: header fields, bodies, and the answers the gateway makes itself.
+
+use corsgate_core::Answer;
+use futures::channel::oneshot;
+use wasip3::http::types::{ErrorCode, Fields, Response, Trailers};
+use wasip3::wit_bindgen::{FutureReader, StreamReader};
+use wasip3::{wit_bindgen, wit_future, wit_stream};
+
+/// Header fields from name/value pairs, in one host call. Should the host refuse the list (a
+/// forbidden name or bytes not allowed in a field, which can only come from the upstream, never
+/// from policy), the pairs are added one by one and the refused ones skipped.
+pub fn fields<'n, 'v>(headers: impl IntoIterator<Item = (&'n str, &'v [u8])>) -> Fields {
+    let list: Vec<(String, Vec<u8>)> = headers
+        .into_iter()
+        .map(|(n, v)| (n.to_string(), v.to_vec()))
+        .collect();
+    Fields::from_list(&list).unwrap_or_else(|_| {
+        let fields = Fields::new();
+        for (name, value) in &list {
+            let _ = fields.append(name, value);
+        }
+        fields
+    })
+}
+
+/// Trailers for a body that ends cleanly, with none.
+pub fn no_trailers() -> FutureReader<Result<Option<Trailers>, ErrorCode>> {
+    let (_writer, reader) = wit_future::new(|| Ok(None));
+    reader
+}
+
+/// A response with the given status, headers and body stream.
+pub fn response(
+    status: u16,
+    headers: Fields,
+    body: Option<StreamReader<u8>>,
+    trailers: FutureReader<Result<Option<Trailers>, ErrorCode>>,
+) -> Response {
+    // The transmit future says whether the host delivered the response; an answer of the
+    // gateway's own has nothing to do about a client that left.
+    let (response, _transmitted) = Response::new(headers, body, trailers);
+    let _ = response.set_status_code(status);
+    response
+}
+
+/// Sends an answer of the plan's through `respond`, then writes its short plain-text body
+/// (the host reads the body only once it has the response).
+pub async fn answer(respond: oneshot::Sender<Response>, answer: &Answer<'_>) {
+    let body = answer.body();
+    let (stream, writer) = if body.is_empty() {
+        (None, None)
+    } else {
+        let (writer, reader) = wit_stream::new();
+        (Some(reader), Some(writer))
+    };
+    let response = response(
+        answer.status(),
+        fields(answer.headers()),
+        stream,
+        no_trailers(),
+    );
+    if respond.send(response).is_err() {
+        return;
+    }
+    if let Some(mut writer) = writer {
+        // Whatever is unwritten was for a client that left.
+        let _unwritten = writer.write_all(body.as_bytes().to_vec()).await;
+    }
+}
+
+/// Runs `task` beside the current one, within the same export call. wit-bindgen 0.57 queues a
+/// task spawned from another spawned task without polling it until the next host event (a
+/// request body then sat unread until the route's 5 s deadline fired); yielding once makes its
+/// executor poll again, and the new task with it.
+pub async fn spawn(task: impl std::future::Future<Output = ()> + 'static) {
+    wit_bindgen::spawn(task);
+    wit_bindgen::yield_async().await;
+}
