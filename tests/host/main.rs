@@ -6,6 +6,7 @@
 //! harness, so it is stopped by PID after the last test, failures included).
 
 mod actual;
+mod concurrency;
 mod faults;
 mod forwarding;
 mod hostile;
@@ -30,6 +31,7 @@ fn main() {
         logging::cases(),
         hosts::cases(),
         rollout::cases(),
+        concurrency::cases(),
     ]
     .concat();
     run_on_targets(
