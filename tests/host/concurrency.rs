@@ -106,25 +106,31 @@ fn instances_are_reused_and_read_their_settings_once(g: &Gateway) {
         })
     });
     assert_eq!(statuses, HashMap::from([(204, IN_FLIGHT)]));
+    // Then one at a time: these need no instance beyond those already made.
+    for _ in 0..IN_FLIGHT {
+        assert_eq!(ok(&again, preflight("/api/x", APP, "PUT")).status, 204);
+    }
+    let requests = 2 * IN_FLIGHT;
     let marker = "corsgate warning: CORSGATE_ACCESS_LOG";
     // The warnings of the last requests may still be on their way to the log.
     let deadline = Instant::now() + Duration::from_secs(5);
     let instances = loop {
         let count = again.log().matches(marker).count();
-        if g.target.artifact == Artifact::P3 || count >= IN_FLIGHT || Instant::now() > deadline {
+        if g.target.artifact == Artifact::P3 || count >= requests || Instant::now() > deadline {
             break count;
         }
         std::thread::sleep(Duration::from_millis(50));
     };
     eprintln!(
-        "{}: {IN_FLIGHT} requests at once served by {instances} instance(s)",
+        "{}: {IN_FLIGHT} requests at once, then {IN_FLIGHT} one by one, served by {instances} instance(s)",
         g.target
     );
     match g.target.artifact {
-        Artifact::P2 => assert_eq!(instances, IN_FLIGHT, "an instance per request"),
+        Artifact::P2 => assert_eq!(instances, requests, "an instance per request"),
+        // Measured on 2 cores: 12 to 22 instances on wasmtime serve, 13 to 21 on Spin 4.1.
         Artifact::P3 => assert!(
-            (1..=IN_FLIGHT / 2).contains(&instances),
-            "{IN_FLIGHT} requests at once from {instances} instance(s)"
+            (1..=requests / 2).contains(&instances),
+            "{requests} requests from {instances} instance(s)"
         ),
     }
 }
