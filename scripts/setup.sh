@@ -11,7 +11,8 @@
 #     installed, so `spin` stays 3.6.3). In CI, having neither is an error;
 #   - with --tests: what only the tests need: the three browser engines and their WebDriver
 #     servers (Debian's chromium + chromium-driver, firefox-esr, webkit2gtk-driver with xvfb;
-#     geckodriver from crates.io, about 4 minutes to compile once), and docker-registry (an OCI
+#     geckodriver from crates.io, about 4 minutes to compile once), wac-cli (composes the
+#     middleware with an app, from crates.io, about 5 minutes once), and docker-registry (an OCI
 #     registry on loopback the gateway is published to); --browser is the same.
 set -euo pipefail
 
@@ -85,6 +86,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y "${missing[@]}"
+fi
+
+if $want_tests && [ "$(wac --version 2>/dev/null | awk '{print $2}')" != "0.12.0" ]; then
+  echo "setup: installing wac-cli 0.12.0, which composes the middleware with an app (compiles from crates.io; about 5 minutes on 2 cores)"
+  cargo install wac-cli --version 0.12.0 --locked
 fi
 
 if $want_tests && [ "$(geckodriver --version 2>/dev/null | awk 'NR==1 {print $2}')" != "0.37.1" ]; then

@@ -28,6 +28,7 @@ fn the_gateway_pushed_to_a_registry_serves_from_it() {
     let manifest = dir.join("spin.toml").display().to_string();
     // Plain HTTP on loopback: `--insecure`.
     let pushed = spin_run(
+        Host::Spin,
         &[
             "registry",
             "push",
@@ -46,7 +47,12 @@ fn the_gateway_pushed_to_a_registry_serves_from_it() {
     );
     assert!(String::from_utf8_lossy(&pushed.stdout).contains("Pushed with digest sha256:"));
 
-    let served = spin_up(&reference, &["--insecure"], &dir.join("from-registry"));
+    let served = spin_up(
+        Host::Spin,
+        &reference,
+        &["--insecure"],
+        &dir.join("from-registry"),
+    );
     let preflight = Request::new("OPTIONS", "/api/x")
         .origin("https://app.example.com")
         .header("Access-Control-Request-Method", "PUT");

@@ -1,6 +1,7 @@
 //! Several APIs in one Spin app (examples/spin-app): the APIs are components on private routes,
 //! reached by local service chaining, and corsgate is the only public route. Built with
-//! `spin build` and served with `spin up`, as users do.
+//! `spin build` and served with `spin up`, as users do; and the WASIp3 gateway's manifest on
+//! Spin 4.1.
 
 use corsgate_testkit::client::{send, Request, Response};
 use corsgate_testkit::harness::{repo_root, spin_run, spin_up, work_dir, Host, Server};
@@ -18,14 +19,19 @@ fn apis_behind_the_gateway_by_service_chaining() {
         return;
     }
     let dir = work_dir("spin-app");
-    let build = spin_run(&["build", "--from", "examples/spin-app"], &dir);
+    let build = spin_run(Host::Spin, &["build", "--from", "examples/spin-app"], &dir);
     assert!(
         build.status.success(),
         "spin build failed:\n{}\n{}",
         String::from_utf8_lossy(&build.stdout),
         String::from_utf8_lossy(&build.stderr)
     );
-    let app = spin_up(repo_root().join("examples/spin-app/spin.toml"), &[], &dir);
+    let app = spin_up(
+        Host::Spin,
+        repo_root().join("examples/spin-app/spin.toml"),
+        &[],
+        &dir,
+    );
 
     let preflight = ok(
         &app,
@@ -94,4 +100,49 @@ fn apis_behind_the_gateway_by_service_chaining() {
         line.contains("route=catalog") && line.contains("decision=forwarded"),
         "{line}"
     );
+}
+
+/// deploy/spin4/spin.toml, the WASIp3 gateway with the shipped policies, built and served by
+/// Spin 4.1 as its users do (the shipped upstreams, the demo API, need not run: nothing here
+/// reaches them).
+#[test]
+fn the_wasip3_gateway_manifest_serves_on_spin4() {
+    if !Host::Spin4.runs_here() {
+        return;
+    }
+    let dir = work_dir("spin4-manifest");
+    let build = spin_run(Host::Spin4, &["build", "--from", "deploy/spin4"], &dir);
+    assert!(
+        build.status.success(),
+        "spin build failed:\n{}\n{}",
+        String::from_utf8_lossy(&build.stdout),
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let gateway = spin_up(
+        Host::Spin4,
+        repo_root().join("deploy/spin4/spin.toml"),
+        &[],
+        &dir,
+    );
+    let preflight = ok(
+        &gateway,
+        Request::new("OPTIONS", "/users/42")
+            .origin(APP)
+            .header("Access-Control-Request-Method", "PUT"),
+    );
+    assert_eq!(preflight.status, 204);
+    assert_eq!(
+        preflight.header("access-control-allow-origin").as_deref(),
+        Some(APP)
+    );
+    let refused = ok(
+        &gateway,
+        Request::new("OPTIONS", "/users/42")
+            .origin("https://evil.example")
+            .header("Access-Control-Request-Method", "PUT"),
+    );
+    assert_eq!(refused.status, 403);
+    assert_eq!(ok(&gateway, Request::new("GET", "/nowhere")).status, 404);
+    let line = gateway.log_line_with("kind=preflight method=OPTIONS path=/users/42 ");
+    assert!(line.contains("route=users"), "{line}");
 }

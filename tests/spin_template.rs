@@ -29,6 +29,7 @@ fn a_new_gateway_project_builds_checks_and_serves() {
     let _ = std::fs::remove_dir_all(&project);
     let repo = repo_root();
     let installed = spin_run(
+        Host::Spin,
         &[
             "templates",
             "install",
@@ -41,6 +42,7 @@ fn a_new_gateway_project_builds_checks_and_serves() {
     assert_ran("spin templates install", &installed);
     let api_url = format!("http://{}", api.addr);
     let created = spin_run(
+        Host::Spin,
         &[
             "new",
             "-t",
@@ -76,9 +78,13 @@ fn a_new_gateway_project_builds_checks_and_serves() {
     );
 
     let manifest = project.join("spin.toml");
-    let built = spin_run(&["build", "--from", &manifest.display().to_string()], &dir);
+    let built = spin_run(
+        Host::Spin,
+        &["build", "--from", &manifest.display().to_string()],
+        &dir,
+    );
     assert_ran("spin build", &built);
-    let gateway = spin_up(&manifest, &[], &dir);
+    let gateway = spin_up(Host::Spin, &manifest, &[], &dir);
     let preflight = send(
         gateway.addr,
         &Request::new("OPTIONS", "/api/users")

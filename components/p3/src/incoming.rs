@@ -4,7 +4,7 @@
 
 use corsgate_core::forwarding::header_values;
 use corsgate_core::{CorsRequest, RequestHead};
-use wasip3::http::types::{Method, Request, Scheme};
+use wasip3::http::types::{Method, Request};
 
 /// The headers a CORS decision reads, in the order of [`CorsRequest`]'s fields for them.
 const CORS_HEADERS: [&str; 4] = [
@@ -17,8 +17,6 @@ const CORS_HEADERS: [&str; 4] = [
 pub struct Incoming {
     pub method: Method,
     pub path_with_query: String,
-    pub scheme: String,
-    pub authority: Option<String>,
     /// Every header line, in order: read in one host call (a WASIp3 request is read once
     /// whatever its kind; there is no cheaper call for four names).
     pub headers: Vec<(String, Vec<u8>)>,
@@ -33,14 +31,6 @@ impl Incoming {
         Incoming {
             method: request.get_method(),
             path_with_query: request.get_path_with_query().unwrap_or_default(),
-            scheme: match request.get_scheme() {
-                Some(Scheme::Https) => "https".to_string(),
-                Some(Scheme::Other(other)) => other,
-                Some(Scheme::Http) | None => "http".to_string(),
-            },
-            // Spin sets it from `Host`; `wasmtime serve` 48 sets none for a WASIp3 request
-            // and hands no `Host` header either, so there it is unknown.
-            authority: request.get_authority(),
             headers,
         }
     }

@@ -4,7 +4,7 @@ use corsgate_core::Answer;
 use futures::channel::oneshot;
 use wasip3::http::types::{ErrorCode, Fields, Response, Trailers};
 use wasip3::wit_bindgen::{FutureReader, StreamReader};
-use wasip3::{wit_bindgen, wit_future, wit_stream};
+use wasip3::{wit_future, wit_stream};
 
 /// Header fields from name/value pairs, in one host call. Should the host refuse the list (a
 /// forbidden name or bytes not allowed in a field, which can only come from the upstream, never
@@ -66,13 +66,4 @@ pub async fn answer(respond: oneshot::Sender<Response>, answer: &Answer<'_>) {
         // Whatever is unwritten was for a client that left.
         let _unwritten = writer.write_all(body.as_bytes().to_vec()).await;
     }
-}
-
-/// Runs `task` beside the current one, within the same export call. wit-bindgen 0.57 queues a
-/// task spawned from another spawned task without polling it until the next host event (a
-/// request body then sat unread until the route's 5 s deadline fired); yielding once makes its
-/// executor poll again, and the new task with it.
-pub async fn spawn(task: impl std::future::Future<Output = ()> + 'static) {
-    wit_bindgen::spawn(task);
-    wit_bindgen::yield_async().await;
 }

@@ -24,7 +24,7 @@ use wasip3::http::types::{
     ErrorCode, Fields, Method, Request, RequestOptions, Response, Scheme, Trailers,
 };
 use wasip3::wit_bindgen::{FutureReader, FutureWriter, StreamReader, StreamResult, StreamWriter};
-use wasip3::{wit_future, wit_stream};
+use wasip3::{wit_bindgen, wit_future, wit_stream};
 
 use self::classify::classify;
 use crate::incoming::Incoming;
@@ -58,9 +58,17 @@ pub async fn forward<'a>(
     settings: &Settings,
     respond: oneshot::Sender<Response>,
 ) -> (Outcome<'a>, Option<Relayed>) {
+    let scheme = match request.get_scheme() {
+        Some(Scheme::Https) => "https".to_string(),
+        Some(Scheme::Other(other)) => other,
+        Some(Scheme::Http) | None => "http".to_string(),
+    };
+    // Spin sets it from `Host`; `wasmtime serve` 48 sets none for a WASIp3 request and hands
+    // no `Host` header either, so there it is unknown.
+    let authority = request.get_authority();
     let connection = ClientConnection {
-        scheme: &incoming.scheme,
-        authority: incoming.authority.as_deref(),
+        scheme: &scheme,
+        authority: authority.as_deref(),
         address: settings.client_address,
     };
     let headers = forward.upstream_headers(&incoming.headers, connection);
@@ -137,7 +145,7 @@ async fn exchange(
     let _ = outgoing.set_authority(Some(&upstream.authority));
     let _ = outgoing.set_path_with_query(Some(&forward.target));
     let (aborted, aborted_reader) = oneshot::channel();
-    respond::spawn(async move {
+    spawn(async move {
         if let Some(upload) = upload {
             if let Err(code) = upload.run().await {
                 let _ = aborted.send(());
@@ -264,4 +272,13 @@ async fn relay(
     let broke_off = ending.is_err().then_some(Side::Upstream);
     let _ = sink_trailers.write(ending).await;
     (moved, broke_off)
+}
+
+/// Runs `task` beside the current one, within the same export call. wit-bindgen 0.57 queues a
+/// task spawned from another spawned task without polling it until the next host event (a
+/// request body then sat unread until the route's 5 s deadline fired); yielding once makes its
+/// executor poll again, and the new task with it.
+pub async fn spawn(task: impl std::future::Future<Output = ()> + 'static) {
+    wit_bindgen::spawn(task);
+    wit_bindgen::yield_async().await;
 }

@@ -350,13 +350,14 @@ impl Host {
 }
 
 /// A Spin app served by `spin up --from <from>` (its own manifest, with several components and
-/// private routes, or a registry reference) on 127.0.0.1 with an ephemeral port, with further
-/// `spin up` arguments; the log goes to `dir`.
-pub fn spin_up(from: impl AsRef<std::ffi::OsStr>, args: &[&str], dir: &Path) -> Server {
+/// private routes, or a registry reference) with `spin` (a Spin host) on 127.0.0.1 with an
+/// ephemeral port, with further `spin up` arguments; the log goes to `dir`.
+pub fn spin_up(spin: Host, from: impl AsRef<std::ffi::OsStr>, args: &[&str], dir: &Path) -> Server {
+    assert!(spin.is_spin(), "spin_up runs Spin, not {spin}");
     std::fs::create_dir_all(dir).expect("create the server's folder");
     let options = ServeOptions::default().host_args(args);
-    let command = spin_command(Host::Spin, from.as_ref(), dir, &options);
-    launch(Host::Spin, command, dir)
+    let command = spin_command(spin, from.as_ref(), dir, &options);
+    launch(spin, command, dir)
 }
 
 /// Starts `command` in a process group of its own, its output in `dir/<host>.log`, and waits
@@ -394,15 +395,26 @@ fn launch(host: Host, mut command: Command, dir: &Path) -> Server {
     }
 }
 
-/// `wasmtime` from PATH, or cargo's bin folder where `cargo install` puts it.
+/// `wasmtime` from cargo's bin folder, where `cargo install` puts it, or PATH.
 pub fn wasmtime() -> PathBuf {
+    cargo_installed("wasmtime")
+}
+
+/// `wac` (the WebAssembly composition tool, `cargo install wac-cli`), from cargo's bin folder
+/// or PATH.
+pub fn wac() -> PathBuf {
+    cargo_installed("wac")
+}
+
+/// A program `cargo install` put in cargo's bin folder, else the one on PATH.
+fn cargo_installed(program: &str) -> PathBuf {
     let in_cargo_home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-        .map(|home| home.join("bin").join("wasmtime"));
+        .map(|home| home.join("bin").join(program));
     match in_cargo_home {
         Some(path) if path.exists() => path,
-        _ => PathBuf::from("wasmtime"),
+        _ => PathBuf::from(program),
     }
 }
 
@@ -539,16 +551,16 @@ pub fn scratch_home(dir: &Path) -> PathBuf {
     home
 }
 
-/// `spin <args>` as a user runs it, from the repository root, with a scratch `HOME` in `dir`
-/// (cargo and rustup still find their own folders). Returns its output.
-pub fn spin_run(args: &[&str], dir: &Path) -> std::process::Output {
+/// `spin <args>` as a user runs it (`spin`: which Spin host), from the repository root, with a
+/// scratch `HOME` in `dir` (cargo and rustup still find their own folders). Returns its output.
+pub fn spin_run(spin: Host, args: &[&str], dir: &Path) -> std::process::Output {
     let user_home = std::env::var_os("HOME")
         .map(PathBuf::from)
         .unwrap_or_default();
     let keep = |name: &str, default: &str| {
         std::env::var_os(name).unwrap_or_else(|| user_home.join(default).into_os_string())
     };
-    Command::new(spin().unwrap_or_else(|e| panic!("{e}")))
+    Command::new(spin.program().unwrap_or_else(|e| panic!("{e}")))
         .args(args)
         .current_dir(repo_root())
         .env("CARGO_HOME", keep("CARGO_HOME", ".cargo"))

@@ -1,0 +1,206 @@
+//! corsgate as WASIp3 HTTP middleware in front of an app (examples/spin-middleware): composed
+//! with the app into one component by `wac plug` and served by `wasmtime serve`, and chained by
+//! Spin 4.1 (`dependencies.middleware`) from the example's own manifest, built with `spin build`.
+//! In both, preflights are answered without calling the app, actual requests reach the app and
+//! come back with the policy's CORS headers (the app's own `*` removed, `Vary` merged), and paths
+//! without a policy pass through untouched. A real Chromium sends a preflighted request through
+//! the composition.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use corsgate_testkit::cases::WorldKey;
+use corsgate_testkit::client::{send, Body, Request, Response};
+use corsgate_testkit::harness::{
+    repo_root, spin_run, spin_up, wac, work_dir, Component, Host, ServeOptions, Server, Target,
+};
+use corsgate_testkit::pages::PageServer;
+use corsgate_testkit::webdriver::{Browser, Engine, HostAndEngine};
+use corsgate_testkit::world::write_policies;
+use serde_json::Value;
+
+const APP: &str = "https://app.example.com";
+
+fn ok(app: &Server, request: Request) -> Response {
+    send(app.addr, &request)
+        .unwrap_or_else(|e| panic!("{} {}: {e}", request.method, request.target))
+}
+
+/// The example's app and the middleware (with the policies of `policies`), composed with
+/// `wac plug`: the middleware's import of the next handler is the app's export.
+fn compose(dir: &Path, policies: &Path) -> PathBuf {
+    let api = Component::package("example-p3-api").build(&dir.join("api.wasm"));
+    let middleware = Component::package("corsgate-middleware")
+        .env("CORSGATE_POLICIES", &policies.display().to_string())
+        .build(&dir.join("middleware.wasm"));
+    let composed = dir.join("composed.wasm");
+    let out = Command::new(wac())
+        .arg("plug")
+        .arg(&middleware)
+        .arg("--plug")
+        .arg(&api)
+        .arg("-o")
+        .arg(&composed)
+        .output()
+        .expect("run wac (cargo install wac-cli; scripts/setup.sh --tests)");
+    assert!(
+        out.status.success(),
+        "wac plug failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    composed
+}
+
+/// What the middleware must do in front of the example app, whoever chains them.
+fn check_middleware(app: &Server) {
+    let preflight = ok(
+        app,
+        Request::new("OPTIONS", "/api/items")
+            .origin(APP)
+            .header("Access-Control-Request-Method", "PUT")
+            .header("Access-Control-Request-Headers", "content-type"),
+    );
+    assert_eq!(preflight.status, 204, "answered by the middleware");
+    assert_eq!(
+        preflight.header("access-control-allow-origin").as_deref(),
+        Some(APP)
+    );
+    assert!(preflight.body.is_empty(), "the app never answered it");
+    let refused = ok(
+        app,
+        Request::new("OPTIONS", "/api/items")
+            .origin("https://evil.example")
+            .header("Access-Control-Request-Method", "PUT"),
+    );
+    assert_eq!(refused.status, 403);
+
+    let items = ok(app, Request::new("GET", "/api/items?page=2").origin(APP));
+    assert_eq!(items.status, 200, "{}", items.text());
+    assert!(
+        items.text().contains(
+            "\"app\":\"example-p3-api\",\"method\":\"GET\",\"path\":\"/api/items?page=2\""
+        ),
+        "the app answered, with the request as it came: {}",
+        items.text()
+    );
+    assert_eq!(
+        items.head.all("access-control-allow-origin"),
+        [APP.as_bytes()],
+        "the app's own `*` is replaced by the policy's answer"
+    );
+    assert_eq!(
+        items.header("access-control-allow-credentials").as_deref(),
+        Some("true")
+    );
+    let vary = items.header("vary").unwrap_or_default();
+    assert!(
+        vary.contains("Accept-Encoding") && vary.contains("Origin"),
+        "the app's Vary merged with the gateway's: {vary}"
+    );
+
+    let upload = ok(
+        app,
+        Request::new("POST", "/api/items")
+            .origin(APP)
+            .body(Body::Pattern(100_000)),
+    );
+    assert!(
+        upload.text().contains("\"body_bytes\":100000"),
+        "{}",
+        upload.text()
+    );
+
+    let stranger = ok(
+        app,
+        Request::new("GET", "/api/items").origin("https://evil.example"),
+    );
+    assert_eq!(stranger.status, 200, "the app answers");
+    assert_eq!(
+        stranger.header("access-control-allow-origin"),
+        None,
+        "an origin outside the policy gets no CORS header, the app's `*` included"
+    );
+
+    let other = ok(app, Request::new("GET", "/other").origin(APP));
+    assert_eq!(other.status, 200);
+    assert_eq!(
+        other.header("access-control-allow-origin").as_deref(),
+        Some("*"),
+        "a path without a policy passes through untouched"
+    );
+}
+
+#[test]
+fn composed_with_the_app_by_wac_on_wasmtime() {
+    if !Host::Wasmtime.runs_here() {
+        return;
+    }
+    let dir = work_dir("middleware-composed");
+    let page = PageServer::start();
+    // The example's policy, with the test page's origin allowed too.
+    let example =
+        std::fs::read_to_string(repo_root().join("examples/spin-middleware/policies/api.toml"))
+            .expect("the example's policy");
+    let policy = example.replace(
+        &format!("allow_origins = [\"{APP}\"]"),
+        &format!("allow_origins = [\"{APP}\", \"{{PAGE_ORIGIN}}\"]"),
+    );
+    assert_ne!(policy, example, "the example's allow_origins line changed");
+    let policies = dir.join("policies");
+    write_policies(
+        &policies,
+        &[("api.toml".into(), policy)],
+        &[("PAGE_ORIGIN", page.origin())],
+    );
+    let composed = compose(&dir, &policies);
+    let app = Target::p3(Host::Wasmtime).serve(&composed, &dir, &ServeOptions::default());
+    check_middleware(&app);
+
+    if !HostAndEngine(Host::Wasmtime, Engine::Chromium).runs_here() {
+        return;
+    }
+    // A JSON PUT: the browser preflights it, the middleware answers, the app gets the PUT.
+    let html = format!(
+        r#"<!doctype html><pre id="out">pending</pre><script>
+fetch("{gw}/api/items/7", {{ method: "PUT", headers: {{ "Content-Type": "application/json" }}, body: "{{}}" }})
+  .then(r => r.json().then(body => ({{ status: r.status, body }})), e => ({{ error: String(e) }}))
+  .then(r => {{ document.getElementById("out").textContent = JSON.stringify(r); }});
+</script>"#,
+        gw = app.url("")
+    );
+    let url = page.put("/middleware", &html);
+    let result = Browser::start(Engine::Chromium).run_page(&url);
+    assert_eq!(result["status"], Value::from(200), "{result}");
+    assert_eq!(result["body"]["method"], Value::from("PUT"), "{result}");
+    let preflight = app.log_line_with("kind=preflight method=OPTIONS path=/api/items/7");
+    assert!(
+        preflight.contains("decision=allowed status=204"),
+        "the browser's preflight, answered by the middleware: {preflight}"
+    );
+}
+
+#[test]
+fn chained_by_spin4_from_the_example_manifest() {
+    if !Host::Spin4.runs_here() {
+        return;
+    }
+    let dir = work_dir("middleware-spin4");
+    let build = spin_run(
+        Host::Spin4,
+        &["build", "--from", "examples/spin-middleware"],
+        &dir,
+    );
+    assert!(
+        build.status.success(),
+        "spin build failed:\n{}\n{}",
+        String::from_utf8_lossy(&build.stdout),
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let app = spin_up(
+        Host::Spin4,
+        repo_root().join("examples/spin-middleware/spin.toml"),
+        &[],
+        &dir,
+    );
+    check_middleware(&app);
+}
