@@ -7,12 +7,11 @@
 //! the composition.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use corsgate_testkit::cases::WorldKey;
 use corsgate_testkit::client::{send, Body, Request, Response};
 use corsgate_testkit::harness::{
-    repo_root, spin_run, spin_up, wac, work_dir, Component, Host, ServeOptions, Server, Target,
+    repo_root, spin_run, spin_up, wac_plug, work_dir, Component, Host, ServeOptions, Server, Target,
 };
 use corsgate_testkit::pages::PageServer;
 use corsgate_testkit::webdriver::{Browser, Engine, HostAndEngine};
@@ -33,22 +32,7 @@ fn compose(dir: &Path, policies: &Path) -> PathBuf {
     let middleware = Component::package("corsgate-middleware")
         .env("CORSGATE_POLICIES", &policies.display().to_string())
         .build(&dir.join("middleware.wasm"));
-    let composed = dir.join("composed.wasm");
-    let out = Command::new(wac())
-        .arg("plug")
-        .arg(&middleware)
-        .arg("--plug")
-        .arg(&api)
-        .arg("-o")
-        .arg(&composed)
-        .output()
-        .expect("run wac (cargo install wac-cli; scripts/setup.sh --tests)");
-    assert!(
-        out.status.success(),
-        "wac plug failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    composed
+    wac_plug(&middleware, &api, &dir.join("composed.wasm"))
 }
 
 /// What the middleware must do in front of the example app, whoever chains them.

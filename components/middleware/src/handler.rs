@@ -7,7 +7,6 @@ use std::sync::OnceLock;
 use corsgate_core::access_log::LogLine;
 use corsgate_core::settings::Settings;
 use corsgate_core::{plan, Forward, Outcome, Plan};
-use futures::channel::oneshot;
 use wasip3::clocks::monotonic_clock;
 use wasip3::http::types::{ErrorCode, Request, Response};
 use wasip3::wit_bindgen;
@@ -22,11 +21,34 @@ use crate::routes::ROUTES;
 mod classify;
 
 pub async fn handle(request: Request) -> Result<Response, ErrorCode> {
-    let (respond, response) = oneshot::channel();
-    wit_bindgen::spawn(serve(request, respond));
-    response
-        .await
-        .map_err(|_| ErrorCode::InternalError(Some("corsgate: no response".into())))
+    let started = monotonic_clock::now();
+    let incoming = Incoming::read(&request);
+    let lines = incoming.cors_lines();
+    let head = incoming.head(&lines);
+    let (route, outcome, response) = match plan(&ROUTES, &head) {
+        // Not the gateway's path: the app's, as it is.
+        Plan::Answer(answer) if answer.outcome == Outcome::NotFound => return next(request).await,
+        Plan::Answer(answer) => {
+            let (response, write_body) = respond::answer(&answer);
+            if let Some(write_body) = write_body {
+                wit_bindgen::spawn(write_body);
+            }
+            (answer.route, answer.outcome, response)
+        }
+        Plan::Forward(forward) => {
+            let (outcome, response) = through_next(request, &forward).await;
+            (Some(forward.route), outcome, response)
+        }
+    };
+    let mut line = LogLine::new(&head, route.map(|r| &*r.name), outcome);
+    line.duration_us = (monotonic_clock::now() - started) / 1000;
+    if settings().access_log.wants(&line) {
+        // One write, newline included: each write is a host call.
+        let mut text = line.format();
+        text.push('\n');
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    }
+    Ok(response)
 }
 
 /// The instance's settings, read on its first request: an instance serves many.
@@ -47,46 +69,10 @@ fn settings() -> &'static Settings {
     })
 }
 
-async fn serve(request: Request, respond: oneshot::Sender<Response>) {
-    let started = monotonic_clock::now();
-    let settings = settings();
-    let incoming = Incoming::read(&request);
-    let lines = incoming.cors_lines();
-    let head = incoming.head(&lines);
-    let (route, outcome) = match plan(&ROUTES, &head) {
-        // Not the gateway's path: the app's, as it is.
-        Plan::Answer(answer) if answer.outcome == Outcome::NotFound => {
-            if let Ok(response) = next(request).await {
-                let _ = respond.send(response);
-            }
-            return;
-        }
-        Plan::Answer(answer) => {
-            respond::answer(respond, &answer).await;
-            (answer.route, answer.outcome)
-        }
-        Plan::Forward(forward) => (
-            Some(forward.route),
-            through_next(request, &forward, respond).await,
-        ),
-    };
-    let mut line = LogLine::new(&head, route.map(|r| &*r.name), outcome);
-    line.duration_us = (monotonic_clock::now() - started) / 1000;
-    if settings.access_log.wants(&line) {
-        // One write, newline included: each write is a host call.
-        let mut text = line.format();
-        text.push('\n');
-        let _ = std::io::stderr().write_all(text.as_bytes());
-    }
-}
-
 /// The request through the next handler, its response back with the gateway's CORS headers;
-/// the body passes as the host's own stream, never copied through this component.
-async fn through_next<'a>(
-    request: Request,
-    forward: &Forward<'a>,
-    respond: oneshot::Sender<Response>,
-) -> Outcome<'a> {
+/// the body passes as the app's own stream, never copied through this component. The log line
+/// is written when the head is back: the body's end is not seen here.
+async fn through_next<'a>(request: Request, forward: &Forward<'a>) -> (Outcome<'a>, Response) {
     match next(request).await {
         Ok(response) => {
             let status = response.get_status_code();
@@ -95,13 +81,16 @@ async fn through_next<'a>(
             let fields = respond::fields(headers.iter().map(|(n, v)| (*n, &**v)));
             let (_done, done_reader) = wasip3::wit_future::new(|| Ok(()));
             let (body, trailers) = Response::consume_body(response, done_reader);
-            let _ = respond.send(respond::response(status, fields, Some(body), trailers));
-            forward.relayed(status, None)
+            let response = respond::response(status, fields, Some(body), trailers);
+            (forward.relayed(status, None), response)
         }
         Err(code) => {
             let answer = forward.failed(classify(&code));
-            respond::answer(respond, &answer).await;
-            answer.outcome
+            let (response, write_body) = respond::answer(&answer);
+            if let Some(write_body) = write_body {
+                wit_bindgen::spawn(write_body);
+            }
+            (answer.outcome, response)
         }
     }
 }

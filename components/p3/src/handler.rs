@@ -1,9 +1,10 @@
 //! One request, start to finish: read its head, ask the engine's plan, answer or forward, log.
 //!
-//! The response head goes back to the host as soon as it is known, while the body may still be
-//! on its way and the log line is written only at the very end; so the request is served by a
-//! task of its own (spawned within the export call, as wit-bindgen runs them), which hands the
-//! response over through a channel and carries on.
+//! An answer of the gateway's own is returned at once. A forwarded request's response head goes
+//! back to the host as soon as it is known, while the body may still be on its way and the log
+//! line is written only at the very end; so it is served by a task of its own (spawned within
+//! the export call, as wit-bindgen runs them), which hands the response over through a channel
+//! and carries on. (The task and channel cost about a tenth of a preflight: BENCHMARKS.md.)
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -22,11 +23,31 @@ use crate::routes::ROUTES;
 use crate::upstream::{forward, Relayed};
 
 pub async fn handle(request: Request) -> Result<Response, ErrorCode> {
-    let (respond, response) = oneshot::channel();
-    wit_bindgen::spawn(serve(request, respond));
-    response
-        .await
-        .map_err(|_| ErrorCode::InternalError(Some("corsgate: no response".into())))
+    let started = monotonic_clock::now();
+    let incoming = Incoming::read(&request);
+    let lines = incoming.cors_lines();
+    let head = incoming.head(&lines);
+    match plan(&ROUTES, &head) {
+        // Answered here (preflights, most of all): no task, no channel.
+        Plan::Answer(answer) => {
+            let (response, write_body) = respond::answer(&answer);
+            if let Some(write_body) = write_body {
+                wit_bindgen::spawn(write_body);
+            }
+            log(
+                LogLine::new(&head, answer.route.map(|r| &*r.name), answer.outcome),
+                started,
+            );
+            Ok(response)
+        }
+        Plan::Forward(_) => {
+            let (respond, response) = oneshot::channel();
+            wit_bindgen::spawn(forward_and_log(request, respond, started));
+            response
+                .await
+                .map_err(|_| ErrorCode::InternalError(Some("corsgate: no response".into())))
+        }
+    }
 }
 
 /// The instance's settings, read on its first request: an instance serves many.
@@ -47,31 +68,30 @@ fn settings() -> &'static Settings {
     })
 }
 
-async fn serve(request: Request, respond: oneshot::Sender<Response>) {
-    let started = monotonic_clock::now();
-    let settings = settings();
+/// A forwarded request, in a task of its own: the response head goes back through `respond`
+/// while the body may still be on its way, and the log line is written at the very end. (Its
+/// head is read and planned again here, which costs far less than a host call.)
+async fn forward_and_log(request: Request, respond: oneshot::Sender<Response>, started: u64) {
     let incoming = Incoming::read(&request);
     let lines = incoming.cors_lines();
     let head = incoming.head(&lines);
-    let (route, outcome, relayed) = match plan(&ROUTES, &head) {
-        Plan::Answer(answer) => {
-            respond::answer(respond, &answer).await;
-            (answer.route, answer.outcome, None)
-        }
-        Plan::Forward(forward_plan) => {
-            let (outcome, relayed) =
-                forward(request, &incoming, &forward_plan, settings, respond).await;
-            (Some(forward_plan.route), outcome, relayed)
-        }
+    let Plan::Forward(forward_plan) = plan(&ROUTES, &head) else {
+        unreachable!("planned as a forward a moment ago, from the same head");
     };
-    let mut line = LogLine::new(&head, route.map(|r| &*r.name), outcome);
+    let (outcome, relayed) = forward(request, &incoming, &forward_plan, settings(), respond).await;
+    let mut line = LogLine::new(&head, Some(&*forward_plan.route.name), outcome);
     if let Some(Relayed { bytes, report }) = relayed {
         line.body_bytes = Some(bytes);
         line.report = report;
     }
+    log(line, started);
+}
+
+/// Writes the request's line, when the `CORSGATE_ACCESS_LOG` setting wants it, in one write,
+/// newline included: each write is a host call.
+fn log(mut line: LogLine<'_>, started: u64) {
     line.duration_us = (monotonic_clock::now() - started) / 1000;
-    if settings.access_log.wants(&line) {
-        // One write, newline included: each write is a host call.
+    if settings().access_log.wants(&line) {
         let mut text = line.format();
         text.push('\n');
         let _ = std::io::stderr().write_all(text.as_bytes());

@@ -1,7 +1,8 @@
 //! Writing responses: header fields, bodies, and the answers the gateway makes itself.
 
+use std::future::Future;
+
 use corsgate_core::Answer;
-use futures::channel::oneshot;
 use wasip3::http::types::{ErrorCode, Fields, Response, Trailers};
 use wasip3::wit_bindgen::{FutureReader, StreamReader};
 use wasip3::{wit_future, wit_stream};
@@ -43,9 +44,9 @@ pub fn response(
     response
 }
 
-/// Sends an answer of the plan's through `respond`, then writes its short plain-text body
-/// (the host reads the body only once it has the response).
-pub async fn answer(respond: oneshot::Sender<Response>, answer: &Answer<'_>) {
+/// An answer of the plan's, and the writing of its short plain-text body (none for a `204`),
+/// to run once the response is on its way: the host reads the body only then.
+pub fn answer(answer: &Answer<'_>) -> (Response, Option<impl Future<Output = ()> + 'static>) {
     let body = answer.body();
     let (stream, writer) = if body.is_empty() {
         (None, None)
@@ -59,11 +60,10 @@ pub async fn answer(respond: oneshot::Sender<Response>, answer: &Answer<'_>) {
         stream,
         no_trailers(),
     );
-    if respond.send(response).is_err() {
-        return;
-    }
-    if let Some(mut writer) = writer {
+    let bytes = body.into_owned().into_bytes();
+    let write = writer.map(|mut writer| async move {
         // Whatever is unwritten was for a client that left.
-        let _unwritten = writer.write_all(body.as_bytes().to_vec()).await;
-    }
+        let _unwritten = writer.write_all(bytes).await;
+    });
+    (response, write)
 }

@@ -15,7 +15,7 @@ use corsgate_core::outcome::Side;
 use corsgate_core::report_only::Report;
 use corsgate_core::request_origin::Scheme as UpstreamScheme;
 use corsgate_core::settings::Settings;
-use corsgate_core::{ClientConnection, Forward, Outcome, UpstreamFailure};
+use corsgate_core::{Answer, ClientConnection, Forward, Outcome, UpstreamFailure};
 use futures::channel::oneshot;
 use futures::future::{select, Either};
 use wasip3::clocks::monotonic_clock;
@@ -91,7 +91,7 @@ pub async fn forward<'a>(
         }
         Err(failure) => {
             let answer = forward.failed(failure);
-            respond::answer(respond, &answer).await;
+            send_answer(respond, &answer).await;
             (answer.outcome, None)
         }
     }
@@ -272,6 +272,16 @@ async fn relay(
     let broke_off = ending.is_err().then_some(Side::Upstream);
     let _ = sink_trailers.write(ending).await;
     (moved, broke_off)
+}
+
+/// Sends an answer of the plan's through `respond`, then writes its body.
+async fn send_answer(respond: oneshot::Sender<Response>, answer: &Answer<'_>) {
+    let (response, write_body) = respond::answer(answer);
+    if respond.send(response).is_ok() {
+        if let Some(write_body) = write_body {
+            write_body.await;
+        }
+    }
 }
 
 /// Runs `task` beside the current one, within the same export call. wit-bindgen 0.57 queues a

@@ -402,8 +402,29 @@ pub fn wasmtime() -> PathBuf {
 
 /// `wac` (the WebAssembly composition tool, `cargo install wac-cli`), from cargo's bin folder
 /// or PATH.
-pub fn wac() -> PathBuf {
+fn wac() -> PathBuf {
     cargo_installed("wac")
+}
+
+/// Composes `socket` (a component importing `wasi:http/handler`, the middleware) with `plug`
+/// (one exporting it, the app) into `out` with `wac plug`; panics with wac's output on failure.
+pub fn wac_plug(socket: &Path, plug: &Path, out: &Path) -> PathBuf {
+    let output = Command::new(wac())
+        .arg("plug")
+        .arg(socket)
+        .arg("--plug")
+        .arg(plug)
+        .arg("-o")
+        .arg(out)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run wac (cargo install wac-cli; scripts/setup.sh --tests)");
+    assert!(
+        output.status.success(),
+        "wac plug failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    out.to_path_buf()
 }
 
 /// A program `cargo install` put in cargo's bin folder, else the one on PATH.

@@ -12,6 +12,7 @@
 //!   ephemeral port, and stopped by PID when their run ends, and on any failure.
 
 mod chart;
+mod p3;
 mod report;
 mod settings;
 mod wrk;
@@ -95,6 +96,15 @@ fn main() {
         "bench-forward",
         &[("BENCH_UPSTREAM", &upstream)],
     );
+
+    let nginx = nginx_starter(&work, &upstream, &settings);
+    let wasip3 = p3::figures(&settings, &work, &upstream, &small, &nginx);
+    if settings.only_p3 {
+        let text = format!("{}\n\n{}\n", wasip3.join("\n"), footer(&settings));
+        std::fs::write(work.join("results-p3.md"), &text).expect("write results-p3.md");
+        print!("{text}");
+        return;
+    }
 
     // Each host under its default settings, the upstream allowed (Spin enforces it).
     let serve_options = |host_args: &[&str], env: &[(&str, &str)]| {
@@ -255,7 +265,6 @@ fn main() {
         ),
     ];
     interleaved(&settings, &work, "edge saving", &mut edge);
-    let nginx = nginx_starter(&work, &upstream, &settings);
     let mut nginx_configs = vec![
         Config::new(
             "nginx recipe, preflight allowed",
@@ -380,10 +389,12 @@ fn main() {
     std::fs::write(work.join("throughput.svg"), chart::throughput(&chart_bars))
         .expect("write throughput.svg");
 
-    let mut out = vec![
+    let mut out = wasip3;
+    out.extend([
+        String::new(),
         "### Spin and wasmtime side by side (each under its default settings)".to_string(),
         String::new(),
-    ];
+    ]);
     out.extend(table(&hosts, &hosts_reference, true));
     out.push(String::new());
     for (host, s) in &streaming {
@@ -720,13 +731,16 @@ fn footer(settings: &Settings) -> String {
         "unpinned"
     };
     format!(
-        "wrk -t{} -c{} -d{}s, {} interleaved rounds, medians; {placement}; {}; {}; {}; {}; {cpu}, {cores} cores; {}",
+        "wrk -t{} -c{} -d{}s, {} interleaved rounds, medians; {placement}; {}; {}; {}; {}; {}; {cpu}, {cores} cores; {}",
         if settings.pinned { 1 } else { 2 },
         settings.connections,
         settings.seconds,
         settings.rounds,
         first_line(&wasmtime.display().to_string(), "--version"),
         corsgate_testkit::harness::spin()
+            .map(|spin| first_line(&spin.display().to_string(), "--version"))
+            .unwrap_or_default(),
+        corsgate_testkit::harness::spin4()
             .map(|spin| first_line(&spin.display().to_string(), "--version"))
             .unwrap_or_default(),
         first_line("rustc", "--version").split(" (").next().unwrap_or_default(),

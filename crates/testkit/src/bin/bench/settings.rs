@@ -11,6 +11,8 @@ pub struct Settings {
     pub connections: u64,
     /// Servers on CPU 0, wrk and the upstream on CPU 1: with two CPUs or more and `taskset`.
     pub pinned: bool,
+    /// `BENCH_ONLY=p3`: only the WASIp3 figures (about 4 minutes instead of 13).
+    pub only_p3: bool,
 }
 
 impl Settings {
@@ -31,6 +33,7 @@ impl Settings {
             rounds: number("BENCH_ROUNDS", 3),
             connections: number("BENCH_CONNECTIONS", 8),
             pinned: cpus >= 2 && taskset,
+            only_p3: std::env::var("BENCH_ONLY").is_ok_and(|only| only == "p3"),
         }
     }
 
