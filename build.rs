@@ -1,6 +1,6 @@
-//! Compiles the policies into the component (default `policies/`; `CORSGATE_POLICIES` names
-//! another folder): see `corsgate_core::config::codegen::build_script`.
+//! Compiles the policies into the component (`policies/`, or the folder `CORSGATE_POLICIES`
+//! names): see `corsgate_core::config::codegen::build_script`.
 
 fn main() -> std::process::ExitCode {
-    corsgate_core::config::codegen::build_script("policies")
+    corsgate_core::config::codegen::build_script(".")
 }

@@ -1,6 +1,7 @@
-//! Compiles the policies into the component (default: the repository's `policies/`;
-//! `CORSGATE_POLICIES` names another folder): see `corsgate_core::config::codegen::build_script`.
+//! Compiles the policies into the component (the repository's `policies/`, or the folder
+//! `CORSGATE_POLICIES` names, relative to the repository root): see
+//! `corsgate_core::config::codegen::build_script`. The middleware's build runs this file too.
 
 fn main() -> std::process::ExitCode {
-    corsgate_core::config::codegen::build_script("../../policies")
+    corsgate_core::config::codegen::build_script("../..")
 }

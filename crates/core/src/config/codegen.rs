@@ -130,20 +130,25 @@ fn pattern(p: &OriginPattern) -> String {
     format!("{CRATE}::origins::OriginPattern {{ scheme: {}, host: {host}, port: {CRATE}::origins::PortPattern::{port} }}", scheme(p.scheme))
 }
 
-/// A component's build script: compiles the policy folder named by `CORSGATE_POLICIES` (else
-/// `default_dir`), relative to the package root, into `$OUT_DIR/routes.rs` as
-/// `pub static ROUTES`. An invalid policy fails the build with every error as
-/// `file:line:column: message`. One copy for every component built from the engine.
-pub fn build_script(default_dir: &str) -> std::process::ExitCode {
-    use std::path::PathBuf;
+/// A component's build script: compiles the policy folder named by `CORSGATE_POLICIES` (absolute,
+/// or relative to the repository root, as CONTRACT.md §3 says; default `policies`) into
+/// `$OUT_DIR/routes.rs` as `pub static ROUTES`. `repo_root` is the repository root as seen from
+/// the package (`.` for the WASIp2 gateway at the root, `../..` for `components/*`). An
+/// invalid policy fails the build with every error as `file:line:column: message`. One copy for
+/// every component built from the engine.
+pub fn build_script(repo_root: &str) -> std::process::ExitCode {
+    use std::path::{Path, PathBuf};
     use std::process::ExitCode;
 
     println!("cargo:rerun-if-env-changed=CORSGATE_POLICIES");
-    // Relative to the package root, which is the build script's working directory, so errors
-    // name files the way the user wrote the folder.
-    let dir = PathBuf::from(
-        std::env::var("CORSGATE_POLICIES").unwrap_or_else(|_| default_dir.to_string()),
-    );
+    let named = std::env::var("CORSGATE_POLICIES").unwrap_or_else(|_| "policies".into());
+    // Relative to the package root, the build script's working directory, so errors name files
+    // the way the user wrote the folder (prefixed with the way up from a nested package).
+    let dir = if Path::new(&named).is_absolute() || repo_root == "." {
+        PathBuf::from(named)
+    } else {
+        Path::new(repo_root).join(named)
+    };
     // A folder here makes cargo rescan it for any added, removed or changed file.
     println!("cargo:rerun-if-changed={}", dir.display());
     match super::load_route_table(&dir) {
