@@ -1,11 +1,7 @@
 //! One request, start to finish: read its head, ask the engine's plan, answer, or pass the
 //! request to the next handler and its response back with the policy's CORS headers; log.
 
-use std::io::Write;
-use std::sync::OnceLock;
-
 use corsgate_core::access_log::LogLine;
-use corsgate_core::settings::Settings;
 use corsgate_core::{plan, Forward, Outcome, Plan};
 use wasip3::clocks::monotonic_clock;
 use wasip3::http::types::{ErrorCode, Request, Response};
@@ -14,6 +10,7 @@ use wasip3::wit_bindgen;
 use self::classify::classify;
 use crate::export::next;
 use crate::incoming::Incoming;
+use crate::instance::log;
 use crate::respond;
 use crate::routes::ROUTES;
 
@@ -40,33 +37,11 @@ pub async fn handle(request: Request) -> Result<Response, ErrorCode> {
             (Some(forward.route), outcome, response)
         }
     };
-    let mut line = LogLine::new(&head, route.map(|r| &*r.name), outcome);
-    line.duration_us = (monotonic_clock::now() - started) / 1000;
-    if settings().access_log.wants(&line) {
-        // One write, newline included: each write is a host call.
-        let mut text = line.format();
-        text.push('\n');
-        let _ = std::io::stderr().write_all(text.as_bytes());
-    }
+    log(
+        LogLine::new(&head, route.map(|r| &*r.name), outcome),
+        started,
+    );
     Ok(response)
-}
-
-/// The instance's settings, read on its first request: an instance serves many.
-fn settings() -> &'static Settings {
-    static SETTINGS: OnceLock<Settings> = OnceLock::new();
-    SETTINGS.get_or_init(|| {
-        let settings = Settings::from_env(|name| std::env::var(name).ok());
-        let mut text = String::new();
-        for warning in &settings.warnings {
-            text.push_str("corsgate warning: ");
-            text.push_str(warning);
-            text.push('\n');
-        }
-        if !text.is_empty() {
-            let _ = std::io::stderr().write_all(text.as_bytes());
-        }
-        settings
-    })
 }
 
 /// The request through the next handler, its response back with the gateway's CORS headers;

@@ -17,6 +17,9 @@ mod handler;
 #[path = "../../p3/src/incoming.rs"]
 mod incoming;
 #[cfg(target_arch = "wasm32")]
+#[path = "../../p3/src/instance.rs"]
+mod instance;
+#[cfg(target_arch = "wasm32")]
 #[path = "../../p3/src/respond.rs"]
 mod respond;
 

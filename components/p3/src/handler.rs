@@ -6,11 +6,7 @@
 //! the export call, as wit-bindgen runs them), which hands the response over through a channel
 //! and carries on. (The task and channel cost about a tenth of a preflight: BENCHMARKS.md.)
 
-use std::io::Write;
-use std::sync::OnceLock;
-
 use corsgate_core::access_log::LogLine;
-use corsgate_core::settings::Settings;
 use corsgate_core::{plan, Plan};
 use futures::channel::oneshot;
 use wasip3::clocks::monotonic_clock;
@@ -18,6 +14,7 @@ use wasip3::http::types::{ErrorCode, Request, Response};
 use wasip3::wit_bindgen;
 
 use crate::incoming::Incoming;
+use crate::instance::{log, settings};
 use crate::respond;
 use crate::routes::ROUTES;
 use crate::upstream::{forward, Relayed};
@@ -50,24 +47,6 @@ pub async fn handle(request: Request) -> Result<Response, ErrorCode> {
     }
 }
 
-/// The instance's settings, read on its first request: an instance serves many.
-fn settings() -> &'static Settings {
-    static SETTINGS: OnceLock<Settings> = OnceLock::new();
-    SETTINGS.get_or_init(|| {
-        let settings = Settings::from_env(|name| std::env::var(name).ok());
-        let mut text = String::new();
-        for warning in &settings.warnings {
-            text.push_str("corsgate warning: ");
-            text.push_str(warning);
-            text.push('\n');
-        }
-        if !text.is_empty() {
-            let _ = std::io::stderr().write_all(text.as_bytes());
-        }
-        settings
-    })
-}
-
 /// A forwarded request, in a task of its own: the response head goes back through `respond`
 /// while the body may still be on its way, and the log line is written at the very end. (Its
 /// head is read and planned again here, which costs far less than a host call.)
@@ -85,15 +64,4 @@ async fn forward_and_log(request: Request, respond: oneshot::Sender<Response>, s
         line.report = report;
     }
     log(line, started);
-}
-
-/// Writes the request's line, when the `CORSGATE_ACCESS_LOG` setting wants it, in one write,
-/// newline included: each write is a host call.
-fn log(mut line: LogLine<'_>, started: u64) {
-    line.duration_us = (monotonic_clock::now() - started) / 1000;
-    if settings().access_log.wants(&line) {
-        let mut text = line.format();
-        text.push('\n');
-        let _ = std::io::stderr().write_all(text.as_bytes());
-    }
 }

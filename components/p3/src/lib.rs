@@ -14,6 +14,8 @@ mod handler;
 #[cfg(target_arch = "wasm32")]
 mod incoming;
 #[cfg(target_arch = "wasm32")]
+mod instance;
+#[cfg(target_arch = "wasm32")]
 mod respond;
 #[cfg(target_arch = "wasm32")]
 mod upstream;
