@@ -11,6 +11,11 @@ use std::cell::OnceCell;
 use corsgate_core::{CorsRequest, RequestHead};
 use spin_sdk::http::{Fields, IncomingRequest, Method};
 
+use self::method_name::method_name;
+
+#[path = "method_name.rs"]
+mod method_name;
+
 /// The headers a CORS decision reads, in the order of [`CorsRequest`]'s fields for them.
 const CORS_HEADERS: [&str; 4] = [
     "origin",
@@ -75,28 +80,12 @@ impl Incoming {
         RequestHead {
             path_and_query: &self.path_with_query,
             cors: CorsRequest {
-                method: self.method_name().as_bytes(),
+                method: method_name(&self.method).as_bytes(),
                 origin,
                 request_method,
                 request_headers,
                 request_private_network,
             },
-        }
-    }
-
-    /// The method exactly as sent (methods are case-sensitive).
-    pub fn method_name(&self) -> &str {
-        match &self.method {
-            Method::Get => "GET",
-            Method::Head => "HEAD",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Delete => "DELETE",
-            Method::Connect => "CONNECT",
-            Method::Options => "OPTIONS",
-            Method::Trace => "TRACE",
-            Method::Patch => "PATCH",
-            Method::Other(other) => other,
         }
     }
 

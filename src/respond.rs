@@ -4,22 +4,10 @@ use corsgate_core::Answer;
 use spin_sdk::http::{Fields, OutgoingBody, OutgoingResponse};
 use spin_sdk::wit::wasi::http0_2_0::types::ResponseOutparam;
 
-/// Header fields from name/value pairs, in one host call. Should the host refuse the list (a
-/// forbidden name or bytes not allowed in a field, which can only come from the upstream, never
-/// from policy), the pairs are added one by one and the refused ones skipped.
-pub fn fields<'n, 'v>(headers: impl IntoIterator<Item = (&'n str, &'v [u8])>) -> Fields {
-    let list: Vec<(String, Vec<u8>)> = headers
-        .into_iter()
-        .map(|(n, v)| (n.to_string(), v.to_vec()))
-        .collect();
-    Fields::from_list(&list).unwrap_or_else(|_| {
-        let fields = Fields::new();
-        for (name, value) in &list {
-            let _ = fields.append(name, value);
-        }
-        fields
-    })
-}
+pub use self::fields::fields;
+
+#[path = "fields.rs"]
+mod fields;
 
 /// Sends an answer of the plan's, with its short plain-text body (or none).
 pub fn send(out: ResponseOutparam, answer: &Answer<'_>) {

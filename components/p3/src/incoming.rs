@@ -6,6 +6,11 @@ use corsgate_core::forwarding::header_values;
 use corsgate_core::{CorsRequest, RequestHead};
 use wasip3::http::types::{Method, Request};
 
+use self::method_name::method_name;
+
+#[path = "../../../src/method_name.rs"]
+mod method_name;
+
 /// The headers a CORS decision reads, in the order of [`CorsRequest`]'s fields for them.
 const CORS_HEADERS: [&str; 4] = [
     "origin",
@@ -45,28 +50,12 @@ impl Incoming {
         RequestHead {
             path_and_query: &self.path_with_query,
             cors: CorsRequest {
-                method: self.method_name().as_bytes(),
+                method: method_name(&self.method).as_bytes(),
                 origin,
                 request_method,
                 request_headers,
                 request_private_network,
             },
-        }
-    }
-
-    /// The method exactly as sent (methods are case-sensitive).
-    fn method_name(&self) -> &str {
-        match &self.method {
-            Method::Get => "GET",
-            Method::Head => "HEAD",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Delete => "DELETE",
-            Method::Connect => "CONNECT",
-            Method::Options => "OPTIONS",
-            Method::Trace => "TRACE",
-            Method::Patch => "PATCH",
-            Method::Other(other) => other,
         }
     }
 }

@@ -7,22 +7,10 @@ use wasip3::http::types::{ErrorCode, Fields, Response, Trailers};
 use wasip3::wit_bindgen::{FutureReader, StreamReader};
 use wasip3::{wit_future, wit_stream};
 
-/// Header fields from name/value pairs, in one host call. Should the host refuse the list (a
-/// forbidden name or bytes not allowed in a field, which can only come from the upstream, never
-/// from policy), the pairs are added one by one and the refused ones skipped.
-pub fn fields<'n, 'v>(headers: impl IntoIterator<Item = (&'n str, &'v [u8])>) -> Fields {
-    let list: Vec<(String, Vec<u8>)> = headers
-        .into_iter()
-        .map(|(n, v)| (n.to_string(), v.to_vec()))
-        .collect();
-    Fields::from_list(&list).unwrap_or_else(|_| {
-        let fields = Fields::new();
-        for (name, value) in &list {
-            let _ = fields.append(name, value);
-        }
-        fields
-    })
-}
+pub use self::fields::fields;
+
+#[path = "../../../src/fields.rs"]
+mod fields;
 
 /// Trailers for a body that ends cleanly, with none.
 pub fn no_trailers() -> FutureReader<Result<Option<Trailers>, ErrorCode>> {
