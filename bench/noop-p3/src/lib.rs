@@ -6,6 +6,10 @@
 //!   default log setting (read the method, path and header fields, answer with six fixed
 //!   headers, two clock readings, one line written to stderr), and no logic.
 
+#[cfg(target_arch = "wasm32")]
+#[path = "../../noop/src/answer.rs"]
+mod answer;
+
 /// The `wasi:http/handler` export (the bindings' macro generates `unsafe` ABI glue).
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]
@@ -40,23 +44,7 @@ mod export {
                 .find(|(n, _)| n == "origin")
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default();
-            let list: Vec<(String, Vec<u8>)> = [
-                ("access-control-allow-origin", origin.as_slice()),
-                ("access-control-allow-credentials", b"true"),
-                ("access-control-allow-methods", b"GET, POST, PUT, DELETE"),
-                (
-                    "access-control-allow-headers",
-                    b"authorization, content-type",
-                ),
-                ("access-control-max-age", b"600"),
-                (
-                    "vary",
-                    b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
-                ),
-            ]
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_vec()))
-            .collect();
+            let list = crate::answer::answer_headers(&origin);
             let fields = Fields::from_list(&list).map_err(|_| ErrorCode::InternalError(None))?;
             let (response, _) = Response::new(fields, None, trailers);
             let _ = response.set_status_code(204);

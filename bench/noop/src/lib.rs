@@ -10,6 +10,9 @@
 //! Side by side with corsgate they split its cost into what the host charges for any CORS answer
 //! and what corsgate's own code adds.
 
+#[cfg(target_arch = "wasm32")]
+mod answer;
+
 /// The `wasi:http/incoming-handler` export (spin-sdk's macro generates `unsafe` ABI glue).
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]
@@ -63,23 +66,7 @@ mod export {
             std::hint::black_box(headers.get(name));
         }
         let origin = origin.into_iter().next().unwrap_or_default();
-        let list: Vec<(String, Vec<u8>)> = [
-            ("access-control-allow-origin", origin.as_slice()),
-            ("access-control-allow-credentials", b"true"),
-            ("access-control-allow-methods", b"GET, POST, PUT, DELETE"),
-            (
-                "access-control-allow-headers",
-                b"authorization, content-type",
-            ),
-            ("access-control-max-age", b"600"),
-            (
-                "vary",
-                b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
-            ),
-        ]
-        .iter()
-        .map(|(n, v)| (n.to_string(), v.to_vec()))
-        .collect();
+        let list = crate::answer::answer_headers(&origin);
         Fields::from_list(&list).unwrap_or_else(|_| Fields::new())
     }
 }
