@@ -2,7 +2,7 @@
 //! request to the next handler and its response back with the policy's CORS headers; log.
 
 use corsgate_core::access_log::LogLine;
-use corsgate_core::{plan, Forward, Outcome, Plan};
+use corsgate_core::{governs, plan, Forward, Outcome, Plan};
 use wasip3::clocks::monotonic_clock;
 use wasip3::http::types::{ErrorCode, Request, Response};
 use wasip3::wit_bindgen;
@@ -19,12 +19,14 @@ mod classify;
 
 pub async fn handle(request: Request) -> Result<Response, ErrorCode> {
     let started = monotonic_clock::now();
+    // A path without a policy is the app's: handed on before anything else is read.
+    if !governs(&ROUTES, &request.get_path_with_query().unwrap_or_default()) {
+        return next(request).await;
+    }
     let incoming = Incoming::read(&request);
     let lines = incoming.cors_lines();
     let head = incoming.head(&lines);
     let (route, outcome, response) = match plan(&ROUTES, &head) {
-        // Not the gateway's path: the app's, as it is.
-        Plan::Answer(answer) if answer.outcome == Outcome::NotFound => return next(request).await,
         Plan::Answer(answer) => {
             let (response, write_body) = respond::answer(&answer);
             if let Some(write_body) = write_body {

@@ -22,40 +22,49 @@ use crate::upstream::{forward, Relayed};
 pub async fn handle(request: Request) -> Result<Response, ErrorCode> {
     let started = monotonic_clock::now();
     let incoming = Incoming::read(&request);
-    let lines = incoming.cors_lines();
-    let head = incoming.head(&lines);
-    match plan(&ROUTES, &head) {
-        // Answered here (preflights, most of all): no task, no channel.
-        Plan::Answer(answer) => {
-            let (response, write_body) = respond::answer(&answer);
-            if let Some(write_body) = write_body {
-                wit_bindgen::spawn(write_body);
-            }
-            log(
-                LogLine::new(&head, answer.route.map(|r| &*r.name), answer.outcome),
-                started,
-            );
-            Ok(response)
-        }
-        Plan::Forward(_) => {
-            let (respond, response) = oneshot::channel();
-            wit_bindgen::spawn(forward_and_log(request, respond, started));
-            response
-                .await
-                .map_err(|_| ErrorCode::InternalError(Some("corsgate: no response".into())))
-        }
+    if let Some(response) = answer_here(&incoming, started) {
+        return Ok(response);
     }
+    let (respond, response) = oneshot::channel();
+    wit_bindgen::spawn(forward_and_log(request, incoming, respond, started));
+    response
+        .await
+        .map_err(|_| ErrorCode::InternalError(Some("corsgate: no response".into())))
 }
 
-/// A forwarded request, in a task of its own: the response head goes back through `respond`
-/// while the body may still be on its way, and the log line is written at the very end. (Its
-/// head is read and planned again here, which costs far less than a host call.)
-async fn forward_and_log(request: Request, respond: oneshot::Sender<Response>, started: u64) {
-    let incoming = Incoming::read(&request);
+/// The gateway's own answer, logged, when the plan is to answer (preflights, most of all): no
+/// task, no channel; `None` when the request is to be forwarded.
+fn answer_here(incoming: &Incoming, started: u64) -> Option<Response> {
+    let lines = incoming.cors_lines();
+    let head = incoming.head(&lines);
+    let Plan::Answer(answer) = plan(&ROUTES, &head) else {
+        return None;
+    };
+    let (response, write_body) = respond::answer(&answer);
+    if let Some(write_body) = write_body {
+        wit_bindgen::spawn(write_body);
+    }
+    log(
+        LogLine::new(&head, answer.route.map(|r| &*r.name), answer.outcome),
+        started,
+    );
+    Some(response)
+}
+
+/// A forwarded request, in a task of its own that owns what was read of it: the response head
+/// goes back through `respond` while the body may still be on its way, and the log line is
+/// written at the very end. (The plan is made again here, from the same head: it borrows what
+/// the task now owns, and costs far less than a host call.)
+async fn forward_and_log(
+    request: Request,
+    incoming: Incoming,
+    respond: oneshot::Sender<Response>,
+    started: u64,
+) {
     let lines = incoming.cors_lines();
     let head = incoming.head(&lines);
     let Plan::Forward(forward_plan) = plan(&ROUTES, &head) else {
-        unreachable!("planned as a forward a moment ago, from the same head");
+        unreachable!("the same head was planned as a forward a moment ago");
     };
     let (outcome, relayed) = forward(request, &incoming, &forward_plan, settings(), respond).await;
     let mut line = LogLine::new(&head, Some(&*forward_plan.route.name), outcome);

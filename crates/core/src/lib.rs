@@ -34,6 +34,6 @@ pub mod config;
 
 pub use decision::{forwarded, preflight, CorsRequest, RequestKind};
 pub use outcome::{Outcome, UpstreamCause, UpstreamFailure};
-pub use plan::{plan, Answer, ClientConnection, Forward, Plan, RequestHead};
+pub use plan::{governs, plan, Answer, ClientConnection, Forward, Plan, RequestHead};
 pub use policy::{CorsPolicy, PreflightMode};
 pub use route::{Route, RouteTable, RoutingError};

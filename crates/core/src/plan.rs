@@ -58,6 +58,17 @@ pub enum Plan<'a> {
     Forward(Forward<'a>),
 }
 
+/// Whether a route's policy governs the request target `path_and_query` at all: a middleware
+/// hands every other path to the app untouched, before reading anything else of the request.
+/// A path that climbs out of its route is still governed (the plan refuses it).
+pub fn governs(table: &RouteTable, path_and_query: &str) -> bool {
+    let head = RequestHead {
+        path_and_query,
+        cors: CorsRequest::default(),
+    };
+    !matches!(table.route(head.path()), Err(RoutingError::NoRoute))
+}
+
 /// Decides what the gateway does with a request.
 pub fn plan<'a>(table: &'a RouteTable, head: &RequestHead<'a>) -> Plan<'a> {
     let routed = match table.route(head.path()) {

@@ -6,7 +6,7 @@ use corsgate_core::config::route_table_from_toml;
 use corsgate_core::forwarding::ClientAddress;
 use corsgate_core::outcome::Side;
 use corsgate_core::{
-    plan, ClientConnection, CorsRequest, Forward, Outcome, Plan, RequestHead, RouteTable,
+    governs, plan, ClientConnection, CorsRequest, Forward, Outcome, Plan, RequestHead, RouteTable,
     UpstreamCause, UpstreamFailure,
 };
 
@@ -441,4 +441,24 @@ fn what_became_of_a_forward() {
         ],
         "a gateway-made error carries the CORS headers a forwarded response would"
     );
+}
+
+#[test]
+fn which_targets_a_policy_governs() {
+    let table = table();
+    // (case, request target, governed)
+    let cases = [
+        ("prefix route", "/api/users?page=2", true),
+        ("prefix route's own path", "/api", true),
+        ("exact route", "/health", true),
+        ("exact route with a query", "/health?probe=1", true),
+        ("under an exact route", "/health/deep", false),
+        ("no route", "/other", false),
+        ("root", "/", false),
+        ("a query that names a route", "/other?next=/api/x", false),
+        ("dot segments leaving a route", "/api/../other", true),
+    ];
+    for (case, target, governed) in cases {
+        assert_eq!(governs(&table, target), governed, "{case}: {target}");
+    }
 }
