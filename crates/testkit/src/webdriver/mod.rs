@@ -389,28 +389,38 @@ impl Browser {
     }
 }
 
-/// `Xvfb` on the first free display from :90, for the one engine without a headless mode.
+/// `Xvfb` on a display it picks itself (`-displayfd`: the first one without a live X server,
+/// stale lock files of killed servers included), for the one engine without a headless mode.
+/// Picking by the socket files alone ran out of displays: a server stopped by `SIGKILL` leaves
+/// its socket behind, and 110 of them had piled up after a day of test runs.
 fn start_xvfb() -> (u32, ChildGuard) {
-    let number = (90..200)
-        .find(|n| !std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists())
-        .expect("a free X display");
-    let child = Command::new("Xvfb")
-        .arg(format!(":{number}"))
-        .args(["-screen", "0", "1280x1024x24", "-nolisten", "tcp"])
+    let mut child = Command::new("Xvfb")
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1280x1024x24",
+            "-nolisten",
+            "tcp",
+        ])
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("start Xvfb (apt-get install xvfb; scripts/setup.sh --tests)");
+    let stdout = child.stdout.take().expect("piped stdout");
     let guard = ChildGuard::new("Xvfb", child);
-    let socket = format!("/tmp/.X11-unix/X{number}");
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !std::path::Path::new(&socket).exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "Xvfb :{number} did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (sender, number) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+        let _ = sender.send(line.trim().parse::<u32>().ok());
+    });
+    let number = number
+        .recv_timeout(Duration::from_secs(10))
+        .ok()
+        .flatten()
+        .expect("Xvfb names its display within 10 s");
     (number, guard)
 }
