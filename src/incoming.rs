@@ -8,6 +8,7 @@
 
 use std::cell::OnceCell;
 
+use corsgate_core::decision::CORS_REQUEST_HEADERS;
 use corsgate_core::{CorsRequest, RequestHead};
 use spin_sdk::http::{Fields, IncomingRequest, Method};
 
@@ -16,18 +17,10 @@ use self::method_name::method_name;
 #[path = "method_name.rs"]
 mod method_name;
 
-/// The headers a CORS decision reads, in the order of [`CorsRequest`]'s fields for them.
-const CORS_HEADERS: [&str; 4] = [
-    "origin",
-    "access-control-request-method",
-    "access-control-request-headers",
-    "access-control-request-private-network",
-];
-
 pub struct Incoming {
     pub method: Method,
     pub path_with_query: String,
-    /// Every line of each of [`CORS_HEADERS`].
+    /// Every line of each of [`CORS_REQUEST_HEADERS`].
     cors: [Vec<Vec<u8>>; 4],
     fields: Fields,
     all: OnceCell<Vec<(String, Vec<u8>)>>,
@@ -43,14 +36,14 @@ impl Incoming {
         let mut cors: [Vec<Vec<u8>>; 4] = Default::default();
         let all = OnceCell::new();
         if method == Method::Options {
-            for (name, lines) in CORS_HEADERS.iter().zip(&mut cors) {
+            for (name, lines) in CORS_REQUEST_HEADERS.iter().zip(&mut cors) {
                 *lines = fields.get(name);
             }
         } else {
             let entries = fields.entries();
             for (name, value) in &entries {
                 // Names compared case-insensitively, whatever case the host hands them in.
-                if let Some(i) = CORS_HEADERS
+                if let Some(i) = CORS_REQUEST_HEADERS
                     .iter()
                     .position(|k| name.eq_ignore_ascii_case(k))
                 {

@@ -2,6 +2,7 @@
 //! (its body is consumed when forwarding), and its header fields are a child resource that
 //! must be gone before it does.
 
+use corsgate_core::decision::CORS_REQUEST_HEADERS;
 use corsgate_core::forwarding::header_values;
 use corsgate_core::{CorsRequest, RequestHead};
 use wasip3::http::types::{Method, Request};
@@ -10,14 +11,6 @@ use self::method_name::method_name;
 
 #[path = "../../../src/method_name.rs"]
 mod method_name;
-
-/// The headers a CORS decision reads, in the order of [`CorsRequest`]'s fields for them.
-const CORS_HEADERS: [&str; 4] = [
-    "origin",
-    "access-control-request-method",
-    "access-control-request-headers",
-    "access-control-request-private-network",
-];
 
 pub struct Incoming {
     pub method: Method,
@@ -41,7 +34,7 @@ impl Incoming {
     }
 
     pub fn cors_lines(&self) -> CorsLines<'_> {
-        CORS_HEADERS.map(|name| header_values(&self.headers, name))
+        CORS_REQUEST_HEADERS.map(|name| header_values(&self.headers, name))
     }
 
     /// The plan's view of the request.

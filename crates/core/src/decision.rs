@@ -8,6 +8,15 @@ use crate::origins::OriginVerdict;
 use crate::policy::CorsPolicy;
 use crate::request_headers::HeaderRejection;
 
+/// The names of the request headers a CORS decision reads, lowercase, in the order of
+/// [`CorsRequest`]'s fields for them: what an adapter reads of a request for the decision.
+pub const CORS_REQUEST_HEADERS: [&str; 4] = [
+    "origin",
+    "access-control-request-method",
+    "access-control-request-headers",
+    "access-control-request-private-network",
+];
+
 /// The request header lines the CORS protocol looks at. Each field holds every line of that
 /// header in order (an empty slice: the header is absent).
 #[derive(Clone, Copy, Debug, Default)]
