@@ -69,16 +69,9 @@ impl Incoming {
 
     /// The plan's view of the request.
     pub fn head<'a>(&'a self, lines: &'a CorsLines<'a>) -> RequestHead<'a> {
-        let [origin, request_method, request_headers, request_private_network] = lines;
         RequestHead {
             path_and_query: &self.path_with_query,
-            cors: CorsRequest {
-                method: method_name(&self.method).as_bytes(),
-                origin,
-                request_method,
-                request_headers,
-                request_private_network,
-            },
+            cors: CorsRequest::from_lines(method_name(&self.method).as_bytes(), lines),
         }
     }
 

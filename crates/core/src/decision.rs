@@ -28,6 +28,21 @@ pub struct CorsRequest<'a> {
     pub request_private_network: &'a [&'a [u8]],
 }
 
+impl<'a> CorsRequest<'a> {
+    /// The request with `method`, from the lines of each of [`CORS_REQUEST_HEADERS`], in that
+    /// order: what an adapter read of a request.
+    pub fn from_lines(method: &'a [u8], lines: &'a [Vec<&'a [u8]>; 4]) -> CorsRequest<'a> {
+        let [origin, request_method, request_headers, request_private_network] = lines;
+        CorsRequest {
+            method,
+            origin,
+            request_method,
+            request_headers,
+            request_private_network,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RequestKind {
     /// `OPTIONS` with both `Origin` and `Access-Control-Request-Method`
