@@ -18,12 +18,14 @@ use crate::routes::ROUTES;
 mod classify;
 
 pub async fn handle(request: Request) -> Result<Response, ErrorCode> {
-    let started = monotonic_clock::now();
-    // A path without a policy is the app's: handed on before anything else is read.
-    if !governs(&ROUTES, &request.get_path_with_query().unwrap_or_default()) {
+    // A path without a policy is the app's: handed on before anything else is read, the clock
+    // included (it is not logged).
+    let path_with_query = request.get_path_with_query().unwrap_or_default();
+    if !governs(&ROUTES, &path_with_query) {
         return next(request).await;
     }
-    let incoming = Incoming::read(&request);
+    let started = monotonic_clock::now();
+    let incoming = Incoming::read(&request, path_with_query);
     let lines = incoming.cors_lines();
     let head = incoming.head(&lines);
     let (route, outcome, response) = match plan(&ROUTES, &head) {

@@ -21,7 +21,7 @@ use crate::upstream::{forward, Relayed};
 
 pub async fn handle(request: Request) -> Result<Response, ErrorCode> {
     let started = monotonic_clock::now();
-    let incoming = Incoming::read(&request);
+    let incoming = Incoming::read(&request, request.get_path_with_query().unwrap_or_default());
     if let Some(response) = answer_here(&incoming, started) {
         return Ok(response);
     }
