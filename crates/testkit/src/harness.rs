@@ -296,6 +296,9 @@ pub struct ServeOptions {
     pub cpu: Option<usize>,
     /// `scheme://host:port` the component may call (Spin enforces them; wasmtime does not).
     pub allowed_outbound_hosts: Vec<String>,
+    /// A WASIp3 middleware in front of the component (which is then the app): composed with it
+    /// by `wac plug` for `wasmtime serve`, chained by Spin 4.1 (`dependencies.middleware`).
+    pub middleware: Option<PathBuf>,
 }
 
 impl ServeOptions {
@@ -316,6 +319,11 @@ impl ServeOptions {
 
     pub fn allow_outbound(mut self, hosts: impl IntoIterator<Item = String>) -> ServeOptions {
         self.allowed_outbound_hosts.extend(hosts);
+        self
+    }
+
+    pub fn middleware(mut self, middleware: &Path) -> ServeOptions {
+        self.middleware = Some(middleware.to_path_buf());
         self
     }
 }
@@ -339,7 +347,16 @@ impl Host {
     pub fn serve(self, wasm: &Path, dir: &Path, options: &ServeOptions) -> Server {
         std::fs::create_dir_all(dir).expect("create the server's folder");
         let command = match self {
-            Host::Wasmtime => wasmtime_command(wasm, options),
+            Host::Wasmtime => match &options.middleware {
+                Some(middleware) => {
+                    let composed = wac_plug(middleware, wasm, &dir.join("composed.wasm"));
+                    wasmtime_command(&composed, options)
+                }
+                None => wasmtime_command(wasm, options),
+            },
+            Host::Spin if options.middleware.is_some() => {
+                panic!("HTTP middleware needs Spin 4.1 or later (Host::Spin4)")
+            }
             Host::Spin | Host::Spin4 => {
                 let manifest = spin_manifest(wasm, dir, options);
                 spin_command(self, manifest.as_os_str(), dir, options)
@@ -519,7 +536,8 @@ pub fn spin4() -> Result<PathBuf, String> {
 }
 
 /// A manifest for one component, written into `dir`: the component on the catch-all route, its
-/// environment and its `allowed_outbound_hosts`.
+/// environment and its `allowed_outbound_hosts`; with the middleware, if any, in front of it
+/// (Spin takes no environment for a dependency: the middleware runs on its defaults).
 fn spin_manifest(wasm: &Path, dir: &Path, options: &ServeOptions) -> PathBuf {
     let quoted = |items: &[String]| {
         items
@@ -537,12 +555,24 @@ fn spin_manifest(wasm: &Path, dir: &Path, options: &ServeOptions) -> PathBuf {
             .filter(|(k, _)| k != "CORSGATE_CLIENT_ADDRESS")
             .map(|(k, v)| format!("{k} = {v:?}")),
     );
-    let manifest = format!(
-        "spin_manifest_version = 2\n\n[application]\nname = \"corsgate-test\"\n\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"gateway\"\n\n[component.gateway]\nsource = {:?}\nallowed_outbound_hosts = [{}]\nenvironment = {{ {} }}\n",
+    let mut manifest = String::from(
+        "spin_manifest_version = 2\n\n[application]\nname = \"corsgate-test\"\n\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"gateway\"\n",
+    );
+    if options.middleware.is_some() {
+        manifest.push_str("dependencies.middleware = [{ component = \"middleware\" }]\n");
+    }
+    manifest.push_str(&format!(
+        "\n[component.gateway]\nsource = {:?}\nallowed_outbound_hosts = [{}]\nenvironment = {{ {} }}\n",
         wasm.display().to_string(),
         quoted(&options.allowed_outbound_hosts),
         env.join(", ")
-    );
+    ));
+    if let Some(middleware) = &options.middleware {
+        manifest.push_str(&format!(
+            "\n[component.middleware]\nsource = {:?}\n",
+            middleware.display().to_string()
+        ));
+    }
     let path = dir.join("spin.toml");
     std::fs::write(&path, manifest).expect("write spin.toml");
     path

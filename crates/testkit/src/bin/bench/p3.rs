@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use corsgate_testkit::harness::{
-    repo_root, wac_plug, Artifact, Component, Host, ServeOptions, Target as Serving,
+    repo_root, Artifact, Component, Host, ServeOptions, Target as Serving,
 };
 use corsgate_testkit::world::write_policies;
 
@@ -49,19 +49,24 @@ pub fn figures(
         "noop-p3-cors-logged",
         Component::package("bench-noop-p3").env("BENCH_MODE", "cors-logged"),
     );
-    let serve = |target: Serving, wasm: &Path, cpu: Option<usize>| {
+    // Each server in a folder of its own, named after its component, host and `name`.
+    let serve_as = |name: &str, target: Serving, wasm: &Path, options: ServeOptions| {
         let (wasm, work) = (wasm.to_path_buf(), work.to_path_buf());
+        let name = name.to_string();
         move || {
             let dir = work.join("servers").join(format!(
-                "{}-{target}",
+                "{}-{target}{name}",
                 wasm.file_stem().unwrap_or_default().to_string_lossy()
             ));
-            let server = target.serve(&wasm, &dir, &ServeOptions::default().cpu(cpu));
+            let server = target.serve(&wasm, &dir, &options);
             Target {
                 base: server.url(""),
                 _alive: Box::new(server),
             }
         }
+    };
+    let serve = |target: Serving, wasm: &Path, cpu: Option<usize>| {
+        serve_as("", target, wasm, ServeOptions::default().cpu(cpu))
     };
     let on_server = settings.server_cpu();
     let p3_wasmtime = Serving::p3(Host::Wasmtime);
@@ -120,15 +125,15 @@ pub fn figures(
     ];
     interleaved(settings, work, "wasip3 preflights", &mut preflights);
 
-    // The app: alone on the server CPU, composed with the middleware, and behind the WASIp3
-    // gateway over HTTP (then on the other CPU, beside wrk, as every upstream here).
+    // The app: alone on the server CPU, with the middleware in front (composed by `wac plug`
+    // for wasmtime serve, chained by Spin 4.1's `dependencies.middleware`), and behind the
+    // WASIp3 gateway over HTTP (then on the other CPU, beside wrk, as every upstream here).
     let app = built("example-p3-api", Component::package("example-p3-api"));
     let middleware = built(
         "corsgate-middleware",
         Component::package("corsgate-middleware")
             .env("CORSGATE_POLICIES", &edge.display().to_string()),
     );
-    let composed = wac_plug(&middleware, &app, &work.join("middleware-composed.wasm"));
     let app_upstream = p3_wasmtime.serve(
         &app,
         &work.join("servers").join("app-upstream"),
@@ -142,6 +147,10 @@ pub fn figures(
         "corsgate-p3-to-app",
         Component::artifact(Artifact::P3, &to_app),
     );
+    let behind_middleware = ServeOptions::default()
+        .cpu(on_server)
+        .middleware(&middleware);
+    let p3_spin4 = Serving::p3(Host::Spin4);
     let mut middleware_configs = vec![
         Config::new(
             "WASIp3 app alone, GET, wasmtime",
@@ -149,23 +158,53 @@ pub fn figures(
             "/api/items",
             Load::Get,
         )
-        .short("the app alone"),
+        .short("the app alone on wasmtime"),
         Config::new(
             "corsgate middleware composed with the app, GET of a path without a policy (passed through), wasmtime",
-            serve(p3_wasmtime, &composed, on_server),
+            serve_as("-middleware", p3_wasmtime, &app, behind_middleware.clone()),
             "/other",
             Load::Get,
         ),
         Config::new(
             "corsgate middleware composed with the app, GET, wasmtime",
-            serve(p3_wasmtime, &composed, on_server),
+            serve_as("-middleware", p3_wasmtime, &app, behind_middleware.clone()),
             "/api/items",
             Load::Get,
         )
-        .short("the middleware"),
+        .short("the middleware on wasmtime"),
+        Config::new(
+            "corsgate middleware composed with the app, GET, CORSGATE_ACCESS_LOG=problems, wasmtime",
+            serve_as(
+                "-middleware-problems",
+                p3_wasmtime,
+                &app,
+                behind_middleware.clone().env("CORSGATE_ACCESS_LOG", "problems"),
+            ),
+            "/api/items",
+            Load::Get,
+        ),
         Config::new(
             "corsgate WASIp3 gateway forwarding to the app over HTTP, GET, wasmtime",
             serve(p3_wasmtime, &gateway_to_app, on_server),
+            "/api/items",
+            Load::Get,
+        ),
+        Config::new(
+            "WASIp3 app alone, GET, Spin 4.1",
+            serve(p3_spin4, &app, on_server),
+            "/api/items",
+            Load::Get,
+        )
+        .short("the app alone on Spin 4.1"),
+        Config::new(
+            "corsgate middleware chained by Spin 4.1 (dependencies.middleware), GET of a path without a policy (passed through)",
+            serve_as("-middleware", p3_spin4, &app, behind_middleware.clone()),
+            "/other",
+            Load::Get,
+        ),
+        Config::new(
+            "corsgate middleware chained by Spin 4.1 (dependencies.middleware), GET",
+            serve_as("-middleware", p3_spin4, &app, behind_middleware),
             "/api/items",
             Load::Get,
         ),
@@ -174,7 +213,10 @@ pub fn figures(
     drop(app_upstream);
 
     let preflight_pairs = reference(&preflights, &[(1, 0), (3, 2), (5, 4), (6, 3)]);
-    let middleware_pairs = reference(&middleware_configs, &[(1, 0), (2, 0), (3, 2)]);
+    let middleware_pairs = reference(
+        &middleware_configs,
+        &[(1, 0), (2, 0), (3, 0), (4, 2), (6, 5), (7, 5)],
+    );
     let ratio = |a: &Config, b: &Config| a.rps() / b.rps();
     let mut out = vec![
         "### WASIp3 and WASIp2 side by side (each under its host's default settings)".to_string(),
@@ -191,16 +233,22 @@ pub fn figures(
     ));
     out.extend([
         String::new(),
-        "### corsgate as middleware (wasmtime serve)".into(),
+        "### corsgate as middleware (wasmtime serve and Spin 4.1)".into(),
         String::new(),
     ]);
     out.extend(table(&middleware_configs, &middleware_pairs, true));
     out.push(String::new());
+    let cost = |of: usize, against: usize| {
+        (1.0 - ratio(&middleware_configs[of], &middleware_configs[against])) * 100.0
+    };
     out.push(format!(
-        "The CORS layer as middleware costs {:.0} % of the app's throughput, of which {:.0} % is the composition itself (a path without a policy goes straight to the app); the middleware serves {:.2}× what the gateway forwarding to the same app over HTTP does.",
-        (1.0 - ratio(&middleware_configs[2], &middleware_configs[0])) * 100.0,
-        (1.0 - ratio(&middleware_configs[1], &middleware_configs[0])) * 100.0,
-        ratio(&middleware_configs[2], &middleware_configs[3]),
+        "The CORS layer as middleware costs {:.0} % of the app's throughput on wasmtime serve, of which {:.0} % is the composition itself (a path without a policy goes straight to the app), and {:.0} % with `CORSGATE_ACCESS_LOG=problems`; on Spin 4.1 it costs {:.0} %, of which {:.0} % is the chaining itself. The middleware serves {:.2}× what the gateway forwarding to the same app over HTTP does.",
+        cost(2, 0),
+        cost(1, 0),
+        cost(3, 0),
+        cost(7, 5),
+        cost(6, 5),
+        ratio(&middleware_configs[2], &middleware_configs[4]),
     ));
     out.push(String::new());
     let sizes: Vec<String> = [
