@@ -11,7 +11,7 @@ pub struct Settings {
     pub connections: u64,
     /// Servers on CPU 0, wrk and the upstream on CPU 1: with two CPUs or more and `taskset`.
     pub pinned: bool,
-    /// `BENCH_ONLY=p3`: only the WASIp3 figures (about 4 minutes instead of 13).
+    /// `BENCH_ONLY=p3`: only the WASIp3 figures (about 5 minutes).
     pub only_p3: bool,
 }
 
