@@ -11,6 +11,7 @@ use spin_sdk::http::{IncomingRequest, OutgoingRequest, OutgoingResponse, Scheme}
 use spin_sdk::wit::wasi::http0_2_0::types::ResponseOutparam;
 use wasi::clocks::monotonic_clock;
 
+use crate::built_in::BUILT_IN_SETTINGS;
 use crate::incoming::Incoming;
 use crate::respond::{fields, send};
 use crate::routes::ROUTES;
@@ -18,7 +19,7 @@ use crate::upstream::{exchange, relay_body};
 
 pub fn handle(request: IncomingRequest, out: ResponseOutparam) {
     let started = monotonic_clock::now();
-    let settings = Settings::from_env(|name| std::env::var(name).ok());
+    let settings = Settings::read(|name| std::env::var(name).ok(), BUILT_IN_SETTINGS);
     let incoming = Incoming::read(&request);
     let lines = incoming.cors_lines();
     let head = incoming.head(&lines);

@@ -188,3 +188,39 @@ fn chained_by_spin4_from_the_example_manifest() {
     );
     check_middleware(&app);
 }
+
+/// Spin 4.1 gives a middleware no environment of its own, so its log setting is the one its
+/// build compiled in (`CORSGATE_ACCESS_LOG=problems cargo build ...`): an allowed request gets
+/// no line, a refused preflight does.
+#[test]
+fn log_setting_fixed_at_build_time_on_spin4() {
+    if !Host::Spin4.runs_here() {
+        return;
+    }
+    let dir = work_dir("middleware-spin4-built-in-log");
+    let api = Component::package("example-p3-api").build(&dir.join("api.wasm"));
+    let policies = repo_root().join("examples/spin-middleware/policies");
+    let middleware = Component::package("corsgate-middleware")
+        .env("CORSGATE_POLICIES", &policies.display().to_string())
+        .env("CORSGATE_ACCESS_LOG", "problems")
+        .build(&dir.join("middleware-problems.wasm"));
+    let app =
+        Target::p3(Host::Spin4).serve(&api, &dir, &ServeOptions::default().middleware(&middleware));
+    let allowed = ok(&app, Request::new("GET", "/api/items/allowed").origin(APP));
+    assert_eq!(allowed.status, 200, "{}", allowed.text());
+    let refused = ok(
+        &app,
+        Request::new("OPTIONS", "/api/items/refused")
+            .origin("https://evil.example")
+            .header("Access-Control-Request-Method", "PUT"),
+    );
+    assert_eq!(refused.status, 403);
+    let line = app.log_line_with("path=/api/items/refused");
+    assert!(line.contains("decision=rejected"), "{line}");
+    // The allowed request's line would have been written before its response.
+    assert!(
+        !app.log().contains("path=/api/items/allowed"),
+        "an allowed request is no problem:\n{}",
+        app.log()
+    );
+}

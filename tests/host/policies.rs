@@ -1,4 +1,5 @@
-//! Policies are checked at build time: an invalid folder fails the build with every error located.
+//! Policies are checked at build time: an invalid folder fails the build with every error located;
+//! so are the settings' values a build compiles in as defaults.
 
 use std::path::Path;
 
@@ -7,7 +8,10 @@ use corsgate_testkit::harness::Component;
 use crate::support::*;
 
 pub fn cases() -> Vec<NamedCase<()>> {
-    cases![invalid_policies_fail_the_build_with_locations,]
+    cases![
+        invalid_policies_fail_the_build_with_locations,
+        an_invalid_built_in_setting_fails_the_build,
+    ]
 }
 
 fn invalid_policies_fail_the_build_with_locations(_: &()) {
@@ -27,6 +31,23 @@ fn invalid_policies_fail_the_build_with_locations(_: &()) {
         "tests/invalid-policies/wildcard.toml:6:18: `\"*\"` in `allow_origins` cannot be combined with `allow_credentials = true`",
         "tests/invalid-policies/wildcard.toml:6:23: `https://App.example.com/` is not written the way browsers send origins",
         "write `https://app.example.com`",
+    ] {
+        assert!(stderr.contains(expected), "build output lacks {expected:?}:\n{stderr}");
+    }
+}
+
+fn an_invalid_built_in_setting_fails_the_build(_: &()) {
+    let out = Component::gateway(Path::new("policies"))
+        .env("CORSGATE_ACCESS_LOG", "loud")
+        .cargo_build();
+    assert!(
+        !out.status.success(),
+        "a setting the gateway cannot understand must fail the build"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        "corsgate: invalid setting in the build's environment: CORSGATE_ACCESS_LOG=\"loud\" is not one of all, problems, off",
+        "set it to one of those values or unset it; nothing was built",
     ] {
         assert!(stderr.contains(expected), "build output lacks {expected:?}:\n{stderr}");
     }

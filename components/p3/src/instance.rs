@@ -1,5 +1,6 @@
 //! What a WASIp3 instance keeps across the requests it serves: its settings, read on its first
-//! request (and warned about once), and the access log they govern. Nothing about a request.
+//! request (and warned about once; the build's values where the environment is silent), and the
+//! access log they govern. Nothing about a request.
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -8,11 +9,13 @@ use corsgate_core::access_log::LogLine;
 use corsgate_core::settings::Settings;
 use wasip3::clocks::monotonic_clock;
 
+use crate::built_in::BUILT_IN_SETTINGS;
+
 /// The instance's settings, read on its first request: an instance serves many.
 pub fn settings() -> &'static Settings {
     static SETTINGS: OnceLock<Settings> = OnceLock::new();
     SETTINGS.get_or_init(|| {
-        let settings = Settings::from_env(|name| std::env::var(name).ok());
+        let settings = Settings::read(|name| std::env::var(name).ok(), BUILT_IN_SETTINGS);
         let mut text = String::new();
         for warning in &settings.warnings {
             text.push_str("corsgate warning: ");

@@ -9,6 +9,12 @@ mod routes {
     include!(concat!(env!("OUT_DIR"), "/routes.rs"));
 }
 
+/// The settings' defaults from the build's environment (CONTRACT.md §3).
+#[cfg(target_arch = "wasm32")]
+mod built_in {
+    include!(concat!(env!("OUT_DIR"), "/settings.rs"));
+}
+
 #[cfg(target_arch = "wasm32")]
 mod handler;
 #[cfg(target_arch = "wasm32")]

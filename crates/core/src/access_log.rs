@@ -36,15 +36,15 @@ impl AccessLog {
     pub const VARIABLE: &'static str = "CORSGATE_ACCESS_LOG";
 
     /// The setting from the variable's value (`None`: unset, meaning `all`). An unknown value
-    /// is an error that says what is valid; the gateway then logs every request, so a typo
-    /// never silences the log.
+    /// is an error that says what is valid; at run time the gateway then logs every request
+    /// ([`Settings`](crate::settings::Settings)), so a typo never silences the log.
     pub fn from_setting(value: Option<&str>) -> Result<AccessLog, String> {
         match value.map(str::trim) {
             None | Some("all") => Ok(AccessLog::All),
             Some("problems") => Ok(AccessLog::Problems),
             Some("off") => Ok(AccessLog::Off),
             Some(other) => Err(format!(
-                "{}={other:?} is not one of all, problems, off; logging every request",
+                "{}={other:?} is not one of all, problems, off",
                 AccessLog::VARIABLE
             )),
         }

@@ -77,13 +77,14 @@ impl ClientAddress {
     pub const VARIABLE: &'static str = "CORSGATE_CLIENT_ADDRESS";
 
     /// The setting from the variable's value (`None`: unset). An unknown value is an error that
-    /// says what is valid; the gateway then trusts no header.
+    /// says what is valid; at run time the gateway then trusts no header
+    /// ([`Settings`](crate::settings::Settings)).
     pub fn from_setting(value: Option<&str>) -> Result<ClientAddress, String> {
         match value.map(str::trim) {
             None | Some("unknown") => Ok(ClientAddress::Unknown),
             Some("spin") => Ok(ClientAddress::SpinHeader),
             Some(other) => Err(format!(
-                "{}={other:?} is not one of spin, unknown; the client address is logged as unknown",
+                "{}={other:?} is not one of spin, unknown",
                 ClientAddress::VARIABLE
             )),
         }

@@ -65,10 +65,16 @@ impl Component {
         self
     }
 
-    /// Runs the build and returns cargo's output, whatever it says.
+    /// Runs the build and returns cargo's output, whatever it says. The settings' variables
+    /// of the caller's environment are not passed on (a build compiles them in as defaults):
+    /// only those set with [`Component::env`] reach the build.
     pub fn cargo_build(&self) -> std::process::Output {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        Command::new(cargo)
+        let mut command = Command::new(cargo);
+        for name in corsgate_core::settings::Settings::VARIABLES {
+            command.env_remove(name);
+        }
+        command
             .current_dir(repo_root())
             .args([
                 "build",

@@ -134,12 +134,21 @@ fn pattern(p: &OriginPattern) -> String {
 /// or relative to the repository root, as CONTRACT.md §3 says; default `policies`) into
 /// `$OUT_DIR/routes.rs` as `pub static ROUTES`. `repo_root` is the repository root as seen from
 /// the package (`.` for the WASIp2 gateway at the root, `../..` for `components/*`). An
-/// invalid policy fails the build with every error as `file:line:column: message`. One copy for
-/// every component built from the engine.
+/// invalid policy fails the build with every error as `file:line:column: message`. The
+/// run-time settings' values in the build's environment go to `$OUT_DIR/settings.rs`
+/// ([`write_built_in_settings`]). One copy for every component built from the engine.
 pub fn build_script(repo_root: &str) -> std::process::ExitCode {
     use std::path::{Path, PathBuf};
     use std::process::ExitCode;
 
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    if let Err(problems) = write_built_in_settings(&out_dir) {
+        for problem in &problems {
+            eprintln!("corsgate: invalid setting in the build's environment: {problem}");
+        }
+        eprintln!("corsgate: set it to one of those values or unset it; nothing was built");
+        return ExitCode::FAILURE;
+    }
     println!("cargo:rerun-if-env-changed=CORSGATE_POLICIES");
     let named = std::env::var("CORSGATE_POLICIES").unwrap_or_else(|_| "policies".into());
     // Relative to the package root, the build script's working directory, so errors name files
@@ -153,8 +162,7 @@ pub fn build_script(repo_root: &str) -> std::process::ExitCode {
     println!("cargo:rerun-if-changed={}", dir.display());
     match super::load_route_table(&dir) {
         Ok(table) => {
-            let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"))
-                .join("routes.rs");
+            let out = out_dir.join("routes.rs");
             let source = format!(
                 "/// The route table compiled from `{}`.\npub static ROUTES: ::corsgate_core::RouteTable = {};\n",
                 dir.display(),
@@ -172,4 +180,39 @@ pub fn build_script(repo_root: &str) -> std::process::ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The run-time settings' values in the build's environment (`CORSGATE_ACCESS_LOG=problems
+/// cargo build ...`), checked, as `BUILT_IN_SETTINGS` in `OUT_DIR/settings.rs`: the defaults an
+/// adapter falls back on where its run-time environment is silent (Spin 4.1 gives a middleware
+/// none). A value that is not understood fails the build with what is valid.
+fn write_built_in_settings(out_dir: &std::path::Path) -> Result<(), Vec<String>> {
+    use crate::settings::Settings;
+
+    let built_in: Vec<(&str, String)> = Settings::VARIABLES
+        .iter()
+        .filter_map(|&name| {
+            println!("cargo:rerun-if-env-changed={name}");
+            std::env::var(name).ok().map(|value| (name, value))
+        })
+        .collect();
+    let problems = Settings::problems(|name| {
+        built_in
+            .iter()
+            .find(|(built_in_name, _)| *built_in_name == name)
+            .map(|(_, value)| value.clone())
+    });
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let entries: Vec<String> = built_in
+        .iter()
+        .map(|(name, value)| format!("({name:?}, {:?})", value.trim()))
+        .collect();
+    let source = format!(
+        "/// The settings' values in the build's environment, as (variable, value).\npub static BUILT_IN_SETTINGS: &[(&str, &str)] = &[{}];\n",
+        entries.join(", ")
+    );
+    std::fs::write(out_dir.join("settings.rs"), source).expect("write the built-in settings");
+    Ok(())
 }
