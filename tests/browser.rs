@@ -1,7 +1,8 @@
 //! The browser as the oracle: a real browser loads a page from one loopback origin and calls
 //! the gateway on another; each test asserts what the browser itself allowed or blocked. Every
-//! case runs in Chromium, Firefox and WebKit, against the gateway on `wasmtime serve` and on
-//! `spin up` (`<host>::<engine>::<case>`).
+//! case runs in Chromium, Firefox and WebKit, against both gateway artifacts on their hosts:
+//! WASIp2 on `wasmtime serve` and Spin 3.6, WASIp3 on `wasmtime serve` and Spin 4.1
+//! (`<target>::<engine>::<case>`: `wasmtime`, `spin`, `p3-wasmtime`, `p3-spin4`).
 //!
 //! Harness: the test kit's WebDriver browsers (`corsgate_testkit::webdriver`); the page runs
 //! `fetch()` calls and writes their outcome as JSON into the DOM, which WebDriver's "execute
@@ -13,7 +14,7 @@ use std::time::Duration;
 use corsgate_testkit::cases;
 use corsgate_testkit::cases::{run_on_worlds, NamedCase};
 use corsgate_testkit::pages::PageServer;
-use corsgate_testkit::webdriver::{Browser, Engine, HostAndEngine};
+use corsgate_testkit::webdriver::{Browser, Engine, TargetAndEngine};
 use corsgate_testkit::world::Gateway;
 use serde_json::Value;
 
@@ -26,12 +27,12 @@ struct World {
 
 fn main() {
     run_on_worlds(
-        &HostAndEngine::all(),
-        |HostAndEngine(host, engine)| {
+        &TargetAndEngine::all(),
+        |TargetAndEngine(target, engine)| {
             let page = PageServer::start();
             let other_page = PageServer::start();
             let name = format!("browser-{engine}");
-            let gateway = Gateway::start(host, &name, [&page.origin(), &other_page.origin()]);
+            let gateway = Gateway::start(target, &name, [&page.origin(), &other_page.origin()]);
             World {
                 gateway,
                 page,

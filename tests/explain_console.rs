@@ -5,9 +5,9 @@
 //! the engine logged. The texts in crates/cli/src/explain/console.rs were captured this way.
 
 use corsgate_testkit::cases::WorldKey;
-use corsgate_testkit::harness::{corsgate_cli, Host};
+use corsgate_testkit::harness::{corsgate_cli, Host, Target};
 use corsgate_testkit::pages::PageServer;
-use corsgate_testkit::webdriver::{Browser, Engine, HostAndEngine, RESULT_PREFIX};
+use corsgate_testkit::webdriver::{Browser, Engine, TargetAndEngine, RESULT_PREFIX};
 use corsgate_testkit::world::Gateway;
 
 /// What explain writes where the status is the upstream's (it cannot know it).
@@ -59,7 +59,7 @@ const CASES: &[(&str, &str, &str, &[&str])] = &[
 fn explain_prints_the_lines_each_engine_logs() {
     let engines: Vec<Engine> = Engine::ALL
         .into_iter()
-        .filter(|&engine| HostAndEngine(Host::Wasmtime, engine).runs_here())
+        .filter(|&engine| TargetAndEngine(Target::p2(Host::Wasmtime), engine).runs_here())
         .collect();
     if engines.is_empty() {
         return;

@@ -14,7 +14,7 @@ use corsgate_testkit::harness::{
     repo_root, spin_run, spin_up, wac_plug, work_dir, Component, Host, ServeOptions, Server, Target,
 };
 use corsgate_testkit::pages::PageServer;
-use corsgate_testkit::webdriver::{Browser, Engine, HostAndEngine};
+use corsgate_testkit::webdriver::{Browser, Engine, TargetAndEngine};
 use corsgate_testkit::world::write_policies;
 use serde_json::Value;
 
@@ -140,7 +140,7 @@ fn composed_with_the_app_by_wac_on_wasmtime() {
     let app = Target::p3(Host::Wasmtime).serve(&composed, &dir, &ServeOptions::default());
     check_middleware(&app);
 
-    if !HostAndEngine(Host::Wasmtime, Engine::Chromium).runs_here() {
+    if !TargetAndEngine(Target::p3(Host::Wasmtime), Engine::Chromium).runs_here() {
         return;
     }
     // A JSON PUT: the browser preflights it, the middleware answers, the app gets the PUT.

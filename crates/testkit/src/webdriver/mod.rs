@@ -14,7 +14,7 @@ use fantoccini::ClientBuilder;
 use serde_json::{json, Map, Value};
 
 use crate::cases::WorldKey;
-use crate::harness::Host;
+use crate::harness::Target;
 use crate::process::{free_port, wait_for_port, ChildGuard};
 
 mod console;
@@ -136,27 +136,28 @@ impl Engine {
     }
 }
 
-/// A browser test world's key: the host serving the gateway and the engine calling it.
+/// A browser test world's key: the gateway artifact and host serving it, and the engine calling
+/// it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HostAndEngine(pub Host, pub Engine);
+pub struct TargetAndEngine(pub Target, pub Engine);
 
-impl HostAndEngine {
-    /// Every host with every engine.
-    pub fn all() -> Vec<HostAndEngine> {
-        Host::ALL
+impl TargetAndEngine {
+    /// Every artifact on every host, with every engine.
+    pub fn all() -> Vec<TargetAndEngine> {
+        Target::ALL
             .into_iter()
-            .flat_map(|h| Engine::ALL.map(|e| HostAndEngine(h, e)))
+            .flat_map(|t| Engine::ALL.map(|e| TargetAndEngine(t, e)))
             .collect()
     }
 }
 
-impl std::fmt::Display for HostAndEngine {
+impl std::fmt::Display for TargetAndEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}::{}", self.0, self.1)
     }
 }
 
-impl WorldKey for HostAndEngine {
+impl WorldKey for TargetAndEngine {
     fn runs_here(self) -> bool {
         if !self.0.runs_here() {
             return false;
