@@ -54,7 +54,7 @@ fn cases() -> Vec<NamedCase<World>> {
         header_outside_allow_headers_is_blocked,
         only_exposed_headers_are_readable,
         gateway_502_is_readable_by_the_page,
-        max_age_spares_the_second_preflight,
+        max_age_spares_later_preflights,
         vary_origin_keeps_cached_answers_apart,
         authorization_under_a_header_wildcard,
         method_outside_allow_methods_is_blocked,
@@ -295,38 +295,47 @@ fn star_with_credentials_is_blocked(w: &World) {
     assert_allowed(&r["without"], "the same without credentials");
 }
 
-fn max_age_spares_the_second_preflight(w: &World) {
+fn max_age_spares_later_preflights(w: &World) {
+    const PUTS: usize = 6;
     let path = format!("/api/browser/maxage-{}", nonce());
     let r = run(
         w,
         &format!(
-            r#"const first = await attempt(GW + "{path}", {{ method: "PUT", headers: {{ "X-Custom": "1" }} }});
-               const second = await attempt(GW + "{path}", {{ method: "PUT", headers: {{ "X-Custom": "2" }} }});
-               return {{ first, second }};"#
+            r#"const results = [];
+               for (let i = 0; i < {PUTS}; i++) {{
+                 results.push(await attempt(GW + "{path}", {{ method: "PUT", headers: {{ "X-Custom": String(i) }} }}));
+               }}
+               return results;"#
         ),
     );
-    assert_allowed(&r["first"], "first PUT");
-    assert_allowed(&r["second"], "second PUT");
+    let results = r
+        .as_array()
+        .unwrap_or_else(|| panic!("the page's results: {r}"));
+    for (i, result) in results.iter().enumerate() {
+        assert_allowed(result, &format!("PUT {i}"));
+    }
     let log = w.gateway.log();
-    let preflights = log
-        .lines()
-        .filter(|l| l.contains("kind=preflight") && l.contains(&format!("path={path} ")))
-        .count();
-    let actuals = log
-        .lines()
-        .filter(|l| l.contains("kind=actual") && l.contains(&format!("path={path} ")))
-        .count();
-    // Firefox ESR 153 driven by geckodriver sent a preflight before every request (four of four
-    // in a trial), although each answer carried `Access-Control-Max-Age: 600`: seen, not yet
-    // explained (its preflight cache under automation). Chromium and WebKit cache as Fetch says.
-    let expected_preflights = match w.browser.engine {
-        Engine::Firefox => actuals,
-        Engine::Chromium | Engine::WebKit => 1,
+    let count = |kind: &str| {
+        log.lines()
+            .filter(|l| {
+                l.contains(&format!("kind={kind} ")) && l.contains(&format!("path={path} "))
+            })
+            .count()
     };
-    assert_eq!(
-        (preflights, actuals),
-        (expected_preflights, 2),
-        "max_age = 600: one preflight for two PUTs in {}:\n{log}",
+    let (preflights, actuals) = (count("preflight"), count("actual"));
+    assert_eq!(actuals, PUTS, "every PUT reached the gateway:\n{log}");
+    // Chromium and WebKit preflight once and reuse the answer for `max_age = 600`, as Fetch
+    // says. Firefox ESR 153 re-sends the preflight for the first two or three requests and only
+    // then answers from its cache (seen: 2 or 3 preflights for 5 PUTs, whether 0 or 1000 ms
+    // apart, with or without `Vary: Origin`, under geckodriver alone too): it is held to sparing
+    // at least one of 6.
+    let spared = match w.browser.engine {
+        Engine::Firefox => (1..PUTS).contains(&preflights),
+        Engine::Chromium | Engine::WebKit => preflights == 1,
+    };
+    assert!(
+        spared,
+        "max_age = 600: {preflights} preflights for {PUTS} PUTs in {}:\n{log}",
         w.browser.engine
     );
 }
