@@ -25,13 +25,15 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use corsgate_testkit::client::{send, send_streaming, Body, Request};
-use corsgate_testkit::harness::{on_cpu, repo_root, Component, Host, ServeOptions};
+use corsgate_testkit::harness::{
+    on_cpu, repo_root, Component, Host, ServeOptions, Target as Serving,
+};
 use corsgate_testkit::process::{peak_rss_kib, rss_kib, wait_for_port, ChildGuard};
 use corsgate_testkit::world::write_policies;
 
 use crate::report::{percent, table, versus};
 use crate::settings::{Settings, APP};
-use crate::wrk::{interleaved, Config, Load, Target};
+use crate::wrk::{interleaved, served, Config, Load, Target};
 
 const REUSE: &[&str] = &["--max-instance-reuse-count", "128"];
 const GIB: u64 = 1 << 30;
@@ -117,19 +119,13 @@ fn main() {
         )
     };
     let component_on = |host: Host, wasm: &Path, host_args: &[&str], env: &[(&str, &str)]| {
-        let (wasm, work) = (wasm.to_path_buf(), work.clone());
-        let options = serve_options(host_args, env);
-        move || {
-            let logs = work.join("servers").join(format!(
-                "{}-{host}",
-                wasm.file_stem().unwrap_or_default().to_string_lossy()
-            ));
-            let server = host.serve(&wasm, &logs, &options);
-            Target {
-                base: server.url(""),
-                _alive: Box::new(server),
-            }
-        }
+        served(
+            &work,
+            "",
+            Serving::p2(host),
+            wasm,
+            serve_options(host_args, env),
+        )
     };
     let component = |wasm: &Path, host_args: &[&str], env: &[(&str, &str)]| {
         component_on(Host::Wasmtime, wasm, host_args, env)

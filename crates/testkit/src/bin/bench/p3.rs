@@ -18,7 +18,7 @@ use corsgate_testkit::world::write_policies;
 
 use crate::report::table;
 use crate::settings::Settings;
-use crate::wrk::{interleaved, Config, Load, Target};
+use crate::wrk::{interleaved, served, Config, Load, Target};
 
 /// The two tables and what they show, as markdown lines.
 pub fn figures(
@@ -49,21 +49,8 @@ pub fn figures(
         "noop-p3-cors-logged",
         Component::package("bench-noop-p3").env("BENCH_MODE", "cors-logged"),
     );
-    // Each server in a folder of its own, named after its component, host and `name`.
-    let serve_as = |name: &str, target: Serving, wasm: &Path, options: ServeOptions| {
-        let (wasm, work) = (wasm.to_path_buf(), work.to_path_buf());
-        let name = name.to_string();
-        move || {
-            let dir = work.join("servers").join(format!(
-                "{}-{target}{name}",
-                wasm.file_stem().unwrap_or_default().to_string_lossy()
-            ));
-            let server = target.serve(&wasm, &dir, &options);
-            Target {
-                base: server.url(""),
-                _alive: Box::new(server),
-            }
-        }
+    let serve_as = |suffix: &str, target: Serving, wasm: &Path, options: ServeOptions| {
+        served(work, suffix, target, wasm, options)
     };
     let serve = |target: Serving, wasm: &Path, cpu: Option<usize>| {
         serve_as("", target, wasm, ServeOptions::default().cpu(cpu))

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Stdio;
 
-use corsgate_testkit::harness::on_cpu;
+use corsgate_testkit::harness::{on_cpu, ServeOptions, Target as Serving};
 
 use crate::settings::{Settings, APP};
 
@@ -55,7 +55,11 @@ pub fn wrk(settings: &Settings, work: &Path, url: &str, load: Load) -> Run {
         .output()
         .expect("run wrk (scripts/bench.sh installs it)");
     let out = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "wrk failed:\n{out}");
+    assert!(
+        output.status.success(),
+        "wrk {url} failed:\n{out}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     parse_wrk(&out)
 }
 
@@ -96,6 +100,29 @@ fn parse_wrk(out: &str) -> Run {
 pub struct Target {
     pub base: String,
     pub _alive: Box<dyn std::any::Any>,
+}
+
+/// How to start `wasm` on `serving` with `options`, as a [`Target`]: a server of its own each
+/// time, its log in `work/servers/<component>-<target><suffix>`.
+pub fn served(
+    work: &Path,
+    suffix: &str,
+    serving: Serving,
+    wasm: &Path,
+    options: ServeOptions,
+) -> impl Fn() -> Target + 'static {
+    let (wasm, work, suffix) = (wasm.to_path_buf(), work.to_path_buf(), suffix.to_string());
+    move || {
+        let dir = work.join("servers").join(format!(
+            "{}-{serving}{suffix}",
+            wasm.file_stem().unwrap_or_default().to_string_lossy()
+        ));
+        let server = serving.serve(&wasm, &dir, &options);
+        Target {
+            base: server.url(""),
+            _alive: Box::new(server),
+        }
+    }
 }
 
 /// One thing to measure: a server, a path and a load, run once per round.
