@@ -14,5 +14,5 @@ if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
   $sudo_cmd apt-get update
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y wrk nginx-light
 fi
-cargo build --locked --release --package corsgate-testkit --bin corsgate-demo-api --bin corsgate-bench
+cargo build --locked --release --package corsgate-tools --bin corsgate-demo-api --bin corsgate-bench
 exec target/release/corsgate-bench "$@"

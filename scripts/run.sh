@@ -26,7 +26,7 @@ build_gateway() {
 }
 
 echo "run: checking the policies in $policies"
-cargo build --locked --release --package corsgate-testkit --package corsgate-cli --bin corsgate-demo-api --bin corsgate
+cargo build --locked --release --package corsgate-tools --package corsgate-cli --bin corsgate-demo-api --bin corsgate
 target/release/corsgate check "$policies"
 
 host="${CORSGATE_HOST:-}"

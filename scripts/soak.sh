@@ -8,4 +8,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
-exec cargo run --locked --release --package corsgate-testkit --bin corsgate-soak
+exec cargo run --locked --release --package corsgate-tools --bin corsgate-soak
