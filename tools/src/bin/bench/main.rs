@@ -37,13 +37,67 @@ use crate::wrk::{interleaved, served, Config, Load, Target};
 
 const REUSE: &[&str] = &["--max-instance-reuse-count", "128"];
 const GIB: u64 = 1 << 30;
+/// Log only problems: the configurations that show what the access log line costs.
+const QUIET: &[(&str, &str)] = &[("CORSGATE_ACCESS_LOG", "problems")];
 
 fn main() {
     let settings = Rc::new(Settings::from_env());
     let work = repo_root().join("target/bench");
     std::fs::create_dir_all(&work).expect("create target/bench");
+    let (demo, upstream) = start_demo_api(&settings);
 
-    // The upstream: the demo API on CPU 1.
+    eprintln!("bench: building components");
+    let components = Components::build(&work, &upstream);
+    let nginx = nginx_starter(&work, &upstream, &settings);
+    let wasip3 = p3::figures(&settings, &work, &upstream, &components.small, &nginx);
+    if settings.only_p3 {
+        write_p3_only(&settings, &work, &wasip3);
+        return;
+    }
+
+    let bench = Bench {
+        settings: &settings,
+        work: &work,
+        upstream: &upstream,
+    };
+    let fresh = bench.preflights(&components, &[], "");
+    let reused = bench.preflights(&components, REUSE, ", instance reuse 128");
+    let actual = bench.actual_requests(&components);
+    let mut alternatives = bench.edge_saving(&components);
+    alternatives.extend(bench.nginx_recipe(&nginx));
+    let wrong = nginx_recipe_mistakes(&nginx());
+    let cold = cold_starts(&settings, &work, &components);
+    let hosts = bench.hosts_side_by_side(&components);
+    let streaming = bench.streaming(&components.small);
+    drop(demo);
+    write_chart(&work, &hosts, &alternatives);
+
+    let mut out = wasip3;
+    out.extend(hosts_section(&hosts, &streaming));
+    out.extend(preflights_section(&fresh, &reused));
+    out.extend(actual_section(&actual));
+    out.extend(alternatives_section(&alternatives, settings.connections));
+    out.extend(steps(&fresh, &reused));
+    let wasmtime_streaming = &streaming[0].1;
+    out.extend(targets(&fresh, &reused, &actual, wasmtime_streaming));
+    out.extend(cold_start_section(&cold));
+    out.extend(nginx_mistakes_section(&wrong));
+    out.extend(problems_section(&[
+        &fresh,
+        &reused,
+        &actual,
+        &hosts,
+        &alternatives,
+    ]));
+    out.push(String::new());
+    out.push(footer(&settings));
+    let text = out.join("\n");
+    std::fs::write(work.join("results.md"), format!("{text}\n")).expect("write results.md");
+    println!("{text}");
+}
+
+/// The upstream: the demo API on the client CPU, and its address.
+fn start_demo_api(settings: &Settings) -> (ChildGuard, String) {
     let demo_api = std::env::current_exe()
         .expect("own path")
         .with_file_name("corsgate-demo-api");
@@ -61,313 +115,373 @@ fn main() {
         Duration::from_secs(10),
         &mut demo,
     );
+    (demo, upstream)
+}
 
-    eprintln!("bench: building components");
-    let small_text = std::fs::read_to_string(repo_root().join("bench/policies/small.toml"))
-        .expect("bench/policies/small.toml")
-        .replace("{UPSTREAM}", &upstream);
-    let gateway = |name: &str, files: Vec<(String, String)>| -> PathBuf {
-        let policies = work.join("policies").join(name);
-        write_policies(&policies, &files, &[]);
-        Component::gateway(&policies).build(&work.join(format!("{name}.wasm")))
-    };
-    let with_mode = |mode: &str| {
-        vec![(
-            "api.toml".to_string(),
-            small_text.replace("{PREFLIGHT}", mode),
-        )]
-    };
-    let small = gateway("corsgate-small", with_mode("edge"));
-    let forward_mode = gateway("corsgate-forward-mode", with_mode("forward"));
-    let large = gateway("corsgate-large", large_policy(&small_text));
-    let reference = |name: &str, package: &'static str, env: &[(&str, &str)]| -> PathBuf {
-        let component = env
-            .iter()
-            .fold(Component::package(package), |c, (k, v)| c.env(k, v));
-        component.build(&work.join(format!("{name}.wasm")))
-    };
-    let noop = reference("noop", "bench-noop", &[]);
-    let cors = reference("noop-cors", "bench-noop", &[("BENCH_MODE", "cors")]);
-    let cors_logged = reference(
-        "noop-cors-logged",
-        "bench-noop",
-        &[("BENCH_MODE", "cors-logged")],
-    );
-    let forwarder = reference(
-        "forwarder",
-        "bench-forward",
-        &[("BENCH_UPSTREAM", &upstream)],
-    );
+/// `BENCH_ONLY=p3`: the WASIp3 figures and the footer, in results-p3.md and on stdout.
+fn write_p3_only(settings: &Settings, work: &Path, wasip3: &[String]) {
+    let text = format!("{}\n\n{}\n", wasip3.join("\n"), footer(settings));
+    std::fs::write(work.join("results-p3.md"), &text).expect("write results-p3.md");
+    print!("{text}");
+}
 
-    let nginx = nginx_starter(&work, &upstream, &settings);
-    let wasip3 = p3::figures(&settings, &work, &upstream, &small, &nginx);
-    if settings.only_p3 {
-        let text = format!("{}\n\n{}\n", wasip3.join("\n"), footer(&settings));
-        std::fs::write(work.join("results-p3.md"), &text).expect("write results-p3.md");
-        print!("{text}");
-        return;
+/// The WASIp2 components measured: corsgate under three policies, and the references.
+struct Components {
+    small: PathBuf,
+    forward_mode: PathBuf,
+    large: PathBuf,
+    noop: PathBuf,
+    cors: PathBuf,
+    cors_logged: PathBuf,
+    forwarder: PathBuf,
+}
+
+impl Components {
+    fn build(work: &Path, upstream: &str) -> Components {
+        let small_text = std::fs::read_to_string(repo_root().join("bench/policies/small.toml"))
+            .expect("bench/policies/small.toml")
+            .replace("{UPSTREAM}", upstream);
+        let with_mode = |mode: &str| {
+            vec![(
+                "api.toml".to_string(),
+                small_text.replace("{PREFLIGHT}", mode),
+            )]
+        };
+        Components {
+            small: gateway(work, "corsgate-small", with_mode("edge")),
+            forward_mode: gateway(work, "corsgate-forward-mode", with_mode("forward")),
+            large: gateway(work, "corsgate-large", large_policy(&small_text)),
+            noop: reference(work, "noop", "bench-noop", &[]),
+            cors: reference(work, "noop-cors", "bench-noop", &[("BENCH_MODE", "cors")]),
+            cors_logged: reference(
+                work,
+                "noop-cors-logged",
+                "bench-noop",
+                &[("BENCH_MODE", "cors-logged")],
+            ),
+            forwarder: reference(
+                work,
+                "forwarder",
+                "bench-forward",
+                &[("BENCH_UPSTREAM", upstream)],
+            ),
+        }
     }
+}
 
-    // Each host under its default settings, the upstream allowed (Spin enforces it).
-    let serve_options = |host_args: &[&str], env: &[(&str, &str)]| {
+/// The gateway built with `files` as its policies, as `work/<name>.wasm`.
+fn gateway(work: &Path, name: &str, files: Vec<(String, String)>) -> PathBuf {
+    let policies = work.join("policies").join(name);
+    write_policies(&policies, &files, &[]);
+    Component::gateway(&policies).build(&work.join(format!("{name}.wasm")))
+}
+
+/// A reference component built from `package` with `env`, as `work/<name>.wasm`.
+fn reference(work: &Path, name: &str, package: &'static str, env: &[(&str, &str)]) -> PathBuf {
+    let component = env
+        .iter()
+        .fold(Component::package(package), |c, (k, v)| c.env(k, v));
+    component.build(&work.join(format!("{name}.wasm")))
+}
+
+/// What every WASIp2 measurement shares: the settings, the work folder, the upstream.
+struct Bench<'a> {
+    settings: &'a Settings,
+    work: &'a Path,
+    upstream: &'a str,
+}
+
+impl Bench<'_> {
+    /// Each host under its default settings, the upstream allowed (Spin enforces it).
+    fn serve_options(&self, host_args: &[&str], env: &[(&str, &str)]) -> ServeOptions {
         env.iter().fold(
             ServeOptions::default()
                 .host_args(host_args)
-                .cpu(settings.server_cpu())
-                .allow_outbound([format!("http://{upstream}")]),
+                .cpu(self.settings.server_cpu())
+                .allow_outbound([format!("http://{}", self.upstream)]),
             |o, (k, v)| o.env(k, v),
         )
-    };
-    let component_on = |host: Host, wasm: &Path, host_args: &[&str], env: &[(&str, &str)]| {
+    }
+
+    fn component_on(
+        &self,
+        host: Host,
+        wasm: &Path,
+        host_args: &[&str],
+        env: &[(&str, &str)],
+    ) -> impl Fn() -> Target + 'static {
         served(
-            &work,
+            self.work,
             "",
             Serving::p2(host),
             wasm,
-            serve_options(host_args, env),
+            self.serve_options(host_args, env),
         )
-    };
-    let component = |wasm: &Path, host_args: &[&str], env: &[(&str, &str)]| {
-        component_on(Host::Wasmtime, wasm, host_args, env)
-    };
-    let quiet: &[(&str, &str)] = &[("CORSGATE_ACCESS_LOG", "problems")];
+    }
 
-    // Edge preflights, fresh instances and instance reuse.
-    let preflight_group = |host_args: &[&str], suffix: &str| -> Vec<Config> {
+    fn component(
+        &self,
+        wasm: &Path,
+        host_args: &[&str],
+        env: &[(&str, &str)],
+    ) -> impl Fn() -> Target + 'static {
+        self.component_on(Host::Wasmtime, wasm, host_args, env)
+    }
+
+    fn interleaved(&self, title: &str, configs: &mut [Config]) {
+        interleaved(self.settings, self.work, title, configs);
+    }
+
+    /// Edge preflights against the reference components, on fresh instances or with
+    /// `host_args` (instance reuse); `preflight_reference` relies on this order.
+    fn preflights(&self, c: &Components, host_args: &[&str], suffix: &str) -> Vec<Config> {
         let mut configs = vec![
             Config::new(
                 format!("trivial component, 204 (the host's limit){suffix}"),
-                component(&noop, host_args, &[]),
+                self.component(&c.noop, host_args, &[]),
                 "/api/x",
                 Load::Preflight,
             )
             .short("the limit"),
             Config::new(
                 format!("trivial component making a CORS answer's host calls{suffix}"),
-                component(&cors, host_args, &[]),
+                self.component(&c.cors, host_args, &[]),
                 "/api/x",
                 Load::Preflight,
             )
             .short("the CORS-calls component"),
             Config::new(
                 format!("the same plus an access log line's host calls{suffix}"),
-                component(&cors_logged, host_args, &[]),
+                self.component(&c.cors_logged, host_args, &[]),
                 "/api/x",
                 Load::Preflight,
             )
             .short("the logged CORS-calls component"),
             Config::new(
                 format!("corsgate preflight, allowed{suffix}"),
-                component(&small, host_args, &[]),
+                self.component(&c.small, host_args, &[]),
                 "/api/x",
                 Load::Preflight,
             )
             .short("the small policy"),
             Config::new(
                 format!("corsgate preflight, rejected (403){suffix}"),
-                component(&small, host_args, &[]),
+                self.component(&c.small, host_args, &[]),
                 "/api/x",
                 Load::Rejected,
             ),
             Config::new(
                 format!("corsgate preflight, 100 routes × 100 origins (last route){suffix}"),
-                component(&large, host_args, &[]),
+                self.component(&c.large, host_args, &[]),
                 "/r099/x",
                 Load::Preflight,
             ),
             Config::new(
                 format!("corsgate preflight, allowed, CORSGATE_ACCESS_LOG=problems{suffix}"),
-                component(&small, host_args, quiet),
+                self.component(&c.small, host_args, QUIET),
                 "/api/x",
                 Load::Preflight,
             ),
         ];
-        interleaved(
-            &settings,
-            &work,
-            &format!("preflight{suffix}"),
-            &mut configs,
-        );
+        self.interleaved(&format!("preflight{suffix}"), &mut configs);
         configs
-    };
-    let fresh = preflight_group(&[], "");
-    let reused = preflight_group(REUSE, ", instance reuse 128");
-    // Which configuration each is compared with: limit, shaped, logged, allowed, rejected, big, quiet.
+    }
 
-    // Actual requests, forwarded.
-    let direct_base = format!("http://{upstream}");
-    let mut actual = vec![
-        Config::new(
-            "demo upstream called directly",
-            move || Target {
-                base: direct_base.clone(),
-                _alive: Box::new(()),
-            },
-            "/api/x",
-            Load::Get,
-        ),
-        Config::new(
-            "trivial forwarding component, GET",
-            component(&forwarder, &[], &[]),
-            "/api/x",
-            Load::Get,
-        )
-        .short("the trivial forwarder"),
-        Config::new(
-            "corsgate actual request, GET forwarded",
-            component(&small, &[], &[]),
-            "/api/x",
-            Load::Get,
-        ),
-        Config::new(
-            "trivial forwarding component, GET, instance reuse 128",
-            component(&forwarder, REUSE, &[]),
-            "/api/x",
-            Load::Get,
-        )
-        .short("the trivial forwarder"),
-        Config::new(
-            "corsgate actual request, GET, instance reuse 128",
-            component(&small, REUSE, &[]),
-            "/api/x",
-            Load::Get,
-        ),
-        Config::new(
-            "corsgate actual request, GET, CORSGATE_ACCESS_LOG=problems",
-            component(&small, &[], quiet),
-            "/api/x",
-            Load::Get,
-        ),
-    ];
-    interleaved(&settings, &work, "actual", &mut actual);
-    let actual_reference: HashMap<String, &Config> = [(2, 1), (4, 3), (5, 1)]
-        .into_iter()
-        .map(|(of, against)| (actual[of].label.clone(), &actual[against]))
-        .collect();
-
-    // The edge saving, and nginx with the usual recipe on the same upstream and CPU.
-    let mut edge = vec![
-        Config::new(
-            "corsgate preflight, edge, upstream 50 ms away",
-            component(&small, &[], &[]),
-            "/api/x?delay_head_ms=50",
-            Load::Preflight,
-        ),
-        Config::new(
-            "corsgate preflight, forward, upstream 50 ms away",
-            component(&forward_mode, &[], &[]),
-            "/api/x?delay_head_ms=50",
-            Load::Preflight,
-        ),
-    ];
-    interleaved(&settings, &work, "edge saving", &mut edge);
-    let mut nginx_configs = vec![
-        Config::new(
-            "nginx recipe, preflight allowed",
-            {
-                let n = Rc::clone(&nginx);
-                move || n()
-            },
-            "/api/x",
-            Load::Preflight,
-        ),
-        Config::new(
-            "nginx recipe, GET proxied",
-            {
-                let n = Rc::clone(&nginx);
-                move || n()
-            },
-            "/api/x",
-            Load::Get,
-        ),
-    ];
-    interleaved(&settings, &work, "nginx", &mut nginx_configs);
-    let wrong = nginx_recipe_mistakes(&nginx());
-
-    // Cold start and size: spawn to first answered preflight, then one request.
-    let cold: Vec<(&str, u64, f64, f64, u16)> =
-        [("small", &small, "/api/x"), ("large", &large, "/r099/x")]
-            .into_iter()
-            .map(|(name, wasm, path)| {
-                let server = Host::Wasmtime.serve(
-                    wasm,
-                    &work.join(format!("cold-{name}")),
-                    &ServeOptions::default().cpu(settings.server_cpu()),
-                );
-                let started = Instant::now();
-                let answer = send(
-                    server.addr,
-                    &Request::new("OPTIONS", path)
-                        .origin(APP)
-                        .header("Access-Control-Request-Method", "PUT"),
-                )
-                .expect("first request");
-                let size = std::fs::metadata(wasm).map_or(0, |m| m.len());
-                (
-                    name,
-                    size,
-                    server.ready_after.as_secs_f64() * 1000.0,
-                    started.elapsed().as_secs_f64() * 1000.0,
-                    answer.status,
-                )
-            })
-            .collect();
-
-    // Both hosts side by side, each under its default settings: edge preflights against the
-    // trivial component, forwarded requests against the trivial forwarder (Spin pools upstream
-    // connections, wasmtime opens one per request).
-    let mut hosts = Vec::new();
-    for host in Host::ALL {
-        hosts.extend([
+    /// Actual requests, forwarded: the upstream alone, the trivial forwarder and corsgate;
+    /// `actual_reference` relies on this order.
+    fn actual_requests(&self, c: &Components) -> Vec<Config> {
+        let direct_base = format!("http://{}", self.upstream);
+        let mut actual = vec![
             Config::new(
-                format!("trivial component, 204, {host}"),
-                component_on(host, &noop, &[], &[]),
+                "demo upstream called directly",
+                move || Target {
+                    base: direct_base.clone(),
+                    _alive: Box::new(()),
+                },
                 "/api/x",
-                Load::Preflight,
-            )
-            .short("the trivial component"),
-            Config::new(
-                format!("corsgate preflight, allowed, {host}"),
-                component_on(host, &small, &[], &[]),
-                "/api/x",
-                Load::Preflight,
+                Load::Get,
             ),
             Config::new(
-                format!("trivial forwarding component, GET, {host}"),
-                component_on(host, &forwarder, &[], &[]),
+                "trivial forwarding component, GET",
+                self.component(&c.forwarder, &[], &[]),
                 "/api/x",
                 Load::Get,
             )
             .short("the trivial forwarder"),
             Config::new(
-                format!("corsgate actual request, GET, {host}"),
-                component_on(host, &small, &[], &[]),
+                "corsgate actual request, GET forwarded",
+                self.component(&c.small, &[], &[]),
                 "/api/x",
                 Load::Get,
             ),
-        ]);
-    }
-    interleaved(&settings, &work, "hosts", &mut hosts);
-    let hosts_reference: HashMap<String, &Config> = [(1, 0), (3, 2), (5, 4), (7, 6)]
-        .into_iter()
-        .map(|(of, against)| (hosts[of].label.clone(), &hosts[against]))
-        .collect();
-
-    // Streaming: the serving process's memory while 1 GiB passes each way, on each host.
-    let streaming: Vec<(Host, Streaming)> = Host::ALL
-        .into_iter()
-        .map(|host| {
-            let dir = work.join(format!("streaming-{host}"));
-            (
-                host,
-                stream_a_gib(host.serve(&small, &dir, &serve_options(&[], &[]))),
+            Config::new(
+                "trivial forwarding component, GET, instance reuse 128",
+                self.component(&c.forwarder, REUSE, &[]),
+                "/api/x",
+                Load::Get,
             )
-        })
-        .collect();
-    drop(demo);
+            .short("the trivial forwarder"),
+            Config::new(
+                "corsgate actual request, GET, instance reuse 128",
+                self.component(&c.small, REUSE, &[]),
+                "/api/x",
+                Load::Get,
+            ),
+            Config::new(
+                "corsgate actual request, GET, CORSGATE_ACCESS_LOG=problems",
+                self.component(&c.small, &[], QUIET),
+                "/api/x",
+                Load::Get,
+            ),
+        ];
+        self.interleaved("actual", &mut actual);
+        actual
+    }
 
-    let mut alternatives: Vec<Config> = edge;
-    alternatives.append(&mut nginx_configs);
+    /// The edge saving: the same preflight answered at the edge and forwarded to an upstream
+    /// 50 ms away (`alternatives_section` relies on this order).
+    fn edge_saving(&self, c: &Components) -> Vec<Config> {
+        let mut edge = vec![
+            Config::new(
+                "corsgate preflight, edge, upstream 50 ms away",
+                self.component(&c.small, &[], &[]),
+                "/api/x?delay_head_ms=50",
+                Load::Preflight,
+            ),
+            Config::new(
+                "corsgate preflight, forward, upstream 50 ms away",
+                self.component(&c.forward_mode, &[], &[]),
+                "/api/x?delay_head_ms=50",
+                Load::Preflight,
+            ),
+        ];
+        self.interleaved("edge saving", &mut edge);
+        edge
+    }
+
+    /// nginx with the usual recipe on the same upstream and CPU.
+    fn nginx_recipe(&self, nginx: &Rc<dyn Fn() -> Target>) -> Vec<Config> {
+        let mut configs = vec![
+            Config::new(
+                "nginx recipe, preflight allowed",
+                {
+                    let n = Rc::clone(nginx);
+                    move || n()
+                },
+                "/api/x",
+                Load::Preflight,
+            ),
+            Config::new(
+                "nginx recipe, GET proxied",
+                {
+                    let n = Rc::clone(nginx);
+                    move || n()
+                },
+                "/api/x",
+                Load::Get,
+            ),
+        ];
+        self.interleaved("nginx", &mut configs);
+        configs
+    }
+
+    /// Both hosts side by side, each under its default settings: edge preflights against the
+    /// trivial component, forwarded requests against the trivial forwarder (Spin pools upstream
+    /// connections, wasmtime opens one per request); `hosts_section` relies on this order.
+    fn hosts_side_by_side(&self, c: &Components) -> Vec<Config> {
+        let mut hosts = Vec::new();
+        for host in Host::ALL {
+            hosts.extend([
+                Config::new(
+                    format!("trivial component, 204, {host}"),
+                    self.component_on(host, &c.noop, &[], &[]),
+                    "/api/x",
+                    Load::Preflight,
+                )
+                .short("the trivial component"),
+                Config::new(
+                    format!("corsgate preflight, allowed, {host}"),
+                    self.component_on(host, &c.small, &[], &[]),
+                    "/api/x",
+                    Load::Preflight,
+                ),
+                Config::new(
+                    format!("trivial forwarding component, GET, {host}"),
+                    self.component_on(host, &c.forwarder, &[], &[]),
+                    "/api/x",
+                    Load::Get,
+                )
+                .short("the trivial forwarder"),
+                Config::new(
+                    format!("corsgate actual request, GET, {host}"),
+                    self.component_on(host, &c.small, &[], &[]),
+                    "/api/x",
+                    Load::Get,
+                ),
+            ]);
+        }
+        self.interleaved("hosts", &mut hosts);
+        hosts
+    }
+
+    /// Streaming: the serving process's memory while 1 GiB passes each way, on each host.
+    fn streaming(&self, small: &Path) -> Vec<(Host, Streaming)> {
+        Host::ALL
+            .into_iter()
+            .map(|host| {
+                let dir = self.work.join(format!("streaming-{host}"));
+                (
+                    host,
+                    stream_a_gib(host.serve(small, &dir, &self.serve_options(&[], &[]))),
+                )
+            })
+            .collect()
+    }
+}
+
+/// One policy's cold start: spawn to first answered preflight, then one request.
+struct ColdStart {
+    name: &'static str,
+    size: u64,
+    ready_ms: f64,
+    first_ms: f64,
+    status: u16,
+}
+
+/// Cold start and size of the small and the large policy's gateway.
+fn cold_starts(settings: &Settings, work: &Path, c: &Components) -> Vec<ColdStart> {
+    [
+        ("small", &c.small, "/api/x"),
+        ("large", &c.large, "/r099/x"),
+    ]
+    .into_iter()
+    .map(|(name, wasm, path)| {
+        let server = Host::Wasmtime.serve(
+            wasm,
+            &work.join(format!("cold-{name}")),
+            &ServeOptions::default().cpu(settings.server_cpu()),
+        );
+        let started = Instant::now();
+        let answer = send(
+            server.addr,
+            &Request::new("OPTIONS", path)
+                .origin(APP)
+                .header("Access-Control-Request-Method", "PUT"),
+        )
+        .expect("first request");
+        ColdStart {
+            name,
+            size: std::fs::metadata(wasm).map_or(0, |m| m.len()),
+            ready_ms: server.ready_after.as_secs_f64() * 1000.0,
+            first_ms: started.elapsed().as_secs_f64() * 1000.0,
+            status: answer.status,
+        }
+    })
+    .collect()
+}
+
+/// target/bench/throughput.svg: both hosts' figures, nginx's beside them.
+fn write_chart(work: &Path, hosts: &[Config], alternatives: &[Config]) {
     let chart_bars: Vec<(&Config, &str)> = hosts
         .iter()
         .map(|c| {
@@ -384,91 +498,111 @@ fn main() {
         .collect();
     std::fs::write(work.join("throughput.svg"), chart::throughput(&chart_bars))
         .expect("write throughput.svg");
+}
 
-    let mut out = wasip3;
-    out.extend([
-        String::new(),
-        "### Spin and wasmtime side by side (each under its default settings)".to_string(),
-        String::new(),
-    ]);
-    out.extend(table(&hosts, &hosts_reference, true));
+/// `title` as a markdown heading between blank lines.
+fn heading(title: &str) -> [String; 3] {
+    [String::new(), format!("### {title}"), String::new()]
+}
+
+/// Both hosts' table, each host compared with its trivial component and forwarder, and the
+/// streaming figures.
+fn hosts_section(hosts: &[Config], streaming: &[(Host, Streaming)]) -> Vec<String> {
+    let hosts_reference: HashMap<String, &Config> = [(1, 0), (3, 2), (5, 4), (7, 6)]
+        .into_iter()
+        .map(|(of, against)| (hosts[of].label.clone(), &hosts[against]))
+        .collect();
+    let mut out =
+        heading("Spin and wasmtime side by side (each under its default settings)").to_vec();
+    out.extend(table(hosts, &hosts_reference, true));
     out.push(String::new());
-    for (host, s) in &streaming {
+    for (host, s) in streaming {
         out.push(format!(
             "Streaming on {host}: 1 GiB down ({}, {:.1} s) and 1 GiB up ({}, {:.1} s): serving process RSS {:.1} MiB at start, {:.1} MiB peak, {:.1} MiB at the end.",
             s.down.0, s.down.1.as_secs_f64(), s.up.0, s.up.1.as_secs_f64(),
             mib(s.rss_start), mib(s.rss_peak), mib(s.rss_end)
         ));
     }
-    out.extend([
-        String::new(),
-        "### Preflights answered at the edge (wasmtime serve)".to_string(),
-        String::new(),
-    ]);
-    out.extend(table(&fresh, &preflight_reference(&fresh), true));
+    out
+}
+
+/// The edge preflights' tables, fresh instances then instance reuse.
+fn preflights_section(fresh: &[Config], reused: &[Config]) -> Vec<String> {
+    let mut out = heading("Preflights answered at the edge (wasmtime serve)").to_vec();
+    out.extend(table(fresh, &preflight_reference(fresh), true));
     out.push(String::new());
-    out.extend(table(&reused, &preflight_reference(&reused), true));
-    out.extend([
-        "".into(),
-        "### Actual requests, forwarded (wasmtime serve)".into(),
-        "".into(),
-    ]);
-    out.extend(table(&actual, &actual_reference, true));
-    out.extend([
-        "".into(),
-        "### What users pick instead, and the edge saving".into(),
-        "".into(),
-    ]);
-    out.extend(table(&alternatives, &HashMap::new(), false));
+    out.extend(table(reused, &preflight_reference(reused), true));
+    out
+}
+
+/// The forwarded requests' table, corsgate against the trivial forwarder.
+fn actual_section(actual: &[Config]) -> Vec<String> {
+    let actual_reference: HashMap<String, &Config> = [(2, 1), (4, 3), (5, 1)]
+        .into_iter()
+        .map(|(of, against)| (actual[of].label.clone(), &actual[against]))
+        .collect();
+    let mut out = heading("Actual requests, forwarded (wasmtime serve)").to_vec();
+    out.extend(table(actual, &actual_reference, true));
+    out
+}
+
+/// The edge saving and nginx's table, and the edge saving in one sentence.
+fn alternatives_section(alternatives: &[Config], connections: u64) -> Vec<String> {
+    let mut out = heading("What users pick instead, and the edge saving").to_vec();
+    out.extend(table(alternatives, &HashMap::new(), false));
     let (edge_config, forwarded) = (&alternatives[0], &alternatives[1]);
     out.push(String::new());
     out.push(format!(
         "Edge saving: a preflight answered at the edge takes {:.2} ms (p50) against {:.2} ms when forwarded to an upstream 50 ms away ({:.0}× faster, {:.0}× the throughput at {} connections).",
-        edge_config.p50(), forwarded.p50(), forwarded.p50() / edge_config.p50(), edge_config.rps() / forwarded.rps(), settings.connections
+        edge_config.p50(), forwarded.p50(), forwarded.p50() / edge_config.p50(), edge_config.rps() / forwarded.rps(), connections
     ));
-    out.extend(steps(&fresh, &reused));
-    let wasmtime_streaming = &streaming[0].1;
-    out.extend(targets(&fresh, &reused, &actual, wasmtime_streaming));
-    out.extend([
-        "".into(),
-        "### Policy size and cold start".into(),
-        "".into(),
-    ]);
+    out
+}
+
+fn cold_start_section(cold: &[ColdStart]) -> Vec<String> {
+    let mut out = heading("Policy size and cold start").to_vec();
     out.push("| policy | component size | spawn to first answer | first request | status |".into());
     out.push("|---|---:|---:|---:|---|".into());
-    for (name, size, ready, first, status) in &cold {
+    for c in cold {
         out.push(format!(
-            "| {name} | {} KiB | {ready:.0} ms | {first:.2} ms | {status} |",
-            size / 1024
+            "| {} | {} KiB | {:.0} ms | {:.2} ms | {} |",
+            c.name,
+            c.size / 1024,
+            c.ready_ms,
+            c.first_ms,
+            c.status
         ));
     }
-    out.extend([
-        "".into(),
+    out
+}
+
+fn nginx_mistakes_section(wrong: &[String]) -> Vec<String> {
+    let mut out = vec![
+        String::new(),
         "What the nginx recipe gets wrong (checked against it in this run):".into(),
-        "".into(),
-    ]);
+        String::new(),
+    ];
     out.extend(wrong.iter().map(|w| format!("- {w}")));
-    let problems: Vec<String> = fresh
+    out
+}
+
+/// Runs with unexpected statuses or socket errors, if any.
+fn problems_section(groups: &[&[Config]]) -> Vec<String> {
+    let problems: Vec<String> = groups
         .iter()
-        .chain(&reused)
-        .chain(&actual)
-        .chain(&hosts)
-        .chain(&alternatives)
+        .flat_map(|group| group.iter())
         .flat_map(Config::problems)
         .collect();
-    if !problems.is_empty() {
-        out.extend([
-            "".into(),
-            "Unexpected statuses or socket errors:".into(),
-            "".into(),
-        ]);
-        out.extend(problems.iter().map(|p| format!("- {p}")));
+    if problems.is_empty() {
+        return Vec::new();
     }
-    out.push(String::new());
-    out.push(footer(&settings));
-    let text = out.join("\n");
-    std::fs::write(work.join("results.md"), format!("{text}\n")).expect("write results.md");
-    println!("{text}");
+    let mut out = vec![
+        String::new(),
+        "Unexpected statuses or socket errors:".into(),
+        String::new(),
+    ];
+    out.extend(problems.iter().map(|p| format!("- {p}")));
+    out
 }
 
 /// Downloads and uploads 1 GiB through `server`, reading its serving process's memory.
