@@ -3,15 +3,9 @@
 //! `spin build` and served with `spin up`, as users do; and the WASIp3 gateway's manifest on
 //! Spin 4.1.
 
-use corsgate_testkit::client::{send, Request, Response};
-use corsgate_testkit::harness::{repo_root, spin_run, spin_up, work_dir, Host, Server};
-
-const APP: &str = "https://app.example.com";
-
-fn ok(app: &Server, request: Request) -> Response {
-    send(app.addr, &request)
-        .unwrap_or_else(|e| panic!("{} {}: {e}", request.method, request.target))
-}
+use corsgate_testkit::client::Request;
+use corsgate_testkit::expect::{self, answered, APP};
+use corsgate_testkit::harness::{repo_root, spin_run, spin_up, work_dir, Host};
 
 #[test]
 fn apis_behind_the_gateway_by_service_chaining() {
@@ -33,20 +27,17 @@ fn apis_behind_the_gateway_by_service_chaining() {
         &dir,
     );
 
-    let preflight = ok(
+    let preflight = answered(
         &app,
         Request::new("OPTIONS", "/users/42")
             .origin(APP)
             .header("Access-Control-Request-Method", "PUT")
             .header("Access-Control-Request-Headers", "authorization"),
     );
-    assert_eq!(preflight.status, 204, "answered at the edge");
-    assert_eq!(
-        preflight.header("access-control-allow-origin").as_deref(),
-        Some(APP)
-    );
+    // Answered at the edge.
+    expect::preflight_granted(&preflight, APP);
 
-    let users = ok(&app, Request::new("GET", "/users/42?page=2").origin(APP));
+    let users = answered(&app, Request::new("GET", "/users/42?page=2").origin(APP));
     assert_eq!(users.status, 200, "{}", users.text());
     assert!(
         users.text().contains("\"api\":\"users\""),
@@ -68,7 +59,7 @@ fn apis_behind_the_gateway_by_service_chaining() {
         Some("true")
     );
 
-    let catalog = ok(
+    let catalog = answered(
         &app,
         Request::new("GET", "/catalog/items").origin("https://anyone.example"),
     );
@@ -85,7 +76,7 @@ fn apis_behind_the_gateway_by_service_chaining() {
     );
     assert_eq!(catalog.head.all("access-control-allow-origin"), [&b"*"[..]]);
 
-    let evil = ok(
+    let evil = answered(
         &app,
         Request::new("GET", "/users/42").origin("https://evil.example"),
     );
@@ -93,7 +84,11 @@ fn apis_behind_the_gateway_by_service_chaining() {
 
     // The APIs have no public route: every path is the gateway's, and it knows only its routes.
     for path in ["/", "/users-api", "/catalog-api/items"] {
-        assert_eq!(ok(&app, Request::new("GET", path)).status, 404, "{path}");
+        assert_eq!(
+            answered(&app, Request::new("GET", path)).status,
+            404,
+            "{path}"
+        );
     }
     let line = app.log_line_with("path=/catalog/items ");
     assert!(
@@ -124,25 +119,24 @@ fn the_wasip3_gateway_manifest_serves_on_spin4() {
         &[],
         &dir,
     );
-    let preflight = ok(
+    let preflight = answered(
         &gateway,
         Request::new("OPTIONS", "/users/42")
             .origin(APP)
             .header("Access-Control-Request-Method", "PUT"),
     );
-    assert_eq!(preflight.status, 204);
-    assert_eq!(
-        preflight.header("access-control-allow-origin").as_deref(),
-        Some(APP)
-    );
-    let refused = ok(
+    expect::preflight_granted(&preflight, APP);
+    let refused = answered(
         &gateway,
         Request::new("OPTIONS", "/users/42")
             .origin("https://evil.example")
             .header("Access-Control-Request-Method", "PUT"),
     );
     assert_eq!(refused.status, 403);
-    assert_eq!(ok(&gateway, Request::new("GET", "/nowhere")).status, 404);
+    assert_eq!(
+        answered(&gateway, Request::new("GET", "/nowhere")).status,
+        404
+    );
     let line = gateway.log_line_with("kind=preflight method=OPTIONS path=/users/42 ");
     assert!(line.contains("route=users"), "{line}");
 }

@@ -6,6 +6,7 @@
 use std::process::Output;
 
 use corsgate_testkit::client::{send, Request};
+use corsgate_testkit::expect::{self, APP};
 use corsgate_testkit::harness::{corsgate_cli, repo_root, spin_run, spin_up, work_dir, Host};
 use corsgate_testkit::upstream::TestUpstream;
 
@@ -99,10 +100,7 @@ fn a_new_gateway_project_builds_checks_and_serves() {
     )
     .expect("actual request");
     assert_eq!(actual.status, 200, "{}", actual.text());
-    assert_eq!(
-        actual.header("access-control-allow-origin").as_deref(),
-        Some("https://app.example.com")
-    );
+    expect::allows_origin(&actual, APP);
     assert_eq!(
         api.find("mk=template").expect("forwarded").target,
         "/api/users?mk=template"

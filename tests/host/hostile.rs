@@ -22,7 +22,7 @@ pub fn cases() -> Vec<NamedCase<Gateway>> {
 
 /// After an attack, an ordinary preflight still gets its `204`.
 fn assert_still_serving(g: &Gateway, after: &str) {
-    let r = ok(g, preflight("/api/x", APP, "PUT"));
+    let r = answered(g, preflight("/api/x", APP, "PUT"));
     assert_eq!(r.status, 204, "after {after}, the gateway still answers");
 }
 
@@ -51,9 +51,9 @@ fn raw(lines: &[&[u8]]) -> Vec<u8> {
 
 fn origin_of_64_kib_is_refused(g: &Gateway) {
     let big_origin = format!("https://{}.example.com", "a".repeat(64 * 1024));
-    let r = ok(g, preflight("/api/x", &big_origin, "PUT"));
-    assert_eq!(r.status, 403, "64 KiB Origin");
-    assert_no_allow_headers(&r);
+    let r = answered(g, preflight("/api/x", &big_origin, "PUT"));
+    // Refused like any unknown origin, however long.
+    expect::preflight_refused(&r);
     assert_still_serving(g, "a 64 KiB Origin");
 }
 
@@ -75,14 +75,14 @@ fn a_thousand_request_header_lines_are_bounded(g: &Gateway) {
             "1 000 ACRH lines: {}",
             r.status
         );
-        assert_no_allow_headers(&r);
+        expect::no_allow_headers(&r);
     }
     assert_still_serving(g, "1 000 ACRH lines");
 }
 
 fn header_value_of_64_kib_is_forwarded_whole_or_refused(g: &Gateway) {
     let big_value = "v".repeat(64 * 1024);
-    let r = ok(
+    let r = answered(
         g,
         Request::new("GET", "/api/x?mk=bigvalue")
             .origin(APP)
@@ -103,7 +103,7 @@ fn header_value_of_64_kib_is_forwarded_whole_or_refused(g: &Gateway) {
 /// wasmtime hands the bytes to the component, which forwards them as they are; Spin refuses
 /// the request with `500` before the component runs ("invalid utf-8 sequence").
 fn non_utf8_header_value_is_forwarded_byte_for_byte(g: &Gateway) {
-    let r = ok(
+    let r = answered(
         g,
         Request::new("GET", "/api/x?mk=binary")
             .origin(APP)
@@ -140,7 +140,7 @@ fn request_without_host_is_refused(g: &Gateway) {
                 "a request without Host is refused: {}",
                 r.status
             );
-            assert_no_allow_headers(&r);
+            expect::no_allow_headers(&r);
         } else {
             // The host hands it on exactly like one with `Host` (see `reports_authority`).
             assert_eq!(r.status, 200, "forwarded as any other request");
@@ -186,17 +186,14 @@ fn obsolete_line_folding_injects_nothing(g: &Gateway) {
 }
 
 fn lowercase_methods_are_forwarded_as_sent_and_never_preflights(g: &Gateway) {
-    let r = ok(g, Request::new("get", "/api/x?mk=lowerget").origin(APP));
+    let r = answered(g, Request::new("get", "/api/x?mk=lowerget").origin(APP));
     assert_eq!(
         g.echo.find("mk=lowerget").map(|r| r.method),
         Some("get".to_string()),
         "methods are forwarded as sent"
     );
-    assert_eq!(
-        r.header("access-control-allow-origin").as_deref(),
-        Some(APP)
-    );
-    let r = ok(
+    expect::allows_origin(&r, APP);
+    let r = answered(
         g,
         Request::new("options", "/api/x?mk=loweroptions")
             .origin(APP)
@@ -222,7 +219,7 @@ fn non_token_method_is_refused(g: &Gateway) {
 }
 
 fn get_body_is_forwarded(g: &Gateway) {
-    let r = ok(
+    let r = answered(
         g,
         Request::new("GET", "/api/x?mk=getbody")
             .origin(APP)
@@ -237,7 +234,7 @@ fn get_body_is_forwarded(g: &Gateway) {
 }
 
 fn preflight_with_a_body_is_answered_at_the_edge(g: &Gateway) {
-    let r = ok(
+    let r = answered(
         g,
         preflight("/api/x?mk=preflightbody", APP, "PUT").body(Body::Bytes(vec![b'x'; 100_000])),
     );

@@ -34,7 +34,7 @@ fn upstream_faults_are_logged_with_their_cause(g: &Gateway) {
 }
 
 fn one_log_line_per_request(g: &Gateway) {
-    ok(g, preflight("/api/x", "https://logged.example", "PUT"));
+    answered(g, preflight("/api/x", "https://logged.example", "PUT"));
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let log = g.log();
@@ -67,12 +67,12 @@ fn one_log_line_per_request(g: &Gateway) {
 fn access_log_setting_chooses_which_requests_are_logged(g: &Gateway) {
     // `problems`: the allowed preflight goes unlogged, the rejected one and the 404 are logged.
     let quiet = g.serve_again("access-log-problems", &access_log("problems"));
-    ok(&quiet, preflight("/api/quiet-allowed", APP, "PUT"));
-    ok(
+    answered(&quiet, preflight("/api/quiet-allowed", APP, "PUT"));
+    answered(
         &quiet,
         preflight("/api/quiet-rejected", "https://evil.example", "PUT"),
     );
-    ok(&quiet, Request::new("GET", "/nowhere/quiet-missing"));
+    answered(&quiet, Request::new("GET", "/nowhere/quiet-missing"));
     quiet.log_line_with("path=/api/quiet-rejected");
     quiet.log_line_with("path=/nowhere/quiet-missing");
     // Lines are written right after each answer; the later ones are in, so this one had time.
@@ -84,7 +84,7 @@ fn access_log_setting_chooses_which_requests_are_logged(g: &Gateway) {
 
     // An unknown value logs every request and says why, so a typo never silences the log.
     let typo = g.serve_again("access-log-typo", &access_log("verbose"));
-    ok(&typo, preflight("/api/typo-allowed", APP, "PUT"));
+    answered(&typo, preflight("/api/typo-allowed", APP, "PUT"));
     typo.log_line_with("path=/api/typo-allowed");
     assert!(
         typo.log().contains(
@@ -96,11 +96,11 @@ fn access_log_setting_chooses_which_requests_are_logged(g: &Gateway) {
 
     // `off`: nothing, not even a rejection. The host's own start-up line is the only output.
     let off = g.serve_again("access-log-off", &access_log("off"));
-    ok(
+    answered(
         &off,
         preflight("/api/off-rejected", "https://evil.example", "PUT"),
     );
-    ok(&off, Request::new("GET", "/nowhere/off-missing"));
+    answered(&off, Request::new("GET", "/nowhere/off-missing"));
     std::thread::sleep(Duration::from_millis(300));
     assert!(
         !off.log().contains("corsgate "),

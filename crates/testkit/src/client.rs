@@ -12,6 +12,8 @@ use crate::upstream::hex;
 
 #[derive(Clone, Debug)]
 pub struct Response {
+    /// The request this answers, as [`Request::describe`] puts it (for failure messages).
+    pub request: String,
     pub status: u16,
     pub head: Head,
     pub body: Vec<u8>,
@@ -87,6 +89,20 @@ impl Request {
     pub fn without_host(mut self) -> Request {
         self.host = None;
         self
+    }
+
+    /// `METHOD target` and the request's CORS lines (`Origin`, `Access-Control-Request-*`),
+    /// each value cut to 80 characters: what a failure message needs to name the request.
+    pub fn describe(&self) -> String {
+        let mut text = format!("{} {}", self.method, self.target);
+        for (name, value) in &self.headers {
+            let lower = name.to_ascii_lowercase();
+            if lower == "origin" || lower.starts_with("access-control-request-") {
+                let value: String = String::from_utf8_lossy(value).chars().take(80).collect();
+                text.push_str(&format!(" [{name}: {value}]"));
+            }
+        }
+        text
     }
 }
 
@@ -205,7 +221,12 @@ pub fn send(addr: SocketAddr, request: &Request) -> io::Result<Response> {
         framing(&request.method, status, &head),
         |chunk| body.extend_from_slice(chunk),
     )?;
-    Ok(Response { status, head, body })
+    Ok(Response {
+        request: request.describe(),
+        status,
+        head,
+        body,
+    })
 }
 
 /// Sends raw bytes as they are and reads the whole response.
@@ -220,7 +241,18 @@ pub fn send_raw(addr: SocketAddr, raw: &[u8]) -> io::Result<Response> {
     read_body(&mut reader, framing("GET", status, &head), |chunk| {
         body.extend_from_slice(chunk)
     })?;
-    Ok(Response { status, head, body })
+    // Raw bytes have no structure to describe beyond their request line.
+    let request_line = raw.split(|&b| b == b'\n').next().unwrap_or_default();
+    Ok(Response {
+        request: String::from_utf8_lossy(request_line)
+            .trim_end()
+            .chars()
+            .take(200)
+            .collect(),
+        status,
+        head,
+        body,
+    })
 }
 
 /// Sends `request` and hashes the response body as it streams in.

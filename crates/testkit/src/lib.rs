@@ -6,6 +6,7 @@
 
 pub mod cases;
 pub mod client;
+pub mod expect;
 pub mod harness;
 pub mod http;
 pub mod pages;

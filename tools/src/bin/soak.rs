@@ -14,12 +14,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use corsgate_testkit::client::{send, Body, Request};
+use corsgate_testkit::expect::APP;
 use corsgate_testkit::harness::{repo_root, work_dir, Component, Host, ServeOptions};
 use corsgate_testkit::process::rss_kib;
 use corsgate_testkit::upstream::TestUpstream;
 use corsgate_testkit::world::write_policies;
-
-const APP: &str = "https://app.example.com";
 
 struct Kind {
     name: &'static str,

@@ -25,6 +25,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use corsgate_testkit::client::{send, send_streaming, Body, Request};
+use corsgate_testkit::expect::APP;
 use corsgate_testkit::harness::{
     on_cpu, repo_root, Component, Host, ServeOptions, Target as Serving,
 };
@@ -32,7 +33,7 @@ use corsgate_testkit::process::{peak_rss_kib, rss_kib, wait_for_port, ChildGuard
 use corsgate_testkit::world::write_policies;
 
 use crate::report::{percent, table, versus};
-use crate::settings::{Settings, APP};
+use crate::settings::Settings;
 use crate::wrk::{interleaved, served, Config, Load, Target};
 
 const REUSE: &[&str] = &["--max-instance-reuse-count", "128"];

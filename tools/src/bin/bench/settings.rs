@@ -1,7 +1,5 @@
 //! The benchmark's settings, read once from the environment.
 
-pub const APP: &str = "https://app.example.com";
-
 pub struct Settings {
     /// Seconds per wrk run (`BENCH_SECONDS`, default 5).
     pub seconds: u64,

@@ -4,9 +4,10 @@
 use std::path::Path;
 use std::process::Stdio;
 
+use corsgate_testkit::expect::APP;
 use corsgate_testkit::harness::{on_cpu, ServeOptions, Target as Serving};
 
-use crate::settings::{Settings, APP};
+use crate::settings::Settings;
 
 /// The request a run repeats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
