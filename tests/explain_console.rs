@@ -13,46 +13,66 @@ use corsgate_testkit::world::Gateway;
 /// What explain writes where the status is the upstream's (it cannot know it).
 const UPSTREAM_STATUS: &str = "<the upstream's status>";
 
-/// (case, fetch() path, fetch() init, explain's arguments before the path)
-const CASES: &[(&str, &str, &str, &[&str])] = &[
-    ("origin not allowed", "/slow/x", "{}", &[]),
-    (
-        "method not allowed",
-        "/api/x",
-        r#"{ method: "PURGE" }"#,
-        &["--method", "PURGE"],
-    ),
-    (
-        "header not allowed",
-        "/api/x",
-        r#"{ headers: { "X-Not-Allowed": "1" } }"#,
-        &["-H", "X-Not-Allowed: 1"],
-    ),
-    (
-        "credentials not allowed",
-        "/raw/x",
-        r#"{ credentials: "include" }"#,
-        &["--credentials", "include"],
-    ),
-    (
-        "credentials not allowed, preflighted",
-        "/anyheader/x",
-        r#"{ method: "PUT", credentials: "include" }"#,
-        &["--method", "PUT", "--credentials", "include"],
-    ),
-    (
-        "* with credentials",
-        "/public/x",
-        r#"{ credentials: "include" }"#,
-        &["--credentials", "include"],
-    ),
-    (
-        "* with credentials, preflighted",
-        "/public/x",
-        r#"{ method: "PUT", credentials: "include" }"#,
-        &["--method", "PUT", "--credentials", "include"],
-    ),
-    ("no route", "/nowhere/x", "{}", &[]),
+/// A request a page makes with `fetch()`, and the same request put to explain.
+struct Case {
+    name: &'static str,
+    /// The `fetch()` path on the gateway.
+    path: &'static str,
+    /// The `fetch()` init object, in JavaScript.
+    init: &'static str,
+    /// explain's arguments before the path.
+    args: &'static [&'static str],
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "origin not allowed",
+        path: "/slow/x",
+        init: "{}",
+        args: &[],
+    },
+    Case {
+        name: "method not allowed",
+        path: "/api/x",
+        init: r#"{ method: "PURGE" }"#,
+        args: &["--method", "PURGE"],
+    },
+    Case {
+        name: "header not allowed",
+        path: "/api/x",
+        init: r#"{ headers: { "X-Not-Allowed": "1" } }"#,
+        args: &["-H", "X-Not-Allowed: 1"],
+    },
+    Case {
+        name: "credentials not allowed",
+        path: "/raw/x",
+        init: r#"{ credentials: "include" }"#,
+        args: &["--credentials", "include"],
+    },
+    Case {
+        name: "credentials not allowed, preflighted",
+        path: "/anyheader/x",
+        init: r#"{ method: "PUT", credentials: "include" }"#,
+        args: &["--method", "PUT", "--credentials", "include"],
+    },
+    Case {
+        name: "* with credentials",
+        path: "/public/x",
+        init: r#"{ credentials: "include" }"#,
+        args: &["--credentials", "include"],
+    },
+    Case {
+        name: "* with credentials, preflighted",
+        path: "/public/x",
+        init: r#"{ method: "PUT", credentials: "include" }"#,
+        args: &["--method", "PUT", "--credentials", "include"],
+    },
+    Case {
+        name: "no route",
+        path: "/nowhere/x",
+        init: "{}",
+        args: &[],
+    },
 ];
 
 #[test]
@@ -78,7 +98,13 @@ fn explain_prints_the_lines_each_engine_logs() {
         .join("policies");
     for engine in engines {
         let browser = Browser::start(engine);
-        for (case, path, init, args) in CASES {
+        for Case {
+            name,
+            path,
+            init,
+            args,
+        } in CASES
+        {
             let html = format!(
                 r#"<!doctype html><pre id="out">pending</pre><script>
 fetch("{gw}{path}", {init}).then(() => "allowed", e => String(e))
@@ -89,15 +115,15 @@ fetch("{gw}{path}", {init}).then(() => "allowed", e => String(e))
 </script>"#,
                 gw = gateway.url("")
             );
-            let name: String = case
+            let slug: String = name
                 .chars()
                 .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
                 .collect();
-            let url = page.put(&format!("/explain-{engine}-{name}"), &html);
+            let url = page.put(&format!("/explain-{engine}-{slug}"), &html);
             let (result, logged) = browser.run_page_with_console(&url);
             assert_ne!(
                 result, "allowed",
-                "{engine}, {case}: the browser let it through"
+                "{engine}, {name}: the browser let it through"
             );
             let explained = corsgate_cli()
                 .arg("explain")
@@ -112,12 +138,12 @@ fetch("{gw}{path}", {init}).then(() => "allowed", e => String(e))
             let lines = console_lines(&out);
             assert!(
                 !lines.is_empty(),
-                "{engine}, {case}: explain names no console line:\n{out}"
+                "{engine}, {name}: explain names no console line:\n{out}"
             );
             for line in lines {
                 assert!(
                     logged.iter().any(|l| is_logged_as(line, l)),
-                    "{engine}, {case}: explain says\n  {line}\n{engine} logged\n  {}",
+                    "{engine}, {name}: explain says\n  {line}\n{engine} logged\n  {}",
                     logged.join("\n  ")
                 );
             }

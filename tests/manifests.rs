@@ -234,41 +234,48 @@ fn policy_schema_accepts_valid_policies_and_rejects_structural_mistakes() {
             );
         }
     }
-    // (case, policy text): each breaks the file's structure, which the schema alone can tell.
+    /// A policy file that breaks the file's structure, which the schema alone can tell.
+    struct Case {
+        name: &'static str,
+        text: String,
+    }
     let route = "[route]\npath = \"/x/...\"\nupstream = \"https://api.example.com\"\n";
     let cases = [
-        (
-            "unknown key",
-            format!("{route}[cors]\nallow_origins = [\"*\"]\nallow_origin = []\n"),
-        ),
-        (
-            "wrong type",
-            format!("{route}[cors]\nallow_origins = [\"*\"]\nmax_age = \"600\"\n"),
-        ),
-        (
-            "out of range",
-            format!("{route}[cors]\nallow_origins = [\"*\"]\nmax_age = 90000\n"),
-        ),
-        (
-            "unknown preflight mode",
-            format!("{route}[cors]\nallow_origins = [\"*\"]\npreflight = \"edgy\"\n"),
-        ),
-        (
-            "missing required key",
-            format!("{route}[cors]\nallow_methods = [\"PUT\"]\n"),
-        ),
-        ("missing table", route.to_string()),
-        (
-            "unknown table",
-            format!("{route}[cors]\nallow_origins = [\"*\"]\n[extra]\nx = 1\n"),
-        ),
+        Case {
+            name: "unknown key",
+            text: format!("{route}[cors]\nallow_origins = [\"*\"]\nallow_origin = []\n"),
+        },
+        Case {
+            name: "wrong type",
+            text: format!("{route}[cors]\nallow_origins = [\"*\"]\nmax_age = \"600\"\n"),
+        },
+        Case {
+            name: "out of range",
+            text: format!("{route}[cors]\nallow_origins = [\"*\"]\nmax_age = 90000\n"),
+        },
+        Case {
+            name: "unknown preflight mode",
+            text: format!("{route}[cors]\nallow_origins = [\"*\"]\npreflight = \"edgy\"\n"),
+        },
+        Case {
+            name: "missing required key",
+            text: format!("{route}[cors]\nallow_methods = [\"PUT\"]\n"),
+        },
+        Case {
+            name: "missing table",
+            text: route.to_string(),
+        },
+        Case {
+            name: "unknown table",
+            text: format!("{route}[cors]\nallow_origins = [\"*\"]\n[extra]\nx = 1\n"),
+        },
     ];
-    for (case, text) in cases {
+    for Case { name, text } in cases {
         let table: toml::Table = toml::from_str(&text).expect("TOML");
         let policy = serde_json::to_value(table).expect("JSON");
         assert!(
             !validator.is_valid(&policy),
-            "case {case} passed the schema"
+            "case {name} passed the schema"
         );
     }
 }

@@ -207,32 +207,59 @@ fn requests_cannot_choose_the_upstream(g: &Gateway) {
 /// `Transfer-Encoding`), whatever its method; `Content-Length` is kept, a chunked body stays
 /// chunked. Judged on the raw request head the upstream recorded.
 fn requests_reach_the_upstream_framed_as_the_client_framed_them(g: &Gateway) {
-    // (method, marker, body, framing at the upstream: None none, Some(n) Content-Length n,
-    // chunked as the last word)
-    let cases: Vec<(&str, &str, Body, &str)> = vec![
-        ("DELETE", "mk=frame-delete", Body::Empty, "none"),
-        ("OPTIONS", "mk=frame-options", Body::Empty, "none"),
-        ("GET", "mk=frame-get", Body::Empty, "none"),
-        (
-            "POST",
-            "mk=frame-post-empty",
-            Body::Bytes(Vec::new()),
-            "length 0",
-        ),
-        (
-            "PUT",
-            "mk=frame-put",
-            Body::Bytes(b"payload".to_vec()),
-            "length 7",
-        ),
-        (
-            "POST",
-            "mk=frame-chunked",
-            Body::Chunked(vec![b"pay".to_vec(), b"load".to_vec()]),
-            "chunked",
-        ),
+    struct Case {
+        method: &'static str,
+        marker: &'static str,
+        body: Body,
+        /// How the upstream must see the body framed: "none" (neither header), "length N"
+        /// (`Content-Length: N`) or "chunked".
+        framing: &'static str,
+    }
+    let cases = [
+        Case {
+            method: "DELETE",
+            marker: "mk=frame-delete",
+            body: Body::Empty,
+            framing: "none",
+        },
+        Case {
+            method: "OPTIONS",
+            marker: "mk=frame-options",
+            body: Body::Empty,
+            framing: "none",
+        },
+        Case {
+            method: "GET",
+            marker: "mk=frame-get",
+            body: Body::Empty,
+            framing: "none",
+        },
+        Case {
+            method: "POST",
+            marker: "mk=frame-post-empty",
+            body: Body::Bytes(Vec::new()),
+            framing: "length 0",
+        },
+        Case {
+            method: "PUT",
+            marker: "mk=frame-put",
+            body: Body::Bytes(b"payload".to_vec()),
+            framing: "length 7",
+        },
+        Case {
+            method: "POST",
+            marker: "mk=frame-chunked",
+            body: Body::Chunked(vec![b"pay".to_vec(), b"load".to_vec()]),
+            framing: "chunked",
+        },
     ];
-    for (method, marker, body, framing) in cases {
+    for Case {
+        method,
+        marker,
+        body,
+        framing,
+    } in cases
+    {
         let r = answered(
             g,
             Request::new(method, &format!("/api/x?{marker}"))

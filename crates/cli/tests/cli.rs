@@ -255,30 +255,104 @@ const CHROMIUM_STAR_WITH_CREDENTIALS: &str = "Access to fetch at 'http://127.0.0
 
 #[test]
 fn explain_cases() {
-    let cases: &[(&str, &[&str], i32, &[&str])] = &[
-        ("rejected origin on a preflight", &["explain", "--origin", "http://127.0.0.1:8099", "--method", "PUT", "-H", "Authorization", "/users/42"], 1, &[CHROMIUM_PREFLIGHT_NO_ACAO, "✗ origin not allowed (`allow_origins` at policies/users.toml:10)", "HTTP 403", "fix: add \"http://127.0.0.1:8099\" to `allow_origins`"]),
-        ("rejected origin on a simple request", &["explain", "--origin", "http://127.0.0.1:8099", "/health"], 1, &[CHROMIUM_NO_ACAO]),
-        ("star with credentials", &["explain", "--origin", "http://127.0.0.1:8099", "--credentials", "include", "/catalog/items"], 1, &[CHROMIUM_STAR_WITH_CREDENTIALS, "fix: list the page's origin instead of \"*\""]),
-        ("method not allowed", &["explain", "--origin", "https://app.example.com", "--method", "PATCH", "/users/42"], 1, &["✗ method PATCH not allowed (`allow_methods` at policies/users.toml:15)", "fix: add \"PATCH\" to `allow_methods`"]),
-        ("header not allowed", &["explain", "--origin", "https://app.example.com", "--method", "PUT", "-H", "X-Trace: 1", "/users/42"], 1, &["✗ request header `x-trace` not allowed (`allow_headers` at policies/users.toml:16)", "fix: add \"x-trace\" to `allow_headers`"]),
-        ("credentials not allowed", &["explain", "--origin", "https://status.example.com", "--credentials", "include", "/health"], 1, &["'Access-Control-Allow-Credentials' header in the response is '' which must be 'true'", "fix: set `allow_credentials = true` in [cors] of policies/health.toml"]),
-        ("allowed preflighted request", &["explain", "--origin", "https://app.example.com", "--method", "PUT", "-H", "Content-Type: application/json", "--credentials", "include", "/users/42"], 0, &["HTTP 204", "access-control-allow-methods: GET, POST, PUT, DELETE", "browser: ALLOWED."]),
-        ("safelisted content type needs no preflight", &["explain", "--origin", "http://localhost:5173", "--method", "POST", "-H", "Content-Type: text/plain", "/users"], 0, &["actual request: POST /users", "browser: ALLOWED."]),
-        ("no route", &["explain", "--origin", "https://app.example.com", "/nope"], 1, &["no route matches this path: the gateway answers 404"]),
-        ("Firefox's lines for a refused preflight", &["explain", "--browser", "firefox", "--origin", "http://127.0.0.1:8099", "--method", "PUT", "/users/42"], 1, &["the console shows:\n  Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at http://127.0.0.1:3000/users/42. (Reason: CORS header ‘Access-Control-Allow-Origin’ missing). Status code: 403.\n  Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at http://127.0.0.1:3000/users/42. (Reason: CORS request did not succeed). Status code: (null)."]),
-        ("WebKit's lines for an origin not allowed", &["explain", "--browser", "webkit", "--origin", "http://127.0.0.1:8099", "/health"], 1, &["the console shows:\n  Origin http://127.0.0.1:8099 is not allowed by Access-Control-Allow-Origin. Status code: <the upstream's status>\n  Fetch API cannot load http://127.0.0.1:3000/health due to access control checks."]),
-        ("a HAR entry captured from headless Chromium", &["explain", "--har", "crates/cli/tests/fixtures/chromium-blocked-put.har"], 1, &["request: PUT /users/42 from http://127.0.0.1:8099", CHROMIUM_PREFLIGHT_NO_ACAO]),
+    struct Case {
+        name: &'static str,
+        args: &'static [&'static str],
+        /// explain's exit code: 0 when the browser allows the request, 1 when it blocks it.
+        code: i32,
+        /// Text the output must contain.
+        expected: &'static [&'static str],
+    }
+    let cases = [
+        Case {
+            name: "rejected origin on a preflight",
+            args: &["explain", "--origin", "http://127.0.0.1:8099", "--method", "PUT", "-H", "Authorization", "/users/42"],
+            code: 1,
+            expected: &[CHROMIUM_PREFLIGHT_NO_ACAO, "✗ origin not allowed (`allow_origins` at policies/users.toml:10)", "HTTP 403", "fix: add \"http://127.0.0.1:8099\" to `allow_origins`"],
+        },
+        Case {
+            name: "rejected origin on a simple request",
+            args: &["explain", "--origin", "http://127.0.0.1:8099", "/health"],
+            code: 1,
+            expected: &[CHROMIUM_NO_ACAO],
+        },
+        Case {
+            name: "star with credentials",
+            args: &["explain", "--origin", "http://127.0.0.1:8099", "--credentials", "include", "/catalog/items"],
+            code: 1,
+            expected: &[CHROMIUM_STAR_WITH_CREDENTIALS, "fix: list the page's origin instead of \"*\""],
+        },
+        Case {
+            name: "method not allowed",
+            args: &["explain", "--origin", "https://app.example.com", "--method", "PATCH", "/users/42"],
+            code: 1,
+            expected: &["✗ method PATCH not allowed (`allow_methods` at policies/users.toml:15)", "fix: add \"PATCH\" to `allow_methods`"],
+        },
+        Case {
+            name: "header not allowed",
+            args: &["explain", "--origin", "https://app.example.com", "--method", "PUT", "-H", "X-Trace: 1", "/users/42"],
+            code: 1,
+            expected: &["✗ request header `x-trace` not allowed (`allow_headers` at policies/users.toml:16)", "fix: add \"x-trace\" to `allow_headers`"],
+        },
+        Case {
+            name: "credentials not allowed",
+            args: &["explain", "--origin", "https://status.example.com", "--credentials", "include", "/health"],
+            code: 1,
+            expected: &["'Access-Control-Allow-Credentials' header in the response is '' which must be 'true'", "fix: set `allow_credentials = true` in [cors] of policies/health.toml"],
+        },
+        Case {
+            name: "allowed preflighted request",
+            args: &["explain", "--origin", "https://app.example.com", "--method", "PUT", "-H", "Content-Type: application/json", "--credentials", "include", "/users/42"],
+            code: 0,
+            expected: &["HTTP 204", "access-control-allow-methods: GET, POST, PUT, DELETE", "browser: ALLOWED."],
+        },
+        Case {
+            name: "safelisted content type needs no preflight",
+            args: &["explain", "--origin", "http://localhost:5173", "--method", "POST", "-H", "Content-Type: text/plain", "/users"],
+            code: 0,
+            expected: &["actual request: POST /users", "browser: ALLOWED."],
+        },
+        Case {
+            name: "no route",
+            args: &["explain", "--origin", "https://app.example.com", "/nope"],
+            code: 1,
+            expected: &["no route matches this path: the gateway answers 404"],
+        },
+        Case {
+            name: "Firefox's lines for a refused preflight",
+            args: &["explain", "--browser", "firefox", "--origin", "http://127.0.0.1:8099", "--method", "PUT", "/users/42"],
+            code: 1,
+            expected: &["the console shows:\n  Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at http://127.0.0.1:3000/users/42. (Reason: CORS header ‘Access-Control-Allow-Origin’ missing). Status code: 403.\n  Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at http://127.0.0.1:3000/users/42. (Reason: CORS request did not succeed). Status code: (null)."],
+        },
+        Case {
+            name: "WebKit's lines for an origin not allowed",
+            args: &["explain", "--browser", "webkit", "--origin", "http://127.0.0.1:8099", "/health"],
+            code: 1,
+            expected: &["the console shows:\n  Origin http://127.0.0.1:8099 is not allowed by Access-Control-Allow-Origin. Status code: <the upstream's status>\n  Fetch API cannot load http://127.0.0.1:3000/health due to access control checks."],
+        },
+        Case {
+            name: "a HAR entry captured from headless Chromium",
+            args: &["explain", "--har", "crates/cli/tests/fixtures/chromium-blocked-put.har"],
+            code: 1,
+            expected: &["request: PUT /users/42 from http://127.0.0.1:8099", CHROMIUM_PREFLIGHT_NO_ACAO],
+        },
     ];
-    for (name, args, code, expected) in cases {
+    for Case {
+        name,
+        args,
+        code,
+        expected,
+    } in cases
+    {
         let o = corsgate(args);
         let out = stdout(&o);
         assert_eq!(
             o.status.code(),
-            Some(*code),
+            Some(code),
             "case {name}:\n{out}{}",
             String::from_utf8_lossy(&o.stderr)
         );
-        for e in *expected {
+        for e in expected {
             assert!(out.contains(e), "case {name}: missing {e:?} in:\n{out}");
         }
     }
