@@ -1,6 +1,7 @@
-//! Test and demo infrastructure for corsgate: real HTTP servers and clients on loopback, the
-//! harness that builds components and serves them on a host, test worlds and a custom test
-//! runner, and guards that stop child processes by PID whatever happens.
+//! Test infrastructure for corsgate: real HTTP servers and clients on loopback, the harness
+//! that builds components and serves them on a host, test worlds and a custom test runner, the
+//! CORS expectations the tests share, and guards that stop child processes by PID whatever
+//! happens. The programs built on it (demo API, soak, benchmark) live in tools/.
 
 #![forbid(unsafe_code)]
 
