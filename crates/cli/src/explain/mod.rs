@@ -19,10 +19,12 @@ use corsgate_core::decision::{PreflightRejection, ALLOW_ORIGIN};
 use corsgate_core::method::is_cors_safelisted_method;
 use corsgate_core::request_headers::HeaderRejection;
 use corsgate_core::request_origin::RequestOrigin;
-use corsgate_core::{plan, CorsRequest, Outcome, Plan, RequestHead, RouteTable};
+use corsgate_core::{
+    plan, Answer, CorsRequest, Forward, Outcome, Plan, RequestHead, Route, RouteTable,
+};
 
 pub use self::args::ExplainArgs;
-use self::browser::{credentials_problem, preflight_for};
+use self::browser::{credentials_problem, preflight_for, Preflight};
 pub use self::console::BrowserEngine;
 use self::console::{shows, Blocked, Status};
 use self::fixes::{credentials_fix, origin_fix, preflight_fix, rule};
@@ -56,43 +58,81 @@ pub fn explain(req: &PageRequest, loaded: &[LoadedPolicy<'_>], engine: BrowserEn
     ));
     let table = RouteTable::new(loaded.iter().map(|l| l.route.clone()).collect());
     let origin_line: Vec<&[u8]> = req.origin.iter().map(|o| o.as_bytes()).collect();
-    let actual = RequestHead {
-        path_and_query: &req.path,
-        cors: CorsRequest {
-            method: req.method.as_bytes(),
-            origin: &origin_line,
-            ..CorsRequest::default()
-        },
-    };
+    let actual = actual_request(req, &origin_line);
     let forward = match plan(&table, &actual) {
         Plan::Forward(forward) => forward,
         Plan::Answer(answer) => {
-            let why = match answer.outcome {
-                Outcome::NotFound => "no route matches this path",
-                _ => "the path leaves its route (dot segments) or is not a valid request path",
-            };
-            let status = answer.status();
-            r.step(
-                false,
-                format!("routing: {why}: the gateway answers {status}, forwards nothing"),
-            );
-            r.plain(format!("the gateway's {status} carries no CORS headers"));
-            if let Some(origin) = req.origin.as_deref() {
-                let blocked = Blocked::NoAllowOrigin {
-                    status: Status::Known(status),
-                };
-                r.verdict(false, shows(engine, blocked, &url, origin));
-            } else {
-                r.verdict(false, format!("{status}: no route"));
-            }
-            let path = actual.path();
-            r.fix(format!(
-                "add a policy file whose `path` covers {path} (e.g. `path = \"{path}/...\"`)"
-            ));
+            explain_unrouted(&mut r, &answer, actual.path(), req, &url, engine);
             return r;
         }
     };
-    let route = forward.route;
+    let policy = explain_route(&mut r, loaded, forward.route);
+    let Some(origin) = req.origin.as_deref() else {
+        r.plain("no Origin: not a CORS request; forwarded without CORS checks");
+        r.verdict(true, "same-origin or non-browser request");
+        return r;
+    };
+    let page = Page {
+        req,
+        url: &url,
+        origin,
+        engine,
+    };
+    explain_cors(&mut r, &table, &actual, &forward, policy, &page);
+    r
+}
+
+/// The request as the page sends it, `origin_line` being its `Origin` header (if any).
+fn actual_request<'a>(req: &'a PageRequest, origin_line: &'a [&'a [u8]]) -> RequestHead<'a> {
+    RequestHead {
+        path_and_query: &req.path,
+        cors: CorsRequest {
+            method: req.method.as_bytes(),
+            origin: origin_line,
+            ..CorsRequest::default()
+        },
+    }
+}
+
+/// A path no route takes, or one that is not a valid request path: the gateway answers itself,
+/// with no CORS headers, so a cross-origin page cannot read even that answer.
+fn explain_unrouted(
+    r: &mut Report,
+    answer: &Answer<'_>,
+    path: &str,
+    req: &PageRequest,
+    url: &str,
+    engine: BrowserEngine,
+) {
+    let why = match answer.outcome {
+        Outcome::NotFound => "no route matches this path",
+        _ => "the path leaves its route (dot segments) or is not a valid request path",
+    };
+    let status = answer.status();
+    r.step(
+        false,
+        format!("routing: {why}: the gateway answers {status}, forwards nothing"),
+    );
+    r.plain(format!("the gateway's {status} carries no CORS headers"));
+    if let Some(origin) = req.origin.as_deref() {
+        let blocked = Blocked::NoAllowOrigin {
+            status: Status::Known(status),
+        };
+        r.verdict(false, shows(engine, blocked, url, origin));
+    } else {
+        r.verdict(false, format!("{status}: no route"));
+    }
+    r.fix(format!(
+        "add a policy file whose `path` covers {path} (e.g. `path = \"{path}/...\"`)"
+    ));
+}
+
+/// The route that took the request; the policy file that defines it.
+fn explain_route<'l, 's>(
+    r: &mut Report,
+    loaded: &'l [LoadedPolicy<'s>],
+    route: &Route,
+) -> &'l LoadedPolicy<'s> {
     let policy = loaded
         .iter()
         .find(|l| l.route.name == route.name)
@@ -107,44 +147,171 @@ pub fn explain(req: &PageRequest, loaded: &[LoadedPolicy<'_>], engine: BrowserEn
             route.upstream.url()
         ),
     );
+    policy
+}
 
-    let Some(origin) = req.origin.as_deref() else {
-        r.plain("no Origin: not a CORS request; forwarded without CORS checks");
-        r.verdict(true, "same-origin or non-browser request");
-        return r;
-    };
+/// A cross-origin request: the preflight when the browser sends one, then, if the preflight
+/// lets it, the actual request.
+fn explain_cors(
+    r: &mut Report,
+    table: &RouteTable,
+    actual: &RequestHead<'_>,
+    forward: &Forward<'_>,
+    policy: &LoadedPolicy<'_>,
+    page: &Page<'_>,
+) {
+    let origin = page.origin;
     if RequestOrigin::parse(origin.as_bytes()).is_none() {
         r.plain(format!("note: `{origin}` is not how a browser serializes an origin (lowercase, no default port, no path); it can never match"));
     }
+    if let Some(preflight) = preflight_for(page.req) {
+        if !explain_preflight(r, table, actual, &preflight, policy, page) {
+            return;
+        }
+    }
+    explain_actual(r, forward, policy, page);
+}
 
-    if let Some(preflight) = preflight_for(req) {
-        r.heading(format!(
-            "preflight: OPTIONS {} ({})",
-            req.path, preflight.why
-        ));
-        let acrh = preflight.request_headers.join(",");
-        let acrh_line = [acrh.as_bytes()];
-        let acrm_line = [req.method.as_bytes()];
-        let head = RequestHead {
-            cors: CorsRequest {
-                method: b"OPTIONS",
-                request_method: &acrm_line,
-                request_headers: if acrh.is_empty() { &[] } else { &acrh_line },
-                ..actual.cors
+/// The page making the request, as the browser reports it.
+struct Page<'a> {
+    req: &'a PageRequest,
+    url: &'a str,
+    origin: &'a str,
+    engine: BrowserEngine,
+}
+
+/// The preflight the browser sends before `actual` (an `OPTIONS` request asking for its method
+/// and headers: https://fetch.spec.whatwg.org/#cors-preflight-fetch), its steps and answer from
+/// the plan; whether the browser goes on to the actual request.
+fn explain_preflight(
+    r: &mut Report,
+    table: &RouteTable,
+    actual: &RequestHead<'_>,
+    preflight: &Preflight,
+    policy: &LoadedPolicy<'_>,
+    page: &Page<'_>,
+) -> bool {
+    let req = page.req;
+    r.heading(format!(
+        "preflight: OPTIONS {} ({})",
+        req.path, preflight.why
+    ));
+    let acrh = preflight.request_headers.join(",");
+    let acrh_line = [acrh.as_bytes()];
+    let acrm_line = [req.method.as_bytes()];
+    let head = RequestHead {
+        cors: CorsRequest {
+            method: b"OPTIONS",
+            request_method: &acrm_line,
+            request_headers: if acrh.is_empty() { &[] } else { &acrh_line },
+            ..actual.cors
+        },
+        ..*actual
+    };
+    let answer = PreflightAnswer::planned(table, &head);
+    explain_steps(r, policy, req, answer.rejection.as_ref());
+    answer.report(r);
+    preflight_verdict(r, &answer, policy, page)
+}
+
+/// The gateway's answer to a preflight, as the plan makes it.
+struct PreflightAnswer<'a> {
+    /// `None` when forwarded: the upstream picks it.
+    status: Option<u16>,
+    /// Who answers, in the report's words.
+    mode: &'static str,
+    headers: Vec<(&'static str, Vec<u8>)>,
+    rejection: Option<PreflightRejection<'a>>,
+}
+
+impl<'a> PreflightAnswer<'a> {
+    /// The plan's answer to the preflight `head`.
+    fn planned(table: &'a RouteTable, head: &RequestHead<'a>) -> Self {
+        match plan(table, head) {
+            Plan::Answer(answer) => {
+                let rejection = match answer.outcome {
+                    Outcome::Rejected(rejection) => Some(rejection),
+                    _ => None,
+                };
+                let headers = cors_headers(answer.headers());
+                PreflightAnswer {
+                    status: Some(answer.status()),
+                    mode: "answered at the edge",
+                    headers,
+                    rejection,
+                }
+            }
+            Plan::Forward(forward) => PreflightAnswer {
+                status: None,
+                mode: "forwarded: the upstream picks the status, the gateway sets these headers",
+                headers: cors_headers(forward.cors.headers.iter()),
+                rejection: None,
             },
-            ..actual
-        };
-        let page = Page {
-            req,
-            url: &url,
-            origin,
-            engine,
-        };
-        if !explain_preflight(&mut r, &table, &head, policy, &page) {
-            return r;
         }
     }
 
+    /// The header lines, as the report and the browser's checks read them.
+    fn header_lines(&self) -> Vec<(&str, &[u8])> {
+        self.headers
+            .iter()
+            .map(|(n, v)| (*n, v.as_slice()))
+            .collect()
+    }
+
+    /// Who answered, the status when known, the CORS headers.
+    fn report(&self, r: &mut Report) {
+        r.plain(format!("response ({}):", self.mode));
+        if let Some(status) = self.status {
+            r.plain(format!("  HTTP {status}"));
+        }
+        r.headers(self.header_lines());
+    }
+}
+
+/// Whether the browser goes on after the preflight: not when the gateway refused it, nor when
+/// its headers fail the browser's credentials check.
+fn preflight_verdict(
+    r: &mut Report,
+    answer: &PreflightAnswer<'_>,
+    policy: &LoadedPolicy<'_>,
+    page: &Page<'_>,
+) -> bool {
+    let Page {
+        req,
+        url,
+        origin,
+        engine,
+    } = *page;
+    if let (Some(rejection), Some(status)) = (&answer.rejection, answer.status) {
+        r.plain(format!(
+            "(the browser's message will not say why: the gateway refused at the {} step)",
+            rejection.step()
+        ));
+        r.verdict(
+            false,
+            shows(engine, Blocked::PreflightRefused { status }, url, origin),
+        );
+        r.fix(preflight_fix(rejection, policy, origin, &req.method));
+        return false;
+    }
+    if let Some(blocked) = credentials_problem(&answer.header_lines(), req.credentials, true) {
+        r.verdict(false, shows(engine, blocked, url, origin));
+        r.fix(credentials_fix(policy));
+        return false;
+    }
+    true
+}
+
+/// The actual request: what is forwarded, the CORS headers the gateway sets on the response,
+/// and whether the page can read it.
+fn explain_actual(
+    r: &mut Report,
+    forward: &Forward<'_>,
+    policy: &LoadedPolicy<'_>,
+    page: &Page<'_>,
+) {
+    let req = page.req;
+    let route = forward.route;
     r.heading(format!("actual request: {} {}", req.method, req.path));
     r.plain(format!(
         "forwarded to {}{}; the gateway sets:",
@@ -160,6 +327,23 @@ pub fn explain(req: &PageRequest, loaded: &[LoadedPolicy<'_>], engine: BrowserEn
             forward.cors.vary.join(", ")
         ));
     }
+    actual_verdict(r, forward, policy, page);
+}
+
+/// The browser's CORS check of the actual response (https://fetch.spec.whatwg.org/#cors-check):
+/// the origin must be allowed, and credentials too when the page sends them.
+fn actual_verdict(
+    r: &mut Report,
+    forward: &Forward<'_>,
+    policy: &LoadedPolicy<'_>,
+    page: &Page<'_>,
+) {
+    let Page {
+        req,
+        url,
+        origin,
+        engine,
+    } = *page;
     if forward.cors.headers.get(ALLOW_ORIGIN).is_none() {
         r.step(
             false,
@@ -171,17 +355,18 @@ pub fn explain(req: &PageRequest, loaded: &[LoadedPolicy<'_>], engine: BrowserEn
         let blocked = Blocked::NoAllowOrigin {
             status: Status::Upstream,
         };
-        r.verdict(false, shows(engine, blocked, &url, origin));
+        r.verdict(false, shows(engine, blocked, url, origin));
         r.fix(origin_fix(policy, origin));
-        return r;
+        return;
     }
     let headers: Vec<(&str, &[u8])> = forward.cors.headers.iter().collect();
     if let Some(blocked) = credentials_problem(&headers, req.credentials, false) {
-        r.verdict(false, shows(engine, blocked, &url, origin));
+        r.verdict(false, shows(engine, blocked, url, origin));
         r.fix(credentials_fix(policy));
-        return r;
+        return;
     }
-    let exposed = route
+    let exposed = forward
+        .route
         .cors
         .expose_headers_value
         .as_deref()
@@ -190,78 +375,6 @@ pub fn explain(req: &PageRequest, loaded: &[LoadedPolicy<'_>], engine: BrowserEn
         true,
         format!("the page can read the response (exposed headers: {exposed})"),
     );
-    r
-}
-
-/// The page making the request, as the browser reports it.
-struct Page<'a> {
-    req: &'a PageRequest,
-    url: &'a str,
-    origin: &'a str,
-    engine: BrowserEngine,
-}
-
-/// The preflight's steps and answer, from the plan; whether the browser goes on to the actual
-/// request.
-fn explain_preflight(
-    r: &mut Report,
-    table: &RouteTable,
-    head: &RequestHead<'_>,
-    policy: &LoadedPolicy<'_>,
-    page: &Page<'_>,
-) -> bool {
-    let Page {
-        req,
-        url,
-        origin,
-        engine,
-    } = *page;
-    let (status, mode, headers, rejection) = match plan(table, head) {
-        Plan::Answer(answer) => {
-            let rejection = match answer.outcome {
-                Outcome::Rejected(rejection) => Some(rejection),
-                _ => None,
-            };
-            let headers = cors_headers(answer.headers());
-            (
-                Some(answer.status()),
-                "answered at the edge",
-                headers,
-                rejection,
-            )
-        }
-        Plan::Forward(forward) => (
-            None,
-            "forwarded: the upstream picks the status, the gateway sets these headers",
-            cors_headers(forward.cors.headers.iter()),
-            None,
-        ),
-    };
-    explain_steps(r, policy, req, rejection.as_ref());
-    r.plain(format!("response ({mode}):"));
-    if let Some(status) = status {
-        r.plain(format!("  HTTP {status}"));
-    }
-    let headers: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (*n, v.as_slice())).collect();
-    r.headers(headers.iter().copied());
-    if let (Some(rejection), Some(status)) = (rejection, status) {
-        r.plain(format!(
-            "(the browser's message will not say why: the gateway refused at the {} step)",
-            rejection.step()
-        ));
-        r.verdict(
-            false,
-            shows(engine, Blocked::PreflightRefused { status }, url, origin),
-        );
-        r.fix(preflight_fix(&rejection, policy, origin, &req.method));
-        return false;
-    }
-    if let Some(blocked) = credentials_problem(&headers, req.credentials, true) {
-        r.verdict(false, shows(engine, blocked, url, origin));
-        r.fix(credentials_fix(policy));
-        return false;
-    }
-    true
 }
 
 /// The CORS header lines among a response's (`Vary` and the CORS headers; not the body's type).

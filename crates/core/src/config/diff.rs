@@ -17,9 +17,10 @@ use super::origin_rules::{parse_origin_entry, OriginEntry, OriginRules};
 use super::schema::Key;
 use crate::method::is_cors_safelisted_method;
 use crate::origins::{HostPattern, PortPattern};
-use crate::policy::PreflightMode;
+use crate::policy::{CorsPolicy, PreflightMode};
 use crate::request_headers::wildcard_covers;
 use crate::request_origin::RequestOrigin;
+use crate::route::{Route, RoutePath, Upstream};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Direction {
@@ -174,106 +175,167 @@ fn origin_summary(policy: &LoadedPolicy<'_>) -> String {
     format!("{}{credentials}", list.join(", "))
 }
 
+/// What changed between two versions of a route. The route and its CORS policy are destructured
+/// without `..`, so that a key added to either does not compile until it is compared here.
 fn compare(old: &LoadedPolicy<'_>, new: &LoadedPolicy<'_>) -> Vec<Change> {
+    let Route {
+        name: _, // the two versions were paired by it
+        path,
+        upstream,
+        strip_prefix,
+        timeout_ms,
+        cors,
+    } = &old.route;
+    let is = &new.route;
     let mut changes = Vec::new();
-    let (before, after) = (&old.route, &new.route);
-    if before.path != after.path {
+    moved(&mut changes, (old, new), (path, &is.path));
+    redirected(&mut changes, new, (upstream, &is.upstream));
+    setting(
+        &mut changes,
+        new,
+        Key::StripPrefix,
+        (strip_prefix, &is.strip_prefix),
+        |was, is| format!("strip_prefix {was} → {is}"),
+    );
+    setting(
+        &mut changes,
+        new,
+        Key::TimeoutMs,
+        (timeout_ms, &is.timeout_ms),
+        |was, is| format!("timeout {was} → {is} ms"),
+    );
+    cors_changes(&mut changes, (old, new), cors);
+    changes
+}
+
+/// What changed in the `[cors]` table, `was` being the old version's.
+fn cors_changes(
+    changes: &mut Vec<Change>,
+    sides: (&LoadedPolicy<'_>, &LoadedPolicy<'_>),
+    was: &CorsPolicy,
+) {
+    let CorsPolicy {
+        origins: _, // compared as the files write them, to point at each entry: `origins`
+        methods: _, // compared as the files write them, to point at each name: `names`
+        headers: _, // likewise
+        allow_credentials,
+        allow_private_network,
+        preflight,
+        report_only,
+        allow_methods_value: _,  // computed from `methods`
+        allow_headers_value: _,  // computed from `headers`
+        expose_headers_value: _, // compared as the files write `expose_headers`: `names`
+        max_age_value,
+    } = was;
+    let (old, new) = sides;
+    let is = &new.route.cors;
+    let every = |_: &str| true;
+    origins(old, new, changes);
+    toggle(
+        changes,
+        sides,
+        Key::AllowCredentials,
+        (*allow_credentials, is.allow_credentials),
+        "credentials (cookies, HTTP authentication) now allowed for every allowed origin",
+        "credentials no longer allowed",
+    );
+    // Safelisted methods are allowed whatever the policy says
+    // (https://fetch.spec.whatwg.org/#cors-safelisted-method): listing them changes nothing.
+    names(changes, sides, Key::AllowMethods, "method", |m| {
+        !is_cors_safelisted_method(m.as_bytes())
+    });
+    names(changes, sides, Key::AllowHeaders, "request header", every);
+    names(changes, sides, Key::ExposeHeaders, "exposed header", every);
+    let max_age_values = (max_age_value.as_deref(), is.max_age_value.as_deref());
+    max_age(changes, sides, max_age_values);
+    toggle(
+        changes,
+        sides,
+        Key::AllowPrivateNetwork,
+        (*allow_private_network, is.allow_private_network),
+        "private network access now allowed",
+        "private network access no longer allowed",
+    );
+    setting(
+        changes,
+        new,
+        Key::Preflight,
+        (preflight, &is.preflight),
+        |_, is| preflight_mode(*is).into(),
+    );
+    enforcement(changes, new, (*report_only, is.report_only));
+}
+
+/// A changed `path` loses the old paths and gains the new ones.
+fn moved(
+    changes: &mut Vec<Change>,
+    (old, new): (&LoadedPolicy<'_>, &LoadedPolicy<'_>),
+    (was, is): (&RoutePath, &RoutePath),
+) {
+    if was != is {
         changes.push(change(
             Direction::Widens,
             Key::Path,
             at(new, Key::Path),
-            format!("now answers at {}", after.path.display()),
+            format!("now answers at {}", is.display()),
         ));
         changes.push(change(
             Direction::Narrows,
             Key::Path,
             at(old, Key::Path),
-            format!("no longer answers at {}", before.path.display()),
+            format!("no longer answers at {}", was.display()),
         ));
     }
-    if before.upstream != after.upstream {
+}
+
+/// Another upstream is reached by the same origins: access to it is gained.
+fn redirected(
+    changes: &mut Vec<Change>,
+    new: &LoadedPolicy<'_>,
+    (was, is): (&Upstream, &Upstream),
+) {
+    if was != is {
         changes.push(change(
             Direction::Widens,
             Key::Upstream,
             at(new, Key::Upstream),
             format!(
                 "the allowed origins now reach {} (was {})",
-                after.upstream.url(),
-                before.upstream.url()
+                is.url(),
+                was.url()
             ),
         ));
     }
-    if before.strip_prefix != after.strip_prefix {
-        changes.push(change(
-            Direction::Changes,
-            Key::StripPrefix,
-            at(new, Key::StripPrefix),
-            format!(
-                "strip_prefix {} → {}",
-                before.strip_prefix, after.strip_prefix
-            ),
-        ));
+}
+
+/// A value that grants or takes no access by itself, described by `what(was, is)`.
+fn setting<T: PartialEq>(
+    changes: &mut Vec<Change>,
+    new: &LoadedPolicy<'_>,
+    key: Key,
+    (was, is): (&T, &T),
+    what: impl FnOnce(&T, &T) -> String,
+) {
+    if was != is {
+        changes.push(change(Direction::Changes, key, at(new, key), what(was, is)));
     }
-    if before.timeout_ms != after.timeout_ms {
-        changes.push(change(
-            Direction::Changes,
-            Key::TimeoutMs,
-            at(new, Key::TimeoutMs),
-            format!("timeout {} → {} ms", before.timeout_ms, after.timeout_ms),
-        ));
+}
+
+/// What the preflight mode now being `mode` means.
+fn preflight_mode(mode: PreflightMode) -> &'static str {
+    match mode {
+        PreflightMode::Forward => {
+            "preflights now go to the upstream (the gateway still sets the CORS headers)"
+        }
+        PreflightMode::Edge => "preflights are now answered at the edge",
     }
-    origins(old, new, &mut changes);
-    let (was, is) = (&before.cors, &after.cors);
-    toggle(
-        &mut changes,
-        (old, new),
-        Key::AllowCredentials,
-        (was.allow_credentials, is.allow_credentials),
-        "credentials (cookies, HTTP authentication) now allowed for every allowed origin",
-        "credentials no longer allowed",
-    );
-    names(&mut changes, (old, new), Key::AllowMethods, "method", |m| {
-        !is_cors_safelisted_method(m.as_bytes())
-    });
-    names(
-        &mut changes,
-        (old, new),
-        Key::AllowHeaders,
-        "request header",
-        |_| true,
-    );
-    names(
-        &mut changes,
-        (old, new),
-        Key::ExposeHeaders,
-        "exposed header",
-        |_| true,
-    );
-    max_age(&mut changes, old, new);
-    toggle(
-        &mut changes,
-        (old, new),
-        Key::AllowPrivateNetwork,
-        (was.allow_private_network, is.allow_private_network),
-        "private network access now allowed",
-        "private network access no longer allowed",
-    );
-    if was.preflight != is.preflight {
-        let what = match is.preflight {
-            PreflightMode::Forward => {
-                "preflights now go to the upstream (the gateway still sets the CORS headers)"
-            }
-            PreflightMode::Edge => "preflights are now answered at the edge",
-        };
-        changes.push(change(
-            Direction::Changes,
-            Key::Preflight,
-            at(new, Key::Preflight),
-            what.into(),
-        ));
-    }
-    if was.report_only != is.report_only {
-        changes.push(if is.report_only {
+}
+
+/// `report_only` on hands the CORS answers back to the upstream, which may grant anything: a
+/// widening. Off, what the upstream granted is not known here, so it is only a change.
+fn enforcement(changes: &mut Vec<Change>, new: &LoadedPolicy<'_>, (was, is): (bool, bool)) {
+    if was != is {
+        changes.push(if is {
             change(
                 Direction::Widens,
                 Key::ReportOnly,
@@ -289,7 +351,6 @@ fn compare(old: &LoadedPolicy<'_>, new: &LoadedPolicy<'_>) -> Vec<Change> {
             )
         });
     }
-    changes
 }
 
 /// A boolean that grants access when true.
@@ -507,15 +568,13 @@ fn names(
     }
 }
 
-fn max_age(changes: &mut Vec<Change>, old: &LoadedPolicy<'_>, new: &LoadedPolicy<'_>) {
-    let seconds = |p: &LoadedPolicy<'_>| -> Option<u32> {
-        p.route
-            .cors
-            .max_age_value
-            .as_deref()
-            .and_then(|v| v.parse().ok())
-    };
-    let (before, after) = (seconds(old), seconds(new));
+fn max_age(
+    changes: &mut Vec<Change>,
+    (old, new): (&LoadedPolicy<'_>, &LoadedPolicy<'_>),
+    (was, is): (Option<&str>, Option<&str>),
+) {
+    let seconds = |value: Option<&str>| -> Option<u32> { value.and_then(|v| v.parse().ok()) };
+    let (before, after) = (seconds(was), seconds(is));
     let text = |s: Option<u32>| {
         s.map_or("no header (browser default)".to_string(), |s| {
             format!("{s} s")

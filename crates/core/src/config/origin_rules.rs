@@ -48,88 +48,11 @@ const WILDCARD_LABEL: &str = "wildcard-label-placeholder";
 
 pub fn parse_origin_entry(entry: &str, rules: OriginRules) -> Result<OriginEntry, OriginProblem> {
     if entry == "*" {
-        if rules.allow_credentials {
-            return Err(problem(
-                ErrorKind::WildcardWithCredentials,
-                "`\"*\"` in `allow_origins` cannot be combined with `allow_credentials = true`: browsers refuse credentialed responses to `*`".into(),
-                Some("list the origins that may send credentials, or set `allow_credentials = false`".into()),
-            ));
-        }
-        return Ok(OriginEntry::Any);
+        return any_origin(rules);
     }
-    if entry.eq_ignore_ascii_case("null") || entry.to_ascii_lowercase().starts_with("file:") {
-        return Err(problem(
-            ErrorKind::NullOrFileOrigin,
-            format!("`{entry}` cannot be allowed: sandboxed documents, `file:` pages and redirects all send `Origin: null`, so allowing it allows anyone"),
-            Some("serve the page from an http(s) origin and list that origin".into()),
-        ));
-    }
-    let Some((scheme_text, rest)) = entry.split_once("://") else {
-        return Err(problem(
-            ErrorKind::InvalidOrigin,
-            format!("`{entry}` is not an origin: expected `scheme://host[:port]`"),
-            None,
-        ));
-    };
-    let scheme = match scheme_text.to_ascii_lowercase().as_str() {
-        "https" => Scheme::Https,
-        "http" => Scheme::Http,
-        _ => {
-            return Err(problem(
-                ErrorKind::UnsupportedOriginScheme,
-                format!("`{entry}`: only http and https origins can be allowed"),
-                None,
-            ))
-        }
-    };
-
-    // Take the wildcards out, let the URL parser canonicalize the rest, put them back.
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let (host_part, any_port) = match authority.strip_suffix(":*") {
-        Some(host) => (host, true),
-        None => (authority, false),
-    };
-    if host_part
-        .strip_prefix("*.")
-        .is_some_and(looks_like_ip_address)
-    {
-        return Err(problem(
-            ErrorKind::InvalidWildcard,
-            format!("`{entry}`: a subdomain wildcard needs a domain name, not an IP address"),
-            None,
-        ));
-    }
-    let (host_part, subdomains) = match host_part.strip_prefix("*.") {
-        Some(base) => (format!("{WILDCARD_LABEL}.{base}"), true),
-        None => (host_part.to_string(), false),
-    };
-    if host_part.contains('*') || tail.contains('*') {
-        return Err(problem(
-            ErrorKind::InvalidWildcard,
-            format!("`{entry}`: `*` may only stand for whole leading labels (`https://*.example.com`) or the port (`http://localhost:*`)"),
-            None,
-        ));
-    }
-    let url = Url::parse(&format!("{scheme_text}://{host_part}{tail}")).map_err(|e| {
-        problem(
-            ErrorKind::InvalidOrigin,
-            format!("`{entry}` is not a valid origin: {e}"),
-            None,
-        )
-    })?;
-    let host = url.host_str().unwrap_or_default().to_string();
-    let canonical_host = match subdomains {
-        true => host.replacen(WILDCARD_LABEL, "*", 1),
-        false => host.clone(),
-    };
-    let port = url.port();
-    let mut canonical = format!("{}://{canonical_host}", scheme.as_str());
-    match (any_port, port) {
-        (true, _) => canonical.push_str(":*"),
-        (false, Some(port)) => canonical.push_str(&format!(":{port}")),
-        (false, None) => {}
-    }
+    reject_null_origin(entry)?;
+    let origin = read_origin(entry)?;
+    let canonical = origin.serialization();
     if canonical != entry {
         return Err(problem(
             ErrorKind::NonCanonicalOrigin,
@@ -137,11 +60,195 @@ pub fn parse_origin_entry(entry: &str, rules: OriginRules) -> Result<OriginEntry
             Some(format!("write `{canonical}` (lowercase, no default port, no path or trailing slash, no userinfo)")),
         ));
     }
+    reject_insecure_with_credentials(entry, &origin, rules)?;
+    reject_public_suffix_wildcard(entry, &origin, rules)?;
+    Ok(origin.into_entry(canonical))
+}
 
-    if scheme == Scheme::Http
+/// `"*"`, unless credentials are allowed: a credentialed request never matches
+/// `Access-Control-Allow-Origin: *` (https://fetch.spec.whatwg.org/#cors-check).
+fn any_origin(rules: OriginRules) -> Result<OriginEntry, OriginProblem> {
+    if rules.allow_credentials {
+        return Err(problem(
+            ErrorKind::WildcardWithCredentials,
+            "`\"*\"` in `allow_origins` cannot be combined with `allow_credentials = true`: browsers refuse credentialed responses to `*`".into(),
+            Some("list the origins that may send credentials, or set `allow_credentials = false`".into()),
+        ));
+    }
+    Ok(OriginEntry::Any)
+}
+
+/// Opaque origins all serialize as `null`, whoever the page is
+/// (https://html.spec.whatwg.org/multipage/browsers.html#ascii-serialisation-of-an-origin).
+fn reject_null_origin(entry: &str) -> Result<(), OriginProblem> {
+    if entry.eq_ignore_ascii_case("null") || entry.to_ascii_lowercase().starts_with("file:") {
+        return Err(problem(
+            ErrorKind::NullOrFileOrigin,
+            format!("`{entry}` cannot be allowed: sandboxed documents, `file:` pages and redirects all send `Origin: null`, so allowing it allows anyone"),
+            Some("serve the page from an http(s) origin and list that origin".into()),
+        ));
+    }
+    Ok(())
+}
+
+/// The origin an entry names, as the URL parser canonicalizes it, wildcards included.
+struct EntryOrigin {
+    scheme: Scheme,
+    /// Serialized by the URL parser; [`WILDCARD_LABEL`] leads it for a subdomain wildcard.
+    host: String,
+    /// `*.` leads the entry's host.
+    subdomains: bool,
+    port: PortPattern,
+}
+
+/// Reads the scheme, the host and its wildcard, the port and the tail of an entry. The wildcards
+/// are taken out, the URL parser canonicalizes the rest, and [`EntryOrigin::serialization`] puts
+/// them back.
+fn read_origin(entry: &str) -> Result<EntryOrigin, OriginProblem> {
+    let Some((scheme_text, rest)) = entry.split_once("://") else {
+        return Err(problem(
+            ErrorKind::InvalidOrigin,
+            format!("`{entry}` is not an origin: expected `scheme://host[:port]`"),
+            None,
+        ));
+    };
+    let scheme = supported_scheme(entry, scheme_text)?;
+    let (authority, tail) = split_tail(rest);
+    let (host, any_port) = strip_port_wildcard(authority);
+    let (host, subdomains) = replace_subdomain_wildcard(entry, host)?;
+    reject_other_wildcards(entry, &host, tail)?;
+    let url = parse_url(entry, &format!("{scheme_text}://{host}{tail}"))?;
+    let port = match (any_port, url.port()) {
+        (true, _) => PortPattern::Any,
+        (false, Some(port)) => PortPattern::Exact(port),
+        (false, None) => PortPattern::Default,
+    };
+    Ok(EntryOrigin {
+        scheme,
+        host: url.host_str().unwrap_or_default().to_string(),
+        subdomains,
+        port,
+    })
+}
+
+/// Only http(s) origins can ever match: a request's `Origin` is read into a [`Scheme`], which has
+/// no other.
+fn supported_scheme(entry: &str, scheme_text: &str) -> Result<Scheme, OriginProblem> {
+    match scheme_text.to_ascii_lowercase().as_str() {
+        "https" => Ok(Scheme::Https),
+        "http" => Ok(Scheme::Http),
+        _ => Err(problem(
+            ErrorKind::UnsupportedOriginScheme,
+            format!("`{entry}`: only http and https origins can be allowed"),
+            None,
+        )),
+    }
+}
+
+/// The authority, and the path, query or fragment after it (a canonical origin has none).
+fn split_tail(rest: &str) -> (&str, &str) {
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    rest.split_at(authority_end)
+}
+
+/// The host and port without a trailing `:*`, and whether it was there.
+fn strip_port_wildcard(authority: &str) -> (&str, bool) {
+    match authority.strip_suffix(":*") {
+        Some(host) => (host, true),
+        None => (authority, false),
+    }
+}
+
+/// The host with [`WILDCARD_LABEL`] for a leading `*.`, and whether it had one. A wildcard
+/// needs domain labels under it: IP addresses have none.
+fn replace_subdomain_wildcard(entry: &str, host: &str) -> Result<(String, bool), OriginProblem> {
+    if host.strip_prefix("*.").is_some_and(looks_like_ip_address) {
+        return Err(problem(
+            ErrorKind::InvalidWildcard,
+            format!("`{entry}`: a subdomain wildcard needs a domain name, not an IP address"),
+            None,
+        ));
+    }
+    Ok(match host.strip_prefix("*.") {
+        Some(base) => (format!("{WILDCARD_LABEL}.{base}"), true),
+        None => (host.to_string(), false),
+    })
+}
+
+/// Any `*` left after the port and subdomain wildcards are out is one the gateway cannot match.
+fn reject_other_wildcards(entry: &str, host: &str, tail: &str) -> Result<(), OriginProblem> {
+    if host.contains('*') || tail.contains('*') {
+        return Err(problem(
+            ErrorKind::InvalidWildcard,
+            format!("`{entry}`: `*` may only stand for whole leading labels (`https://*.example.com`) or the port (`http://localhost:*`)"),
+            None,
+        ));
+    }
+    Ok(())
+}
+
+/// The WHATWG URL parser's reading of the entry, its wildcards replaced.
+fn parse_url(entry: &str, without_wildcards: &str) -> Result<Url, OriginProblem> {
+    Url::parse(without_wildcards).map_err(|e| {
+        problem(
+            ErrorKind::InvalidOrigin,
+            format!("`{entry}` is not a valid origin: {e}"),
+            None,
+        )
+    })
+}
+
+impl EntryOrigin {
+    /// The entry as it must be written: how browsers serialize the origins it allows, with its
+    /// wildcards.
+    fn serialization(&self) -> String {
+        let host = match self.subdomains {
+            true => self.host.replacen(WILDCARD_LABEL, "*", 1),
+            false => self.host.clone(),
+        };
+        let mut serialization = format!("{}://{host}", self.scheme.as_str());
+        match self.port {
+            PortPattern::Any => serialization.push_str(":*"),
+            PortPattern::Exact(port) => serialization.push_str(&format!(":{port}")),
+            PortPattern::Default => {}
+        }
+        serialization
+    }
+
+    /// The domain whose subdomains a wildcard allows (the host itself without one).
+    fn base_domain(&self) -> &str {
+        self.host
+            .strip_prefix(&format!("{WILDCARD_LABEL}."))
+            .unwrap_or(&self.host)
+    }
+
+    fn into_entry(self, serialization: String) -> OriginEntry {
+        let host = if self.subdomains {
+            HostPattern::Subdomains(format!(".{}", self.base_domain()).into())
+        } else if self.port == PortPattern::Any {
+            HostPattern::Exact(self.host.into())
+        } else {
+            return OriginEntry::Exact(serialization);
+        };
+        OriginEntry::Pattern(OriginPattern {
+            scheme: self.scheme,
+            host,
+            port: self.port,
+        })
+    }
+}
+
+/// Credentials over plain http are readable and forgeable on the network path, except on
+/// loopback.
+fn reject_insecure_with_credentials(
+    entry: &str,
+    origin: &EntryOrigin,
+    rules: OriginRules,
+) -> Result<(), OriginProblem> {
+    if origin.scheme == Scheme::Http
         && rules.allow_credentials
         && !rules.dangerously_allow_insecure_origins
-        && !is_loopback(&host)
+        && !is_loopback(&origin.host)
     {
         return Err(problem(
             ErrorKind::InsecureOriginWithCredentials,
@@ -149,38 +256,27 @@ pub fn parse_origin_entry(entry: &str, rules: OriginRules) -> Result<OriginEntry
             Some("use the https origin, or set `dangerously_allow_insecure_origins = true` if you accept that".into()),
         ));
     }
+    Ok(())
+}
 
-    let base = host
-        .strip_prefix(&format!("{WILDCARD_LABEL}."))
-        .unwrap_or(&host);
-    if subdomains && !rules.dangerously_allow_public_suffix_wildcards && is_public_suffix(base) {
+/// Anyone can register a name under a public suffix, so a wildcard over one allows anyone.
+fn reject_public_suffix_wildcard(
+    entry: &str,
+    origin: &EntryOrigin,
+    rules: OriginRules,
+) -> Result<(), OriginProblem> {
+    let base = origin.base_domain();
+    if origin.subdomains
+        && !rules.dangerously_allow_public_suffix_wildcards
+        && is_public_suffix(base)
+    {
         return Err(problem(
             ErrorKind::PublicSuffixWildcard,
             format!("`{entry}` allows every site under the public suffix `{base}`: anyone can register one"),
-            Some(format!("name your own domain (`{}://*.yourname.{base}`), or set `dangerously_allow_public_suffix_wildcards = true`", scheme.as_str())),
+            Some(format!("name your own domain (`{}://*.yourname.{base}`), or set `dangerously_allow_public_suffix_wildcards = true`", origin.scheme.as_str())),
         ));
     }
-
-    let port_pattern = match (any_port, port) {
-        (true, _) => PortPattern::Any,
-        (false, Some(port)) => PortPattern::Exact(port),
-        (false, None) => PortPattern::Default,
-    };
-    if subdomains {
-        Ok(OriginEntry::Pattern(OriginPattern {
-            scheme,
-            host: HostPattern::Subdomains(format!(".{base}").into()),
-            port: port_pattern,
-        }))
-    } else if any_port {
-        Ok(OriginEntry::Pattern(OriginPattern {
-            scheme,
-            host: HostPattern::Exact(host.into()),
-            port: port_pattern,
-        }))
-    } else {
-        Ok(OriginEntry::Exact(canonical))
-    }
+    Ok(())
 }
 
 /// Loopback hosts, the only ones where plain http is as private as https
