@@ -1,37 +1,27 @@
-//! corsgate: the WebAssembly HTTP component. A thin adapter: it reads the request, asks
-//! corsgate-core what to do, and either answers (preflights, errors) or forwards to the route's
-//! upstream with bodies streamed both ways.
+//! corsgate, the WASIp2 gateway: its compiled-in policies and settings, its export, and one call
+//! into the WASIp2 adapter library (`corsgate-wasi-p2`), which does the rest.
 
+/// The route table and the settings' defaults this build compiled in (`build.rs`; CONTRACT.md
+/// §3).
 #[cfg(target_arch = "wasm32")]
-mod routes {
+mod compiled {
     include!(concat!(env!("OUT_DIR"), "/routes.rs"));
-}
-
-/// The settings' defaults from the build's environment (CONTRACT.md §3).
-#[cfg(target_arch = "wasm32")]
-mod built_in {
     include!(concat!(env!("OUT_DIR"), "/settings.rs"));
 }
 
-#[cfg(target_arch = "wasm32")]
-mod handler;
-#[cfg(target_arch = "wasm32")]
-mod incoming;
-#[cfg(target_arch = "wasm32")]
-mod respond;
-#[cfg(target_arch = "wasm32")]
-mod upstream;
-
 /// The `wasi:http/incoming-handler` export. spin-sdk's macro generates the component ABI glue,
-/// which is `unsafe` code; this module is the only place in the workspace allowed to hold it.
+/// which is `unsafe` code; this module is the only place in the package allowed to hold it.
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]
 mod export {
+    use crate::compiled::{BUILT_IN_SETTINGS, ROUTES};
+
     #[spin_sdk::http_component]
     async fn handle(
         request: spin_sdk::http::IncomingRequest,
         out: spin_sdk::http::ResponseOutparam,
     ) {
-        super::handler::handle(request, out.into_inner());
+        let settings = corsgate_wasi_p2::settings(BUILT_IN_SETTINGS);
+        corsgate_wasi_p2::serve(&ROUTES, &settings, request, out.into_inner());
     }
 }

@@ -1,6 +1,6 @@
 //! Compiles the policies into the component (the repository's `policies/`, or the folder
 //! `CORSGATE_POLICIES` names, relative to the repository root): see
-//! `corsgate_core::config::codegen::build_script`. The middleware's build runs this file too.
+//! `corsgate_core::config::codegen::build_script`.
 
 fn main() -> std::process::ExitCode {
     corsgate_core::config::codegen::build_script("../..")

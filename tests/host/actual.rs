@@ -2,7 +2,7 @@
 
 use crate::support::*;
 
-pub fn cases() -> Vec<NamedCase<Gateway>> {
+pub(crate) fn cases() -> Vec<NamedCase<Gateway>> {
     cases![
         actual_allowed_origin,
         actual_disallowed_and_absent_origin,

@@ -9,7 +9,7 @@ use corsgate_testkit::harness::Artifact;
 
 use crate::support::*;
 
-pub fn cases() -> Vec<NamedCase<Gateway>> {
+pub(crate) fn cases() -> Vec<NamedCase<Gateway>> {
     cases![
         mixed_concurrent_requests_each_get_their_own_answer,
         instances_are_reused_and_read_their_settings_once,

@@ -2,7 +2,7 @@
 
 use crate::support::*;
 
-pub fn cases() -> Vec<NamedCase<Gateway>> {
+pub(crate) fn cases() -> Vec<NamedCase<Gateway>> {
     cases![
         unreachable_upstream_is_502_with_cors,
         broken_upstream_responses_are_502,

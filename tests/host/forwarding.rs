@@ -2,7 +2,7 @@
 
 use crate::support::*;
 
-pub fn cases() -> Vec<NamedCase<Gateway>> {
+pub(crate) fn cases() -> Vec<NamedCase<Gateway>> {
     cases![
         hop_by_hop_headers_are_dropped,
         forwarded_headers_are_set,

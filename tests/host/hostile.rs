@@ -4,7 +4,7 @@
 
 use crate::support::*;
 
-pub fn cases() -> Vec<NamedCase<Gateway>> {
+pub(crate) fn cases() -> Vec<NamedCase<Gateway>> {
     cases![
         origin_of_64_kib_is_refused,
         a_thousand_request_header_lines_are_bounded,

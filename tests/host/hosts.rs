@@ -5,7 +5,7 @@
 
 use crate::support::*;
 
-pub fn cases() -> Vec<NamedCase<Gateway>> {
+pub(crate) fn cases() -> Vec<NamedCase<Gateway>> {
     cases![
         upstreams_outside_allowed_outbound_hosts,
         forwarded_for_is_what_the_host_reports_never_what_the_client_claims,

@@ -7,7 +7,7 @@ fn access_log(value: &str) -> [(&str, &str); 1] {
     [("CORSGATE_ACCESS_LOG", value)]
 }
 
-pub fn cases() -> Vec<NamedCase<Gateway>> {
+pub(crate) fn cases() -> Vec<NamedCase<Gateway>> {
     cases![
         upstream_faults_are_logged_with_their_cause,
         one_log_line_per_request,

@@ -7,7 +7,7 @@ use corsgate_testkit::harness::Component;
 
 use crate::support::*;
 
-pub fn cases() -> Vec<NamedCase<()>> {
+pub(crate) fn cases() -> Vec<NamedCase<()>> {
     cases![
         invalid_policies_fail_the_build_with_locations,
         an_invalid_built_in_setting_fails_the_build,

@@ -2,7 +2,7 @@
 
 use crate::support::*;
 
-pub fn cases() -> Vec<NamedCase<Gateway>> {
+pub(crate) fn cases() -> Vec<NamedCase<Gateway>> {
     cases![
         preflight_allowed_is_answered_at_the_edge,
         preflight_subdomain_and_port_wildcards,

@@ -4,7 +4,7 @@
 
 use crate::support::*;
 
-pub fn cases() -> Vec<NamedCase<Gateway>> {
+pub(crate) fn cases() -> Vec<NamedCase<Gateway>> {
     cases![
         upstream_allows_what_the_policy_refuses,
         policy_allows_what_the_upstream_refuses,

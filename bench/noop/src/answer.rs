@@ -3,7 +3,7 @@
 //! same host calls with the same bytes.
 
 /// The answer's header lines for a preflight from `origin`.
-pub fn answer_headers(origin: &[u8]) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn answer_headers(origin: &[u8]) -> Vec<(String, Vec<u8>)> {
     [
         ("access-control-allow-origin", origin),
         ("access-control-allow-credentials", b"true"),

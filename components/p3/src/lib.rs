@@ -1,43 +1,30 @@
-//! corsgate as a WASIp3 HTTP component (`wasi:http/handler@0.3.0`): the same engine and
-//! compiled-in policies as the WASIp2 gateway, behind an adapter of wasi I/O glue. Hosts reuse
-//! an instance for many requests, several at once (Spin 4.1+: 128 requests, `wasmtime serve`
-//! the same by default), so nothing about a request lives in a static; the settings are read
-//! once per instance.
+//! corsgate as a WASIp3 HTTP component (`wasi:http/handler@0.3.0`): its compiled-in policies and
+//! settings, its export, and one call into the WASIp3 adapter library (`corsgate-wasi-p3`),
+//! which serves it. Hosts reuse an instance for many requests, several at once.
 
+/// The route table and the settings' defaults this build compiled in (`build.rs`; CONTRACT.md
+/// §3).
 #[cfg(target_arch = "wasm32")]
-mod routes {
+mod compiled {
     include!(concat!(env!("OUT_DIR"), "/routes.rs"));
-}
-
-/// The settings' defaults from the build's environment (CONTRACT.md §3).
-#[cfg(target_arch = "wasm32")]
-mod built_in {
     include!(concat!(env!("OUT_DIR"), "/settings.rs"));
 }
 
-#[cfg(target_arch = "wasm32")]
-mod handler;
-#[cfg(target_arch = "wasm32")]
-mod incoming;
-#[cfg(target_arch = "wasm32")]
-mod instance;
-#[cfg(target_arch = "wasm32")]
-mod respond;
-#[cfg(target_arch = "wasm32")]
-mod upstream;
-
 /// The `wasi:http/handler` export. The bindings' macro generates the component ABI glue,
-/// which is `unsafe` code; this module is the only place in the crate allowed to hold it.
+/// which is `unsafe` code; this module is the only place in the package allowed to hold it.
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]
 mod export {
     use wasip3::http::types::{ErrorCode, Request, Response};
 
+    use crate::compiled::{BUILT_IN_SETTINGS, ROUTES};
+
     struct Gateway;
 
     impl wasip3::exports::http::handler::Guest for Gateway {
         async fn handle(request: Request) -> Result<Response, ErrorCode> {
-            super::handler::handle(request).await
+            let settings = corsgate_wasi_p3::instance_settings(BUILT_IN_SETTINGS);
+            corsgate_wasi_p3::gateway::serve(&ROUTES, settings, request).await
         }
     }
 

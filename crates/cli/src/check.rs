@@ -12,7 +12,7 @@ use crate::error::CliError;
 use crate::render::{diagnostic, Style};
 use crate::{spin, Format};
 
-pub fn run(
+pub(crate) fn run(
     dir: &Path,
     format: Format,
     spin_manifest: Option<PathBuf>,
@@ -36,8 +36,8 @@ pub fn run(
             let warnings: Vec<ConfigWarning> = loaded.iter().flat_map(warnings).collect();
             report_only = loaded
                 .iter()
-                .filter(|l| l.route.cors.report_only)
-                .map(|l| l.route.name.to_string())
+                .filter(|l| l.route.cors().report_only())
+                .map(|l| l.route.name().to_string())
                 .collect();
             let errors = match &manifest {
                 Some(path) => spin::uncovered_upstreams(path, &loaded)?,
@@ -95,7 +95,7 @@ fn manifest_beside(dir: &Path) -> Option<PathBuf> {
 }
 
 /// Reads the folder; an unreadable or empty folder is a usage error (exit 2).
-pub fn read_sources(dir: &Path) -> Result<Vec<PolicySource>, CliError> {
+pub(crate) fn read_sources(dir: &Path) -> Result<Vec<PolicySource>, CliError> {
     let sources = read_policy_dir(dir).map_err(|e| CliError::Io(e.to_string()))?;
     if sources.is_empty() {
         return Err(CliError::Usage(format!(
@@ -107,7 +107,7 @@ pub fn read_sources(dir: &Path) -> Result<Vec<PolicySource>, CliError> {
 }
 
 /// Prints every error with its source line and returns them as a [`CliError`] when there are any.
-pub fn report_errors(sources: &[PolicySource], errors: &[ConfigError]) -> CliError {
+pub(crate) fn report_errors(sources: &[PolicySource], errors: &[ConfigError]) -> CliError {
     print_errors(Style::for_stdout(), sources, errors);
     CliError::Invalid(errors.len())
 }

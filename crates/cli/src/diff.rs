@@ -16,7 +16,7 @@ use crate::render::Style;
 use crate::Format;
 
 #[derive(Args, Debug)]
-pub struct DiffArgs {
+pub(crate) struct DiffArgs {
     /// The policy folder before the change (with --git: the folder to compare with itself).
     old: Option<PathBuf>,
     /// The policy folder after the change.
@@ -40,7 +40,7 @@ enum FailOn {
     Widen,
 }
 
-pub fn run(args: &DiffArgs) -> Result<ExitCode, CliError> {
+pub(crate) fn run(args: &DiffArgs) -> Result<ExitCode, CliError> {
     let (old_sources, new_sources) = match (&args.git, &args.old, &args.new) {
         (Some(rev), dir, None) => {
             let dir = dir.clone().unwrap_or_else(|| PathBuf::from("policies"));

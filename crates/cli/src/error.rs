@@ -3,7 +3,7 @@
 use std::fmt;
 
 #[derive(Debug)]
-pub enum CliError {
+pub(crate) enum CliError {
     /// Bad arguments or input files (exit 2).
     Usage(String),
     /// A file or folder could not be read (exit 2).
@@ -13,7 +13,7 @@ pub enum CliError {
 }
 
 impl CliError {
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             CliError::Invalid(_) => 1,
             CliError::Usage(_) | CliError::Io(_) => 2,

@@ -9,7 +9,7 @@ use crate::error::CliError;
 
 /// The page's request as the browser made it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PageRequest {
+pub(crate) struct PageRequest {
     /// `scheme://host[:port]` the request went to.
     pub gateway: String,
     /// Path and query.
@@ -43,7 +43,7 @@ const BROWSER_HEADERS: &[&str] = &[
     "dnt",
 ];
 
-pub fn read(path: &Path, entry: Option<usize>) -> Result<PageRequest, CliError> {
+pub(crate) fn read(path: &Path, entry: Option<usize>) -> Result<PageRequest, CliError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError::Io(format!("{}: {e}", path.display())))?;
     let har: Value = serde_json::from_str(&text)

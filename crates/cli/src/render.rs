@@ -6,16 +6,21 @@ use std::io::IsTerminal;
 use corsgate_core::config::{Location, PolicySource};
 
 #[derive(Clone, Copy, Debug)]
-pub struct Style {
+pub(crate) struct Style {
     color: bool,
 }
 
 impl Style {
-    pub fn for_stdout() -> Style {
+    pub(crate) fn for_stdout() -> Style {
         Style {
             color: std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         }
+    }
+
+    /// No colour, whatever the terminal.
+    pub(crate) fn plain() -> Style {
+        Style { color: false }
     }
 
     fn paint(&self, code: &str, text: &str) -> String {
@@ -26,25 +31,25 @@ impl Style {
         }
     }
 
-    pub fn red(&self, t: &str) -> String {
+    pub(crate) fn red(&self, t: &str) -> String {
         self.paint("1;31", t)
     }
-    pub fn yellow(&self, t: &str) -> String {
+    pub(crate) fn yellow(&self, t: &str) -> String {
         self.paint("1;33", t)
     }
-    pub fn green(&self, t: &str) -> String {
+    pub(crate) fn green(&self, t: &str) -> String {
         self.paint("1;32", t)
     }
-    pub fn bold(&self, t: &str) -> String {
+    pub(crate) fn bold(&self, t: &str) -> String {
         self.paint("1", t)
     }
-    pub fn cyan(&self, t: &str) -> String {
+    pub(crate) fn cyan(&self, t: &str) -> String {
         self.paint("1;36", t)
     }
 }
 
 /// One diagnostic: header line, source line with a caret under the span, then help.
-pub fn diagnostic(
+pub(crate) fn diagnostic(
     style: Style,
     severity: &str,
     location: &Location,

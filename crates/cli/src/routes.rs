@@ -11,15 +11,15 @@ use corsgate_core::{PreflightMode, RouteTable};
 use crate::check::{read_sources, report_errors};
 use crate::error::CliError;
 
-pub fn run(dir: &Path) -> Result<ExitCode, CliError> {
+pub(crate) fn run(dir: &Path) -> Result<ExitCode, CliError> {
     let sources = read_sources(dir)?;
     let loaded = load_policies(&sources).map_err(|errors| report_errors(&sources, &errors))?;
     let table = RouteTable::new(loaded.into_iter().map(|l| l.route).collect());
     let rows: Vec<[String; 4]> = table
-        .routes
+        .routes()
         .iter()
         .map(|r| {
-            let origins = match &r.cors.origins {
+            let origins = match r.cors().origins() {
                 AllowedOrigins::Any => "*".to_string(),
                 AllowedOrigins::Listed { exact, patterns } => format!(
                     "{} origin(s){}",
@@ -31,33 +31,33 @@ pub fn run(dir: &Path) -> Result<ExitCode, CliError> {
                     }
                 ),
             };
-            let methods = match &r.cors.methods {
+            let methods = match r.cors().methods() {
                 AllowedMethods::Any => "*".to_string(),
                 AllowedMethods::Listed(m) => m.join(","),
             };
             let mut summary = format!("{origins}; methods {methods}");
-            if !r.cors.allow_headers_value.is_empty() {
-                summary.push_str(&format!("; headers {}", r.cors.allow_headers_value));
+            if !r.cors().allow_headers_value().is_empty() {
+                summary.push_str(&format!("; headers {}", r.cors().allow_headers_value()));
             }
-            if r.cors.allow_credentials {
+            if r.cors().allow_credentials() {
                 summary.push_str("; credentials");
             }
-            if let Some(max_age) = &r.cors.max_age_value {
+            if let Some(max_age) = r.cors().max_age_value() {
                 summary.push_str(&format!("; max-age {max_age}"));
             }
-            if r.cors.preflight == PreflightMode::Forward {
+            if r.cors().preflight() == PreflightMode::Forward {
                 summary.push_str("; preflight forwarded");
             }
             let target = format!(
                 "{}{}",
-                r.upstream.url(),
-                if r.strip_prefix {
+                r.upstream().url(),
+                if r.strip_prefix() {
                     " (prefix stripped)"
                 } else {
                     ""
                 }
             );
-            [r.path.display(), r.name.to_string(), target, summary]
+            [r.path().display(), r.name().to_string(), target, summary]
         })
         .collect();
     let header = ["PATH", "ROUTE", "UPSTREAM", "POLICY"].map(String::from);

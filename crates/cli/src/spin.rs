@@ -9,7 +9,7 @@ use corsgate_core::route::Upstream;
 
 use crate::error::CliError;
 
-pub fn uncovered_upstreams(
+pub(crate) fn uncovered_upstreams(
     manifest: &Path,
     loaded: &[LoadedPolicy<'_>],
 ) -> Result<Vec<ConfigError>, CliError> {
@@ -32,14 +32,15 @@ pub fn uncovered_upstreams(
         .collect();
     Ok(loaded
         .iter()
-        .filter(|l| !hosts.iter().any(|h| covers(h, &l.route.upstream)))
+        .filter(|l| !hosts.iter().any(|h| covers(h, l.route.upstream())))
         .map(|l| {
             let span = l.document.span_of(Key::Upstream);
-            let needed = format!("{}://{}", l.route.upstream.scheme.as_str(), l.route.upstream.authority);
+            let upstream = l.route.upstream();
+            let needed = format!("{}://{}", upstream.scheme().as_str(), upstream.authority());
             l.document.error(
                 ErrorKind::OutboundHostNotAllowed,
                 span,
-                format!("upstream `{}` is not covered by `allowed_outbound_hosts` in {}: Spin refuses the call at run time", l.route.upstream.url(), manifest.display()),
+                format!("upstream `{}` is not covered by `allowed_outbound_hosts` in {}: Spin refuses the call at run time", upstream.url(), manifest.display()),
                 Some(format!("add \"{needed}\" to allowed_outbound_hosts")),
             )
         })
@@ -56,20 +57,20 @@ fn covers(entry: &str, upstream: &Upstream) -> bool {
     let Some((scheme, rest)) = entry.split_once("://") else {
         return false;
     };
-    let scheme_ok = scheme == "*" || scheme == upstream.scheme.as_str();
+    let scheme_ok = scheme == "*" || scheme == upstream.scheme().as_str();
     let rest = rest.trim_end_matches('/');
     let (host, port) = split_host_port(rest);
-    let (up_host, up_port) = split_host_port(&upstream.authority);
+    let up_host = upstream.host();
     let host_ok = host == "*"
         || host.eq_ignore_ascii_case(up_host)
         || host.strip_prefix("*.").is_some_and(|base| {
             up_host.len() > base.len() + 1 && up_host.ends_with(&format!(".{base}"))
         });
-    let default_port = upstream.scheme.default_port().to_string();
-    let up_port = up_port.unwrap_or(&default_port);
+    let default_port = upstream.scheme().default_port();
+    let up_port = upstream.port().unwrap_or(default_port);
     let port_ok = match port {
         Some("*") => true,
-        Some(p) => p == up_port,
+        Some(p) => p.parse() == Ok(up_port),
         // Without a port, Spin allows the scheme's default port only.
         None => up_port == default_port,
     };
@@ -90,91 +91,112 @@ fn split_host_port(authority: &str) -> (&str, Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use corsgate_core::request_origin::Scheme;
+    use corsgate_core::route::Scheme;
 
     #[test]
     fn outbound_host_coverage() {
-        let up = |scheme, authority: &'static str| Upstream {
-            scheme,
-            authority: authority.into(),
-            base_path: "".into(),
-        };
+        struct Case {
+            name: &'static str,
+            entry: &'static str,
+            upstream: Upstream,
+            covered: bool,
+        }
         let cases = [
-            (
-                "exact",
-                "http://127.0.0.1:8081",
-                up(Scheme::Http, "127.0.0.1:8081"),
-                true,
-            ),
-            (
-                "other port",
-                "http://127.0.0.1:8082",
-                up(Scheme::Http, "127.0.0.1:8081"),
-                false,
-            ),
-            (
-                "default port implied",
-                "https://api.example.com",
-                up(Scheme::Https, "api.example.com"),
-                true,
-            ),
-            (
-                "default port explicit",
-                "https://api.example.com:443",
-                up(Scheme::Https, "api.example.com"),
-                true,
-            ),
-            (
-                "non-default port not implied",
-                "https://api.example.com",
-                up(Scheme::Https, "api.example.com:8443"),
-                false,
-            ),
-            (
-                "any port",
-                "https://api.example.com:*",
-                up(Scheme::Https, "api.example.com:8443"),
-                true,
-            ),
-            (
-                "scheme mismatch",
-                "https://api.example.com",
-                up(Scheme::Http, "api.example.com"),
-                false,
-            ),
-            (
-                "any scheme",
-                "*://api.example.com:*",
-                up(Scheme::Http, "api.example.com:81"),
-                true,
-            ),
-            (
-                "subdomain wildcard",
-                "https://*.example.com",
-                up(Scheme::Https, "api.example.com"),
-                true,
-            ),
-            (
-                "wildcard not apex",
-                "https://*.example.com",
-                up(Scheme::Https, "example.com"),
-                false,
-            ),
-            (
-                "variables unresolved",
-                "https://{{ host }}",
-                up(Scheme::Https, "api.example.com"),
-                false,
-            ),
-            (
-                "ipv6",
-                "http://[::1]:8080",
-                up(Scheme::Http, "[::1]:8080"),
-                true,
-            ),
+            Case {
+                name: "exact",
+                entry: "http://127.0.0.1:8081",
+                upstream: Upstream::new(Scheme::Http, "127.0.0.1".into(), Some(8081), "".into()),
+                covered: true,
+            },
+            Case {
+                name: "other port",
+                entry: "http://127.0.0.1:8082",
+                upstream: Upstream::new(Scheme::Http, "127.0.0.1".into(), Some(8081), "".into()),
+                covered: false,
+            },
+            Case {
+                name: "default port implied",
+                entry: "https://api.example.com",
+                upstream: Upstream::new(Scheme::Https, "api.example.com".into(), None, "".into()),
+                covered: true,
+            },
+            Case {
+                name: "default port explicit",
+                entry: "https://api.example.com:443",
+                upstream: Upstream::new(Scheme::Https, "api.example.com".into(), None, "".into()),
+                covered: true,
+            },
+            Case {
+                name: "non-default port not implied",
+                entry: "https://api.example.com",
+                upstream: Upstream::new(
+                    Scheme::Https,
+                    "api.example.com".into(),
+                    Some(8443),
+                    "".into(),
+                ),
+                covered: false,
+            },
+            Case {
+                name: "any port",
+                entry: "https://api.example.com:*",
+                upstream: Upstream::new(
+                    Scheme::Https,
+                    "api.example.com".into(),
+                    Some(8443),
+                    "".into(),
+                ),
+                covered: true,
+            },
+            Case {
+                name: "scheme mismatch",
+                entry: "https://api.example.com",
+                upstream: Upstream::new(Scheme::Http, "api.example.com".into(), None, "".into()),
+                covered: false,
+            },
+            Case {
+                name: "any scheme",
+                entry: "*://api.example.com:*",
+                upstream: Upstream::new(
+                    Scheme::Http,
+                    "api.example.com".into(),
+                    Some(81),
+                    "".into(),
+                ),
+                covered: true,
+            },
+            Case {
+                name: "subdomain wildcard",
+                entry: "https://*.example.com",
+                upstream: Upstream::new(Scheme::Https, "api.example.com".into(), None, "".into()),
+                covered: true,
+            },
+            Case {
+                name: "wildcard not apex",
+                entry: "https://*.example.com",
+                upstream: Upstream::new(Scheme::Https, "example.com".into(), None, "".into()),
+                covered: false,
+            },
+            Case {
+                name: "variables unresolved",
+                entry: "https://{{ host }}",
+                upstream: Upstream::new(Scheme::Https, "api.example.com".into(), None, "".into()),
+                covered: false,
+            },
+            Case {
+                name: "ipv6",
+                entry: "http://[::1]:8080",
+                upstream: Upstream::new(Scheme::Http, "[::1]".into(), Some(8080), "".into()),
+                covered: true,
+            },
         ];
-        for (name, entry, upstream, expected) in cases {
-            assert_eq!(covers(entry, &upstream), expected, "case {name}");
+        for case in cases {
+            assert_eq!(
+                covers(case.entry, &case.upstream),
+                case.covered,
+                "case {}",
+                case.name
+            );
         }
     }
 }

@@ -50,6 +50,16 @@ impl AccessLog {
         }
     }
 
+    /// The line as written, newline included, when this setting wants it.
+    pub fn render(self, line: &LogLine<'_>) -> Option<String> {
+        self.wants(line).then(|| {
+            let mut text = line.format();
+            text.push('\n');
+            text
+        })
+    }
+
+    /// Whether this setting keeps `line`.
     pub fn wants(self, line: &LogLine<'_>) -> bool {
         match self {
             AccessLog::All => true,
@@ -62,25 +72,32 @@ impl AccessLog {
 }
 
 /// Fields of one log line, in a fixed order. The decision, reason and statuses come from the
-/// request's [`Outcome`].
+/// request's [`Outcome`]. Made by the engine only: an [`Answer`](crate::plan::Answer) or a
+/// finished [`Exchange`](crate::exchange::Exchange) hands it over complete.
 #[derive(Debug)]
 pub struct LogLine<'a> {
-    pub route: Option<&'a str>,
-    pub kind: RequestKind,
-    pub method: &'a [u8],
-    pub path: &'a str,
-    pub origin: Option<&'a [u8]>,
-    pub outcome: Outcome<'a>,
+    pub(crate) route: Option<&'a str>,
+    pub(crate) kind: RequestKind,
+    pub(crate) method: &'a [u8],
+    pub(crate) path: &'a str,
+    pub(crate) origin: Option<&'a [u8]>,
+    pub(crate) outcome: Outcome<'a>,
     /// On a report-only route: the policy's verdict beside the upstream's.
-    pub report: Option<Report>,
+    pub(crate) report: Option<Report>,
     /// Response body bytes relayed from the upstream.
-    pub body_bytes: Option<u64>,
-    pub duration_us: u64,
+    pub(crate) body_bytes: Option<u64>,
+    pub(crate) duration_us: u64,
 }
 
 impl<'a> LogLine<'a> {
-    /// The line of a request whose head was `head`, ended as `outcome`.
-    pub fn new(head: &RequestHead<'a>, route: Option<&'a str>, outcome: Outcome<'a>) -> Self {
+    /// The line of a request whose head was `head`, ended as `outcome` `duration_us` after it
+    /// began.
+    pub(crate) fn new(
+        head: &RequestHead<'a>,
+        route: Option<&'a str>,
+        outcome: Outcome<'a>,
+        duration_us: u64,
+    ) -> Self {
         LogLine {
             route,
             kind: head.kind(),
@@ -90,10 +107,16 @@ impl<'a> LogLine<'a> {
             outcome,
             report: None,
             body_bytes: None,
-            duration_us: 0,
+            duration_us,
         }
     }
 
+    /// What became of the request.
+    pub fn outcome(&self) -> &Outcome<'a> {
+        &self.outcome
+    }
+
+    /// The line as written: logfmt, without its newline.
     pub fn format(&self) -> String {
         let mut line = String::with_capacity(200);
         line.push_str("corsgate");
@@ -189,7 +212,7 @@ mod tests {
                 ..CorsRequest::default()
             },
         };
-        LogLine::new(&head, Some("users"), outcome)
+        LogLine::new(&head, Some("users"), outcome, 0)
     }
 
     #[test]

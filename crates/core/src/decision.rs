@@ -7,6 +7,7 @@ use crate::method::is_token;
 use crate::origins::OriginVerdict;
 use crate::policy::CorsPolicy;
 use crate::request_headers::HeaderRejection;
+use crate::text::starts_with_ignore_case;
 
 /// The names of the request headers a CORS decision reads, lowercase, in the order of
 /// [`CorsRequest`]'s fields for them: what an adapter reads of a request for the decision.
@@ -91,14 +92,18 @@ const PREFLIGHT_VARY_VALUE: &[u8] =
     b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
 
 /// The CORS response headers of one answer, without allocating or copying values: which headers
-/// are set (a bit set), the echoed origin, and the policy whose precomputed values they carry.
-/// Small enough (three words) to return by value on the hot path; [`HeaderList::iter`] yields
-/// the lines in a fixed order.
+/// are set (a bit set), the `Access-Control-Allow-Origin` value, and the policy whose
+/// precomputed values they carry. Small enough (three words) to return by value on the hot
+/// path; [`HeaderList::iter`] yields the lines in a fixed order.
+///
+/// `O` holds the origin value: borrowed from the request for an answer made at once, owned
+/// ([`HeaderList::owned`]) for a forward, whose headers are written after the request has moved
+/// on to the upstream.
 #[derive(Clone, Copy, Debug)]
-pub struct HeaderList<'a> {
-    policy: &'a CorsPolicy,
+pub struct HeaderList<'p, O = &'p [u8]> {
+    policy: &'p CorsPolicy,
     /// The `Access-Control-Allow-Origin` value (`*` or the request's origin) when set.
-    origin: &'a [u8],
+    origin: O,
     set: u8,
 }
 
@@ -111,12 +116,32 @@ const SET_MAX_AGE: u8 = 1 << 5;
 const SET_PRIVATE_NETWORK: u8 = 1 << 6;
 const SET_PREFLIGHT_VARY: u8 = 1 << 7;
 
-impl<'a> HeaderList<'a> {
-    const fn new(policy: &'a CorsPolicy) -> Self {
+impl<'p> HeaderList<'p, &[u8]> {
+    const fn new(policy: &'p CorsPolicy) -> Self {
         HeaderList {
             policy,
             origin: &[],
             set: 0,
+        }
+    }
+
+    /// The same headers, holding their own copy of the origin value.
+    pub fn owned(self) -> HeaderList<'p, Vec<u8>> {
+        HeaderList {
+            policy: self.policy,
+            origin: self.origin.to_vec(),
+            set: self.set,
+        }
+    }
+}
+
+impl<'p, O: AsRef<[u8]>> HeaderList<'p, O> {
+    /// The same headers, borrowing the origin value.
+    pub fn borrowed(&self) -> HeaderList<'p, &[u8]> {
+        HeaderList {
+            policy: self.policy,
+            origin: self.origin.as_ref(),
+            set: self.set,
         }
     }
 
@@ -126,26 +151,27 @@ impl<'a> HeaderList<'a> {
     }
 
     /// The header of bit `flag` and its value, if set.
-    fn line(&self, flag: u8) -> Option<(&'static str, &'a [u8])> {
+    fn line(&self, flag: u8) -> Option<(&'static str, &[u8])> {
         if self.set & flag == 0 {
             return None;
         }
         let p = self.policy;
         Some(match flag {
-            SET_ORIGIN => (ALLOW_ORIGIN, self.origin),
+            SET_ORIGIN => (ALLOW_ORIGIN, self.origin.as_ref()),
             SET_CREDENTIALS => (ALLOW_CREDENTIALS, b"true"),
-            SET_METHODS => (ALLOW_METHODS, p.allow_methods_value.as_bytes()),
-            SET_HEADERS => (ALLOW_HEADERS, p.allow_headers_value.as_bytes()),
+            SET_METHODS => (ALLOW_METHODS, p.values.allow_methods.as_bytes()),
+            SET_HEADERS => (ALLOW_HEADERS, p.values.allow_headers.as_bytes()),
             SET_EXPOSE => (
                 EXPOSE_HEADERS,
-                p.expose_headers_value
+                p.values
+                    .expose_headers
                     .as_deref()
                     .unwrap_or_default()
                     .as_bytes(),
             ),
             SET_MAX_AGE => (
                 MAX_AGE,
-                p.max_age_value.as_deref().unwrap_or_default().as_bytes(),
+                p.values.max_age.as_deref().unwrap_or_default().as_bytes(),
             ),
             SET_PRIVATE_NETWORK => (ALLOW_PRIVATE_NETWORK, b"true"),
             _ => (VARY, PREFLIGHT_VARY_VALUE),
@@ -153,18 +179,21 @@ impl<'a> HeaderList<'a> {
     }
 
     /// The header lines, in a fixed order.
-    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &'a [u8])> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &[u8])> + '_ {
         (0..8).filter_map(move |bit| self.line(1 << bit))
     }
 
-    pub fn get(&self, name: &str) -> Option<&'a [u8]> {
+    /// The value of header `name` (lowercase), if set.
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
         self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
+    /// How many header lines are set.
     pub fn len(&self) -> usize {
         self.set.count_ones() as usize
     }
 
+    /// Whether no header is set.
     pub fn is_empty(&self) -> bool {
         self.set == 0
     }
@@ -218,11 +247,11 @@ pub fn preflight<'a>(policy: &'a CorsPolicy, request: &CorsRequest<'a>) -> Prefl
 
 /// The preflight steps in the browser's order; on success, every `Access-Control-*` header of
 /// the answer.
-fn check_preflight<'a>(
-    policy: &'a CorsPolicy,
-    request: &CorsRequest<'a>,
-    verdict: OriginVerdict<'a>,
-) -> Result<HeaderList<'a>, PreflightRejection<'a>> {
+fn check_preflight<'p, 'o>(
+    policy: &'p CorsPolicy,
+    request: &CorsRequest<'o>,
+    verdict: OriginVerdict<'o>,
+) -> Result<HeaderList<'p, &'o [u8]>, PreflightRejection<'o>> {
     let mut headers = origin_headers(policy, verdict).ok_or(PreflightRejection::Origin)?;
 
     let method = match request.request_method {
@@ -234,7 +263,7 @@ fn check_preflight<'a>(
         return Err(PreflightRejection::Method(method));
     }
     // `allow_methods = []` allows only the safelisted methods, which need no header.
-    if !policy.allow_methods_value.is_empty() {
+    if !policy.values.allow_methods.is_empty() {
         headers = headers.with(SET_METHODS);
     }
 
@@ -245,7 +274,7 @@ fn check_preflight<'a>(
     if asked_headers {
         headers = headers.with(SET_HEADERS);
     }
-    if policy.max_age_value.is_some() {
+    if policy.values.max_age.is_some() {
         headers = headers.with(SET_MAX_AGE);
     }
     // Private Network Access (https://wicg.github.io/private-network-access/#cors-preflight):
@@ -258,11 +287,11 @@ fn check_preflight<'a>(
 }
 
 /// `Access-Control-Allow-Origin` and `-Allow-Credentials` when the origin is allowed.
-fn origin_headers<'a>(
-    policy: &'a CorsPolicy,
-    verdict: OriginVerdict<'a>,
-) -> Option<HeaderList<'a>> {
-    let origin: &'a [u8] = match verdict {
+fn origin_headers<'p, 'o>(
+    policy: &'p CorsPolicy,
+    verdict: OriginVerdict<'o>,
+) -> Option<HeaderList<'p, &'o [u8]>> {
+    let origin: &'o [u8] = match verdict {
         OriginVerdict::AnyOrigin => b"*",
         OriginVerdict::Allowed(origin) => origin,
         OriginVerdict::Absent | OriginVerdict::Denied => return None,
@@ -278,13 +307,25 @@ fn origin_headers<'a>(
     Some(headers)
 }
 
-/// The CORS headers of a response that came from (or stands in for) the upstream.
+/// The CORS headers of a response that came from (or stands in for) the upstream. `O` holds
+/// the origin value, as in [`HeaderList`]: a forward keeps them [`owned`](ForwardedCors::owned),
+/// since they are written once the upstream has answered.
 #[derive(Clone, Copy, Debug)]
-pub struct ForwardedCors<'a> {
+pub struct ForwardedCors<'p, O = &'p [u8]> {
     /// Headers to set; every `Access-Control-*` header of the upstream must go first.
-    pub headers: HeaderList<'a>,
+    pub headers: HeaderList<'p, O>,
     /// Tokens to merge into the upstream's `Vary` (see [`merge_vary`]).
     pub vary: &'static [&'static str],
+}
+
+impl<'p> ForwardedCors<'p, &[u8]> {
+    /// The same headers, holding their own copy of the origin value.
+    pub fn owned(self) -> ForwardedCors<'p, Vec<u8>> {
+        ForwardedCors {
+            headers: self.headers.owned(),
+            vary: self.vary,
+        }
+    }
 }
 
 /// CORS headers for a forwarded response. Browsers check methods and request headers only in
@@ -292,7 +333,10 @@ pub struct ForwardedCors<'a> {
 /// (https://fetch.spec.whatwg.org/#cors-check). A preflight forwarded under
 /// `preflight = "forward"` that the policy allows also gets the preflight headers, so the
 /// browser can go on to the actual request.
-pub fn forwarded<'a>(policy: &'a CorsPolicy, request: &CorsRequest<'a>) -> ForwardedCors<'a> {
+pub fn forwarded<'p, 'o>(
+    policy: &'p CorsPolicy,
+    request: &CorsRequest<'o>,
+) -> ForwardedCors<'p, &'o [u8]> {
     let verdict = policy.origins.judge(request.origin);
     if request.kind() == RequestKind::Preflight {
         if let Ok(headers) = check_preflight(policy, request, verdict) {
@@ -303,7 +347,7 @@ pub fn forwarded<'a>(policy: &'a CorsPolicy, request: &CorsRequest<'a>) -> Forwa
         }
     }
     let headers = match origin_headers(policy, verdict) {
-        Some(headers) if policy.expose_headers_value.is_some() => headers.with(SET_EXPOSE),
+        Some(headers) if policy.values.expose_headers.is_some() => headers.with(SET_EXPOSE),
         Some(headers) => headers,
         None => HeaderList::new(policy),
     };
@@ -318,7 +362,7 @@ pub fn forwarded<'a>(policy: &'a CorsPolicy, request: &CorsRequest<'a>) -> Forwa
 /// Whether an upstream response header belongs to the gateway and must be removed: every
 /// `Access-Control-*` header, so the browser never sees two answers.
 pub fn is_access_control_header(name: &str) -> bool {
-    name.len() >= 15 && name.as_bytes()[..15].eq_ignore_ascii_case(b"access-control-")
+    starts_with_ignore_case(name, "access-control-")
 }
 
 /// Merges `extra` tokens into the upstream's `Vary` lines: the upstream's tokens are kept in

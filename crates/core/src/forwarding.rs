@@ -1,6 +1,7 @@
 //! Header rules for forwarding a request upstream and its response back (no I/O).
 
 use crate::decision::is_access_control_header;
+use crate::text::starts_with_ignore_case;
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) and the `Proxy-*` family: meaningful for one connection
 /// only, so dropped in both directions. The hosts already remove `Connection`, so the extra names
@@ -114,11 +115,6 @@ pub fn header_values<'h, N: AsRef<str>, V: AsRef<[u8]>>(
         .filter(|(n, _)| n.as_ref().eq_ignore_ascii_case(name))
         .map(|(_, v)| v.as_ref())
         .collect()
-}
-
-fn starts_with_ignore_case(name: &str, prefix: &str) -> bool {
-    name.len() >= prefix.len()
-        && name.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 
 pub mod access_log;
 pub mod decision;
+pub mod exchange;
 pub mod forwarding;
 pub mod method;
 pub mod origin_set;
@@ -33,7 +34,8 @@ pub mod text;
 pub mod config;
 
 pub use decision::{forwarded, preflight, CorsRequest, RequestKind};
+pub use exchange::{ClientConnection, ClientScheme, Exchange};
 pub use outcome::{Outcome, UpstreamCause, UpstreamFailure};
-pub use plan::{governs, plan, Answer, ClientConnection, Forward, Plan, RequestHead};
+pub use plan::{governs, plan, Answer, Forward, Plan, RequestHead};
 pub use policy::{CorsPolicy, PreflightMode};
-pub use route::{Route, RouteTable, RoutingError};
+pub use route::{Route, RouteTable, RoutingError, Scheme};

@@ -11,11 +11,32 @@ use crate::text::{List, Text};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OriginSet {
     /// Length is a power of two (or zero for the empty set).
-    pub slots: List<u32>,
-    pub entries: List<Text>,
+    slots: List<u32>,
+    entries: List<Text>,
 }
 
 impl OriginSet {
+    /// A set baked into a component by `config::codegen`: the `slots` and `entries` of a set
+    /// [`OriginSet::build`] made. Only generated code calls this.
+    #[doc(hidden)]
+    pub const fn baked(slots: &'static [u32], entries: &'static [Text]) -> OriginSet {
+        OriginSet {
+            slots: List::Borrowed(slots),
+            entries: List::Borrowed(entries),
+        }
+    }
+
+    /// The table's buckets, for `config::codegen` to bake.
+    #[cfg(feature = "config")]
+    pub(crate) fn slots(&self) -> &[u32] {
+        &self.slots
+    }
+
+    /// The origins, sorted.
+    pub fn entries(&self) -> &[Text] {
+        &self.entries
+    }
+
     pub const EMPTY: OriginSet = OriginSet {
         slots: List::Borrowed(&[]),
         entries: List::Borrowed(&[]),

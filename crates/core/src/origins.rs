@@ -6,7 +6,8 @@
 //! stored is `.example.com`, so `evilexample.com` cannot match) and port.
 
 use crate::origin_set::OriginSet;
-use crate::request_origin::{RequestOrigin, Scheme, MAX_ORIGIN_LEN};
+use crate::request_origin::{RequestOrigin, MAX_ORIGIN_LEN};
+use crate::route::Scheme;
 use crate::text::{List, Text};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,12 +31,32 @@ pub enum PortPattern {
 /// An allowed origin with a wildcard in it. Wildcard-free origins go into the [`OriginSet`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OriginPattern {
-    pub scheme: Scheme,
-    pub host: HostPattern,
-    pub port: PortPattern,
+    pub(crate) scheme: Scheme,
+    pub(crate) host: HostPattern,
+    pub(crate) port: PortPattern,
 }
 
 impl OriginPattern {
+    /// A pattern from its validated parts (the validator and generated code build them).
+    pub const fn new(scheme: Scheme, host: HostPattern, port: PortPattern) -> OriginPattern {
+        OriginPattern { scheme, host, port }
+    }
+
+    /// The scheme an origin must have.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// The hosts it matches.
+    pub fn host(&self) -> &HostPattern {
+        &self.host
+    }
+
+    /// The ports it matches.
+    pub fn port(&self) -> PortPattern {
+        self.port
+    }
+
     pub fn matches(&self, origin: &RequestOrigin<'_>) -> bool {
         if self.scheme != origin.scheme {
             return false;

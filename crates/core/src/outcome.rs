@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::decision::PreflightRejection;
+use crate::exchange::TargetPart;
 use crate::request_headers::HeaderRejection;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,6 +42,7 @@ pub enum Side {
 
 /// Why no upstream response head arrived (the host's error, classified by the adapter).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum UpstreamCause {
     ConnectionRefused,
     /// Closed or reset before a response head.
@@ -53,6 +55,8 @@ pub enum UpstreamCause {
     Malformed,
     /// The host refused to make the call (Spin: not in `allowed_outbound_hosts`).
     DeniedByHost,
+    /// The host refused a part of the upstream request's head: nothing was sent.
+    TargetRefused(TargetPart),
     /// Anything else, as the host names it.
     Other(String),
 }
@@ -70,6 +74,9 @@ impl fmt::Display for UpstreamCause {
             UpstreamCause::DeniedByHost => {
                 "outbound request denied by the host (allowed_outbound_hosts?)"
             }
+            UpstreamCause::TargetRefused(part) => {
+                return write!(f, "the host refused the upstream request's {}", part.name())
+            }
             UpstreamCause::Other(what) => return write!(f, "upstream error: {what}"),
         })
     }
@@ -82,6 +89,14 @@ pub enum UpstreamFailure {
     Unreachable(UpstreamCause),
     Timeout,
     ClientAborted,
+}
+
+impl UpstreamFailure {
+    /// The host refused to set `part` of the upstream request's head: nothing was sent (never a
+    /// request with the host's default in its place).
+    pub fn refused(part: TargetPart) -> UpstreamFailure {
+        UpstreamFailure::Unreachable(UpstreamCause::TargetRefused(part))
+    }
 }
 
 impl Outcome<'_> {

@@ -3,22 +3,23 @@
 //!
 //! [`plan`] takes the route table and the request's head and returns either an [`Answer`] made
 //! at the edge (status, headers, body and [`Outcome`]) or a [`Forward`]: the route, the upstream
-//! target and the CORS headers to attach. A [`Forward`] then assembles both header sets (the
-//! upstream request's, the client response's) and turns whatever happened upstream into the
-//! final [`Outcome`] or, on failure, into the gateway's own [`Answer`].
+//! target and what the gateway does about CORS on the way back. A forward then goes through an
+//! [`Exchange`](crate::exchange::Exchange), which turns what happened upstream into the client's
+//! response head, the final [`Outcome`] and the log line.
+//!
+//! A [`Forward`] borrows only the route table, never the request: an adapter that serves the
+//! forward from a task of its own (the WASIp3 gateway) moves it there with the request it read,
+//! and plans once.
 
 use std::borrow::Cow;
 
+use crate::access_log::LogLine;
 use crate::decision::{
-    forwarded, merge_vary, preflight, CorsRequest, ForwardedCors, HeaderList, RequestKind, VARY,
+    forwarded, preflight, CorsRequest, ForwardedCors, HeaderList, RequestKind, VARY,
 };
-use crate::forwarding::{
-    copies_request_header, copies_response_header, header_values, is_hop_by_hop, x_forwarded_for,
-    ClientAddress,
-};
-use crate::outcome::{Outcome, Side, UpstreamFailure};
+use crate::outcome::Outcome;
 use crate::policy::PreflightMode;
-use crate::report_only::{policy_verdict, upstream_verdict, Report};
+use crate::report_only::{policy_verdict, Verdict};
 use crate::route::{Route, RouteTable, RoutingError};
 
 /// Header lines as the adapters hand them to the host: names, and values borrowed where they
@@ -35,27 +36,32 @@ pub struct RequestHead<'a> {
 }
 
 impl<'a> RequestHead<'a> {
+    /// The path, without the query.
     pub fn path(&self) -> &'a str {
         self.path_and_query
             .split_once('?')
             .map_or(self.path_and_query, |(path, _)| path)
     }
 
+    /// The query, without its `?`, if there is one.
     pub fn query(&self) -> Option<&'a str> {
         self.path_and_query.split_once('?').map(|(_, query)| query)
     }
 
+    /// A preflight, or any other request.
     pub fn kind(&self) -> RequestKind {
         self.cors.kind()
     }
 }
 
+/// What the gateway does with a request: answer it at the edge or forward it. `'t` is the route
+/// table's lifetime, `'r` the request's.
 #[derive(Debug)]
-pub enum Plan<'a> {
+pub enum Plan<'t, 'r> {
     /// Answered by the gateway; nothing is forwarded.
-    Answer(Answer<'a>),
+    Answer(Answer<'r>),
     /// Sent to the route's upstream.
-    Forward(Forward<'a>),
+    Forward(Forward<'t>),
 }
 
 /// Whether a route's policy governs the request target `path_and_query` at all: a middleware
@@ -70,7 +76,7 @@ pub fn governs(table: &RouteTable, path_and_query: &str) -> bool {
 }
 
 /// Decides what the gateway does with a request.
-pub fn plan<'a>(table: &'a RouteTable, head: &RequestHead<'a>) -> Plan<'a> {
+pub fn plan<'t: 'r, 'r>(table: &'t RouteTable, head: &RequestHead<'r>) -> Plan<'t, 'r> {
     let routed = match table.route(head.path()) {
         Ok(routed) => routed,
         Err(error) => {
@@ -78,49 +84,77 @@ pub fn plan<'a>(table: &'a RouteTable, head: &RequestHead<'a>) -> Plan<'a> {
                 RoutingError::NoRoute => Outcome::NotFound,
                 RoutingError::BadPath(_) | RoutingError::ClimbsOutOfRoute => Outcome::BadPath,
             };
-            return Plan::Answer(Answer {
-                route: None,
-                outcome,
-                cors: None,
-                vary: None,
-            });
+            return Plan::Answer(Answer::new(None, outcome, None, None));
         }
     };
-    let route = routed.route;
-    let edge = route.cors.preflight == PreflightMode::Edge && !route.cors.report_only;
+    let route: &'t Route = routed.route;
+    let policy = route.cors();
+    let report_only = policy.report_only();
+    let edge = policy.preflight() == PreflightMode::Edge && !report_only;
     if head.kind() == RequestKind::Preflight && edge {
-        let decision = preflight(&route.cors, &head.cors);
-        return Plan::Answer(Answer {
-            route: Some(route),
-            outcome: match decision.result {
-                Ok(()) => Outcome::Allowed,
-                Err(rejection) => Outcome::Rejected(rejection),
-            },
-            cors: Some(decision.headers),
-            vary: None,
-        });
+        let decision = preflight(policy, &head.cors);
+        let outcome = match decision.result {
+            Ok(()) => Outcome::Allowed,
+            Err(rejection) => Outcome::Rejected(rejection),
+        };
+        return Plan::Answer(Answer::new(
+            Some(route),
+            outcome,
+            Some(decision.headers),
+            None,
+        ));
     }
+    let cors = if report_only {
+        ForwardCors::ReportOnly {
+            would: policy_verdict(policy, &head.cors),
+        }
+    } else {
+        ForwardCors::Enforced(forwarded(policy, &head.cors).owned())
+    };
     Plan::Forward(Forward {
         route,
         target: route.upstream_path_and_query(&routed.path, head.query()),
-        cors: forwarded(&route.cors, &head.cors),
-        request: head.cors,
+        cors,
     })
 }
 
 /// A response the gateway makes itself.
 #[derive(Clone, Debug)]
 pub struct Answer<'a> {
-    /// The route, when the path has one.
-    pub route: Option<&'a Route>,
-    pub outcome: Outcome<'a>,
+    route: Option<&'a Route>,
+    outcome: Outcome<'a>,
     /// The CORS headers (for a preflight answer, its `Vary` included).
     cors: Option<HeaderList<'a>>,
     /// `Vary` of an answer made in the upstream's place.
     vary: Option<Vec<u8>>,
 }
 
-impl Answer<'_> {
+impl<'a> Answer<'a> {
+    pub(crate) fn new(
+        route: Option<&'a Route>,
+        outcome: Outcome<'a>,
+        cors: Option<HeaderList<'a>>,
+        vary: Option<Vec<u8>>,
+    ) -> Answer<'a> {
+        Answer {
+            route,
+            outcome,
+            cors,
+            vary,
+        }
+    }
+
+    /// The route, when the path has one.
+    pub fn route(&self) -> Option<&'a Route> {
+        self.route
+    }
+
+    /// What became of the request.
+    pub fn outcome(&self) -> &Outcome<'a> {
+        &self.outcome
+    }
+
+    /// The response status.
     pub fn status(&self) -> u16 {
         self.outcome.status()
     }
@@ -144,140 +178,48 @@ impl Answer<'_> {
             .chain(self.vary.as_deref().map(|v| (VARY, v)))
             .chain(body_headers.into_iter().filter(move |_| text_body))
     }
+
+    /// The request's log line, `duration_us` after it began.
+    pub fn log_line(self, head: &RequestHead<'a>, duration_us: u64) -> LogLine<'a> {
+        LogLine::new(head, self.route.map(Route::name), self.outcome, duration_us)
+    }
 }
 
-/// What the host tells about the client's connection.
-#[derive(Clone, Copy, Debug)]
-pub struct ClientConnection<'a> {
-    /// The scheme the client used (`http` when the host does not say).
-    pub scheme: &'a str,
-    /// The authority the client asked for (its `Host`).
-    pub authority: Option<&'a str>,
-    /// Where the client's address can be read, if anywhere.
-    pub address: ClientAddress,
+/// What the gateway does about CORS on a forwarded request's way back.
+#[derive(Clone, Debug)]
+pub enum ForwardCors<'t> {
+    /// The gateway owns the CORS headers: the upstream's go, these are set.
+    Enforced(ForwardedCors<'t, Vec<u8>>),
+    /// Report-only rollout: the upstream's CORS headers pass untouched, and the log holds what
+    /// the policy would have decided (`None`: not a CORS request) beside the upstream's answer.
+    ReportOnly {
+        /// The policy's verdict on the request.
+        would: Option<Verdict>,
+    },
 }
 
 /// A request on its way to the route's upstream.
 #[derive(Clone, Debug)]
-pub struct Forward<'a> {
-    pub route: &'a Route,
+pub struct Forward<'t> {
+    route: &'t Route,
     /// The upstream request's path and query: the only target it can have.
-    pub target: String,
-    /// The CORS headers of the response, whatever it turns out to be (none on a report-only
-    /// route, whose upstream keeps answering CORS itself).
-    pub cors: ForwardedCors<'a>,
-    request: CorsRequest<'a>,
+    target: String,
+    cors: ForwardCors<'t>,
 }
 
-impl<'a> Forward<'a> {
-    /// The upstream request's headers: the client's, minus hop-by-hop headers and host
-    /// metadata, with `X-Forwarded-For` appended to (the client address where the host reports
-    /// it, see [`ClientAddress`], else `unknown`) and `X-Forwarded-Proto` and `-Host` set from
-    /// what the host reports. `Host` itself is the upstream's, set by the host from the
-    /// authority.
-    pub fn upstream_headers<'h, N, V>(
-        &self,
-        client_headers: &'h [(N, V)],
-        connection: ClientConnection<'h>,
-    ) -> HeaderLines<'h>
-    where
-        N: AsRef<str>,
-        V: AsRef<[u8]>,
-    {
-        let client = connection.address.client_ip(client_headers);
-        let earlier = header_values(client_headers, "x-forwarded-for");
-        let forwarded_for = x_forwarded_for(&earlier, &client);
-        let mut headers: HeaderLines<'h> = client_headers
-            .iter()
-            .filter(|(n, _)| copies_request_header(n.as_ref()))
-            .map(|(n, v)| (n.as_ref(), Cow::Borrowed(v.as_ref())))
-            .collect();
-        headers.push(("x-forwarded-for", Cow::Owned(forwarded_for)));
-        headers.push((
-            "x-forwarded-proto",
-            Cow::Borrowed(connection.scheme.as_bytes()),
-        ));
-        if let Some(host) = connection.authority {
-            headers.push(("x-forwarded-host", Cow::Borrowed(host.as_bytes())));
-        }
-        headers
+impl<'t> Forward<'t> {
+    /// The route.
+    pub fn route(&self) -> &'t Route {
+        self.route
     }
 
-    /// Whether the route is in report-only rollout.
-    pub fn report_only(&self) -> bool {
-        self.route.cors.report_only
+    /// The upstream request's path and query.
+    pub fn target(&self) -> &str {
+        &self.target
     }
 
-    /// On a report-only route, what the policy would decide for this CORS request beside how a
-    /// browser judges the upstream's answer (`status`, `upstream_headers`).
-    pub fn report<N: AsRef<str>, V: AsRef<[u8]>>(
-        &self,
-        status: u16,
-        upstream_headers: &[(N, V)],
-    ) -> Option<Report> {
-        if !self.report_only() {
-            return None;
-        }
-        Some(Report {
-            would: policy_verdict(&self.route.cors, &self.request)?,
-            upstream: upstream_verdict(&self.request, status, upstream_headers),
-        })
-    }
-
-    /// The client response's headers for an upstream response with `upstream_headers`: the
-    /// upstream's, minus hop-by-hop and every `Access-Control-*` header, plus the gateway's CORS
-    /// headers and `Vary` merged with the upstream's. On a report-only route the upstream's
-    /// headers pass as they are, hop-by-hop ones aside.
-    pub fn response_headers<'h, N, V>(&self, upstream_headers: &'h [(N, V)]) -> HeaderLines<'h>
-    where
-        'a: 'h,
-        N: AsRef<str>,
-        V: AsRef<[u8]>,
-    {
-        if self.report_only() {
-            return upstream_headers
-                .iter()
-                .filter(|(n, _)| !is_hop_by_hop(n.as_ref()))
-                .map(|(n, v)| (n.as_ref(), Cow::Borrowed(v.as_ref())))
-                .collect();
-        }
-        let vary = merge_vary(&header_values(upstream_headers, VARY), self.cors.vary);
-        let mut headers: HeaderLines<'h> = upstream_headers
-            .iter()
-            .filter(|(n, _)| copies_response_header(n.as_ref()))
-            .map(|(n, v)| (n.as_ref(), Cow::Borrowed(v.as_ref())))
-            .collect();
-        headers.extend(self.cors.headers.iter().map(|(n, v)| (n, Cow::Borrowed(v))));
-        headers.extend(vary.map(|v| (VARY, Cow::Owned(v))));
-        headers
-    }
-
-    /// The outcome of an exchange whose response (`status`) was relayed, by how its body ended.
-    pub fn relayed(&self, status: u16, broke_off: Option<Side>) -> Outcome<'a> {
-        match broke_off {
-            None => Outcome::Forwarded { status },
-            Some(side) => Outcome::BodyBrokeOff { status, side },
-        }
-    }
-
-    /// The gateway's answer in the upstream's place when no response head came: `502`, `504`
-    /// or `400`, with the CORS headers a forwarded response would carry, so the page's script
-    /// can read the error instead of seeing an opaque failure.
-    pub fn failed(&self, failure: UpstreamFailure) -> Answer<'a> {
-        let outcome = match failure {
-            UpstreamFailure::Unreachable(cause) => Outcome::UpstreamError(cause),
-            UpstreamFailure::Timeout => Outcome::Timeout {
-                timeout_ms: self.route.timeout_ms,
-            },
-            UpstreamFailure::ClientAborted => Outcome::ClientAborted,
-        };
-        // A report-only route leaves CORS to the upstream, which did not answer.
-        let enforced = !self.report_only();
-        Answer {
-            route: Some(self.route),
-            outcome,
-            cors: enforced.then_some(self.cors.headers),
-            vary: merge_vary(&[], self.cors.vary).filter(|_| enforced),
-        }
+    /// What the gateway does about CORS on the way back.
+    pub fn cors(&self) -> &ForwardCors<'t> {
+        &self.cors
     }
 }

@@ -40,12 +40,28 @@ pub fn wildcard_covers(name: &[u8]) -> bool {
 pub struct AllowedHeaders {
     /// `"*"` was configured: any name except `authorization`, which the Fetch Standard never
     /// lets a wildcard cover (https://fetch.spec.whatwg.org/#cors-preflight-fetch, step 7.8).
-    pub any: bool,
+    pub(crate) any: bool,
     /// Explicitly listed names, lowercase.
-    pub names: List<Text>,
+    pub(crate) names: List<Text>,
 }
 
 impl AllowedHeaders {
+    /// The names a policy allows: `any` for `"*"`, and the listed `names`, lowercase (the
+    /// validator and generated code build them).
+    pub const fn new(any: bool, names: List<Text>) -> AllowedHeaders {
+        AllowedHeaders { any, names }
+    }
+
+    /// Whether `"*"` was configured.
+    pub fn any(&self) -> bool {
+        self.any
+    }
+
+    /// The explicitly listed names, lowercase.
+    pub fn names(&self) -> &[Text] {
+        &self.names
+    }
+
     pub const NONE: AllowedHeaders = AllowedHeaders {
         any: false,
         names: List::Borrowed(&[]),

@@ -5,32 +5,11 @@
 //! lowercase, no default port, no path, no userinfo. Anything else did not come from a browser's
 //! CORS machinery and is treated as "not allowed", never repaired.
 
+use crate::route::Scheme;
+
 /// Longest `Origin` value looked at: `https://` + a 253-byte host + `:65535`, rounded up.
 /// Longer values are rejected without being scanned.
 pub const MAX_ORIGIN_LEN: usize = 300;
-
-/// The schemes whose origins a policy can allow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scheme {
-    Http,
-    Https,
-}
-
-impl Scheme {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Scheme::Http => "http",
-            Scheme::Https => "https",
-        }
-    }
-
-    pub const fn default_port(self) -> u16 {
-        match self {
-            Scheme::Http => 80,
-            Scheme::Https => 443,
-        }
-    }
-}
 
 /// An `Origin` value that is a valid browser serialization of an http(s) origin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,8 +4,34 @@ use std::borrow::Cow;
 
 use crate::path::{normalize_path, PathError};
 use crate::policy::CorsPolicy;
-use crate::request_origin::Scheme;
-use crate::text::{List, Text};
+use crate::text::{ends_with_ignore_case, List, Text};
+
+/// The schemes of an HTTP URL that corsgate speaks: an upstream's, and an allowed origin's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    /// `http`
+    Http,
+    /// `https`
+    Https,
+}
+
+impl Scheme {
+    /// The scheme as written in a URL.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+
+    /// The port a URL of this scheme means when it names none.
+    pub const fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RoutePath {
@@ -36,49 +62,140 @@ impl RoutePath {
     }
 }
 
+/// Where a route's requests go: scheme, host and port typed, so nothing splits an authority
+/// string again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Upstream {
-    pub scheme: Scheme,
-    /// `host[:port]`, as the `Host` header and the connection target.
-    pub authority: Text,
+    scheme: Scheme,
+    /// A domain, a dotted IPv4 address or a bracketed IPv6 address (`[::1]`), as the URL parser
+    /// serializes it.
+    host: Text,
+    /// The port the URL names; `None` for the scheme's default.
+    port: Option<u16>,
     /// Base path without a trailing slash (`""` when the upstream has none).
-    pub base_path: Text,
+    base_path: Text,
 }
 
 impl Upstream {
+    /// An upstream from its validated parts (the validator and generated code build them).
+    pub const fn new(scheme: Scheme, host: Text, port: Option<u16>, base_path: Text) -> Upstream {
+        Upstream {
+            scheme,
+            host,
+            port,
+            base_path,
+        }
+    }
+
+    /// `http` or `https`.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// The host, without the port.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port the URL names, if any.
+    pub fn port(&self) -> Option<u16> {
+        self.port
+    }
+
+    /// Base path without a trailing slash (`""` when the upstream has none).
+    pub fn base_path(&self) -> &str {
+        &self.base_path
+    }
+
+    /// `host[:port]`: the connection target and the upstream's `Host` header.
+    pub fn authority(&self) -> Cow<'_, str> {
+        match self.port {
+            Some(port) => Cow::Owned(format!("{}:{port}", self.host)),
+            None => Cow::Borrowed(&self.host),
+        }
+    }
+
     /// Another component of the same Spin app, reached by local service chaining
     /// (`http://<component>.spin.internal`): the request never leaves the Spin host.
     pub fn is_spin_component(&self) -> bool {
-        let host = self
-            .authority
-            .rsplit_once(':')
-            .map_or(&*self.authority, |(h, _)| h);
-        host.len() > ".spin.internal".len() && host.to_ascii_lowercase().ends_with(".spin.internal")
+        const SUFFIX: &str = ".spin.internal";
+        self.host.len() > SUFFIX.len() && ends_with_ignore_case(&self.host, SUFFIX)
     }
 
+    /// The upstream as a URL, as a policy file writes it.
     pub fn url(&self) -> String {
         format!(
             "{}://{}{}",
             self.scheme.as_str(),
-            self.authority,
+            self.authority(),
             self.base_path
         )
     }
 }
 
+/// One policy file: the path it governs, where its requests go, and its CORS policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Route {
     /// The policy file's stem.
-    pub name: Text,
-    pub path: RoutePath,
-    pub upstream: Upstream,
-    pub strip_prefix: bool,
+    pub(crate) name: Text,
+    pub(crate) path: RoutePath,
+    pub(crate) upstream: Upstream,
+    pub(crate) strip_prefix: bool,
     /// Upstream response-head timeout.
-    pub timeout_ms: u32,
-    pub cors: CorsPolicy,
+    pub(crate) timeout_ms: u32,
+    pub(crate) cors: CorsPolicy,
 }
 
 impl Route {
+    /// A route from its validated parts (the validator and generated code build them).
+    pub const fn new(
+        name: Text,
+        path: RoutePath,
+        upstream: Upstream,
+        strip_prefix: bool,
+        timeout_ms: u32,
+        cors: CorsPolicy,
+    ) -> Route {
+        Route {
+            name,
+            path,
+            upstream,
+            strip_prefix,
+            timeout_ms,
+            cors,
+        }
+    }
+
+    /// The policy file's stem, which names the route in logs and reports.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The request paths the route governs.
+    pub fn path(&self) -> &RoutePath {
+        &self.path
+    }
+
+    /// Where its requests go.
+    pub fn upstream(&self) -> &Upstream {
+        &self.upstream
+    }
+
+    /// Whether the route's path prefix is removed before forwarding.
+    pub fn strip_prefix(&self) -> bool {
+        self.strip_prefix
+    }
+
+    /// How long the upstream may take to send its response head, in milliseconds.
+    pub fn timeout_ms(&self) -> u32 {
+        self.timeout_ms
+    }
+
+    /// The route's CORS policy.
+    pub fn cors(&self) -> &CorsPolicy {
+        &self.cors
+    }
+
     /// The path and query sent upstream for a normalized request path that this route matched:
     /// base path + (path minus the prefix when `strip_prefix`) + query, the query byte for byte.
     /// An empty remainder forwards to the base path itself, as a reverse proxy would (`/health`
@@ -125,7 +242,9 @@ pub struct Routed<'t, 'p> {
     pub path: Cow<'p, str>,
 }
 
-/// Every route, in matching order: exact paths first, then prefixes longest first.
+/// Every route, in matching order: exact paths first, then prefixes longest first. The one
+/// type every build serves from, whether generated code bakes it into the component or the
+/// policies are parsed at run time: the same table gives the same plan.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteTable {
     /// `paths[i]` is `routes[i].path`, kept apart so that matching reads one small array (and,
@@ -133,8 +252,8 @@ pub struct RouteTable {
     /// every route's policy. A fresh instance per request starts with cold caches, and
     /// striding across 100 route structs to their scattered path strings cost the 100 × 100
     /// policy 7 % of its preflight throughput (BENCHMARKS.md, policy size).
-    pub paths: List<RoutePath>,
-    pub routes: List<Route>,
+    paths: List<RoutePath>,
+    routes: List<Route>,
 }
 
 impl RouteTable {
@@ -148,6 +267,22 @@ impl RouteTable {
             paths: routes.iter().map(|r| r.path.clone()).collect(),
             routes: routes.into(),
         }
+    }
+
+    /// A table baked into a component by [`config::codegen`](crate::config): `routes` already
+    /// in matching order, `paths` their paths in the same order. Only generated code calls
+    /// this; anything else builds a table with [`RouteTable::new`].
+    #[doc(hidden)]
+    pub const fn baked(paths: &'static [RoutePath], routes: &'static [Route]) -> RouteTable {
+        RouteTable {
+            paths: List::Borrowed(paths),
+            routes: List::Borrowed(routes),
+        }
+    }
+
+    /// The routes, in matching order.
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
     }
 
     /// The route for a raw request path (no query). The path is normalized first; when dot

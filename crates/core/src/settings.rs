@@ -10,6 +10,7 @@
 use crate::access_log::AccessLog;
 use crate::forwarding::ClientAddress;
 
+/// The settings an adapter runs with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
     /// `CORSGATE_ACCESS_LOG`: which requests get a log line.
@@ -20,9 +21,50 @@ pub struct Settings {
     pub warnings: Vec<String>,
 }
 
+/// One setting: its variable, how a value of it is applied, and what the gateway does instead
+/// when the value is not understood.
+struct Setting {
+    variable: &'static str,
+    apply: fn(&mut Settings, Option<&str>) -> Result<(), String>,
+    instead: &'static str,
+}
+
+/// Every setting, once: reading, checking and listing them all go through this table.
+const SETTINGS: [Setting; 2] = [
+    Setting {
+        variable: AccessLog::VARIABLE,
+        apply: |settings, value| {
+            settings.access_log = AccessLog::from_setting(value)?;
+            Ok(())
+        },
+        instead: "logging every request",
+    },
+    Setting {
+        variable: ClientAddress::VARIABLE,
+        apply: |settings, value| {
+            settings.client_address = ClientAddress::from_setting(value)?;
+            Ok(())
+        },
+        instead: "the client address is logged as unknown",
+    },
+];
+
+impl Default for Settings {
+    /// The safe defaults: every request logged, no client address trusted.
+    fn default() -> Settings {
+        Settings {
+            access_log: AccessLog::All,
+            client_address: ClientAddress::Unknown,
+            warnings: Vec::new(),
+        }
+    }
+}
+
 impl Settings {
     /// Every setting's environment variable.
-    pub const VARIABLES: [&'static str; 2] = [AccessLog::VARIABLE, ClientAddress::VARIABLE];
+    pub fn variables() -> impl Iterator<Item = &'static str> {
+        SETTINGS.iter().map(|setting| setting.variable)
+    }
 
     /// The settings from `var`, which looks an environment variable up, else from `built_in`:
     /// the values the build's environment fixed, as (variable, value).
@@ -40,35 +82,27 @@ impl Settings {
     /// What is wrong with the values `var` gives, one line per setting, with no fallback: for a
     /// build that compiles them in (`config::codegen`), where a typo fails the build.
     pub fn problems(var: impl Fn(&str) -> Option<String>) -> Vec<String> {
-        [
-            AccessLog::from_setting(var(AccessLog::VARIABLE).as_deref()).err(),
-            ClientAddress::from_setting(var(ClientAddress::VARIABLE).as_deref()).err(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
+        let mut scratch = Settings::default();
+        SETTINGS
+            .iter()
+            .filter_map(|setting| {
+                (setting.apply)(&mut scratch, var(setting.variable).as_deref()).err()
+            })
+            .collect()
     }
 
-    /// The settings from `var` alone.
+    /// The settings from `var` alone. A value that is not understood leaves its setting at the
+    /// safe default and says so in a warning.
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Settings {
-        let mut warnings = Vec::new();
-        let access_log = AccessLog::from_setting(var(AccessLog::VARIABLE).as_deref())
-            .unwrap_or_else(|problem| {
-                warnings.push(format!("{problem}; logging every request"));
-                AccessLog::All
-            });
-        let client_address = ClientAddress::from_setting(var(ClientAddress::VARIABLE).as_deref())
-            .unwrap_or_else(|problem| {
-                warnings.push(format!(
-                    "{problem}; the client address is logged as unknown"
-                ));
-                ClientAddress::Unknown
-            });
-        Settings {
-            access_log,
-            client_address,
-            warnings,
+        let mut settings = Settings::default();
+        for setting in &SETTINGS {
+            if let Err(problem) = (setting.apply)(&mut settings, var(setting.variable).as_deref()) {
+                settings
+                    .warnings
+                    .push(format!("{problem}; {}", setting.instead));
+            }
         }
+        settings
     }
 }
 

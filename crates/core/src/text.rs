@@ -17,3 +17,17 @@ pub type List<T> = Cow<'static, [T]>;
 pub const fn static_slice(all: &'static str, start: usize, end: usize) -> &'static str {
     all.split_at(end).0.split_at(start).1
 }
+
+/// Whether `text` starts with `prefix`, ASCII letters compared case-insensitively (header names
+/// are case-insensitive: RFC 9110 §5.1).
+pub fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
+    text.len() >= prefix.len()
+        && text.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+/// Whether `text` ends with `suffix`, ASCII letters compared case-insensitively (host names are
+/// case-insensitive).
+pub fn ends_with_ignore_case(text: &str, suffix: &str) -> bool {
+    text.len() >= suffix.len()
+        && text.as_bytes()[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+}

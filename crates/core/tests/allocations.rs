@@ -96,9 +96,9 @@ fn decisions_do_not_allocate() {
             request_private_network: &[],
         };
         let n = allocations_during(|| {
-            std::hint::black_box(preflight(&route.cors, &request));
+            std::hint::black_box(preflight(route.cors(), &request));
             std::hint::black_box(forwarded(
-                &route.cors,
+                route.cors(),
                 &CorsRequest {
                     method: b"GET",
                     ..request

@@ -50,7 +50,7 @@ fn run_preflight(route: &Route, ask: Ask) -> Outcome {
         request_private_network: &pna,
     };
     assert_eq!(request.kind(), RequestKind::Preflight);
-    let decision = preflight(&route.cors, &request);
+    let decision = preflight(route.cors(), &request);
     let headers: Vec<(&'static str, String)> = decision
         .headers
         .iter()
@@ -418,7 +418,7 @@ fn rejection_reports_the_offending_value() {
         ..CorsRequest::default()
     };
     assert_eq!(
-        preflight(&r.cors, &request).result,
+        preflight(r.cors(), &request).result,
         Err(PreflightRejection::Headers(HeaderRejection::NotAllowed(
             b"x-nope"
         )))
@@ -536,7 +536,7 @@ fn actual_response_table() {
             origin,
             ..CorsRequest::default()
         };
-        let answer = forwarded(&route.cors, &request);
+        let answer = forwarded(route.cors(), &request);
         let get = |n: &str| {
             answer
                 .headers

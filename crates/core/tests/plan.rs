@@ -3,11 +3,14 @@
 //! forward, and the answers made in the upstream's place.
 
 use corsgate_core::config::route_table_from_toml;
+use corsgate_core::exchange::{BodyRelayed, TargetPart};
 use corsgate_core::forwarding::ClientAddress;
 use corsgate_core::outcome::Side;
+use corsgate_core::plan::ForwardCors;
+use corsgate_core::report_only::Verdict;
 use corsgate_core::{
-    governs, plan, ClientConnection, CorsRequest, Forward, Outcome, Plan, RequestHead, RouteTable,
-    UpstreamCause, UpstreamFailure,
+    governs, plan, ClientConnection, ClientScheme, CorsRequest, Exchange, Forward, Plan,
+    RequestHead, RouteTable, UpstreamCause, UpstreamFailure,
 };
 
 const APP: &str = "https://app.example.com";
@@ -21,6 +24,7 @@ fn table() -> RouteTable {
         ("kept", format!("[route]\npath = \"/kept/...\"\nupstream = \"http://api.test/v1\"\n{cors}")),
         ("fwd", format!("[route]\npath = \"/fwd/...\"\nupstream = \"http://api.test\"\n{cors}preflight = \"forward\"\n")),
         ("public", "[route]\npath = \"/public/...\"\nupstream = \"http://cdn.test\"\n[cors]\nallow_origins = [\"*\"]\n".to_string()),
+        ("rollout", format!("[route]\npath = \"/rollout/...\"\nupstream = \"http://api.test\"\n{cors}report_only = true\n")),
     ];
     let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
     route_table_from_toml(&files).expect("valid plan policies")
@@ -44,11 +48,27 @@ fn head<'a>(
     }
 }
 
-fn forward_of<'a>(table: &'a RouteTable, request: &RequestHead<'a>) -> Forward<'a> {
+fn forward_of<'t>(table: &'t RouteTable, request: &RequestHead<'_>) -> Forward<'t> {
     match plan(table, request) {
         Plan::Forward(forward) => forward,
-        Plan::Answer(answer) => panic!("answered {:?}", answer.outcome),
+        Plan::Answer(answer) => panic!("answered {:?}", answer.outcome()),
     }
+}
+
+/// The gateway's CORS header names on a forward (none on a report-only route).
+fn cors_names(forward: &Forward<'_>) -> Vec<&'static str> {
+    match forward.cors() {
+        ForwardCors::Enforced(cors) => cors.headers.iter().map(|(n, _)| n).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Header lines as (name, text) pairs, for comparing.
+fn texts<'a>(lines: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Vec<(&'a str, String)> {
+    lines
+        .into_iter()
+        .map(|(n, v)| (n, String::from_utf8_lossy(v).into_owned()))
+        .collect()
 }
 
 #[test]
@@ -57,71 +77,71 @@ fn edge_answers() {
     let app: &[&[u8]] = &[APP.as_bytes()];
     let evil: &[&[u8]] = &[b"https://evil.example"];
     let put: &[&[u8]] = &[b"PUT"];
-    /// (case, request, decision, status, header names, body)
-    type Case<'a> = (
-        &'a str,
-        RequestHead<'a>,
-        &'a str,
-        u16,
-        Vec<&'a str>,
-        &'a str,
-    );
+    struct Case<'a> {
+        name: &'a str,
+        request: RequestHead<'a>,
+        decision: &'a str,
+        status: u16,
+        header_names: Vec<&'a str>,
+        body: &'a str,
+    }
     let cases: Vec<Case> = vec![
-        (
-            "no route",
-            head("GET", "/nope?x=1", app, &[]),
-            "not_found",
-            404,
-            vec!["content-type", "x-content-type-options"],
-            "no route for this path\n",
-        ),
-        (
-            "dot segments climb out of the route",
-            head("GET", "/api/../public/x", app, &[]),
-            "bad_path",
-            400,
-            vec!["content-type", "x-content-type-options"],
-            "path leaves its route or is not a valid request path\n",
-        ),
-        (
-            "not an origin-form path",
-            head("GET", "*", app, &[]),
-            "bad_path",
-            400,
-            vec!["content-type", "x-content-type-options"],
-            "path leaves its route or is not a valid request path\n",
-        ),
-        (
-            "allowed preflight",
-            head("OPTIONS", "/api/x", app, put),
-            "allowed",
-            204,
-            vec![
+        Case {
+            name: "no route",
+            request: head("GET", "/nope?x=1", app, &[]),
+            decision: "not_found",
+            status: 404,
+            header_names: vec!["content-type", "x-content-type-options"],
+            body: "no route for this path\n",
+        },
+        Case {
+            name: "dot segments climb out of the route",
+            request: head("GET", "/api/../public/x", app, &[]),
+            decision: "bad_path",
+            status: 400,
+            header_names: vec!["content-type", "x-content-type-options"],
+            body: "path leaves its route or is not a valid request path\n",
+        },
+        Case {
+            name: "not an origin-form path",
+            request: head("GET", "*", app, &[]),
+            decision: "bad_path",
+            status: 400,
+            header_names: vec!["content-type", "x-content-type-options"],
+            body: "path leaves its route or is not a valid request path\n",
+        },
+        Case {
+            name: "allowed preflight",
+            request: head("OPTIONS", "/api/x", app, put),
+            decision: "allowed",
+            status: 204,
+            header_names: vec![
                 "access-control-allow-origin",
                 "access-control-allow-credentials",
                 "access-control-allow-methods",
                 "vary",
             ],
-            "",
-        ),
-        (
-            "rejected preflight",
-            head("OPTIONS", "/api/x", evil, put),
-            "rejected",
-            403,
-            vec!["vary", "content-type", "x-content-type-options"],
-            "CORS preflight rejected: origin not allowed\n",
-        ),
+            body: "",
+        },
+        Case {
+            name: "rejected preflight",
+            request: head("OPTIONS", "/api/x", evil, put),
+            decision: "rejected",
+            status: 403,
+            header_names: vec!["vary", "content-type", "x-content-type-options"],
+            body: "CORS preflight rejected: origin not allowed\n",
+        },
     ];
-    for (case, request, decision, status, names, body) in cases {
-        let Plan::Answer(answer) = plan(&table, &request) else {
-            panic!("case {case}: forwarded")
+    for case in cases {
+        let name = case.name;
+        let Plan::Answer(answer) = plan(&table, &case.request) else {
+            panic!("case {name}: forwarded")
         };
-        assert_eq!(answer.outcome.decision(), decision, "case {case}");
-        assert_eq!(answer.status(), status, "case {case}");
+        assert_eq!(answer.outcome().decision(), case.decision, "case {name}");
+        assert_eq!(answer.status(), case.status, "case {name}");
         let got: Vec<&str> = answer.headers().map(|(n, _)| n).collect();
-        assert_eq!(got, names, "case {case}: header names");
-        assert_eq!(answer.body(), body, "case {case}: body");
+        assert_eq!(got, case.header_names, "case {name}: header names");
+        assert_eq!(answer.body(), case.body, "case {name}: body");
     }
 }
 
@@ -130,109 +150,118 @@ fn forwards_and_their_targets() {
     let table = table();
     let app: &[&[u8]] = &[APP.as_bytes()];
     let put: &[&[u8]] = &[b"PUT"];
-    /// (case, request, route, upstream target, CORS header names)
-    type Case<'a> = (&'a str, RequestHead<'a>, &'a str, &'a str, Vec<&'a str>);
+    struct Case<'a> {
+        name: &'a str,
+        request: RequestHead<'a>,
+        route: &'a str,
+        target: &'a str,
+        cors_names: Vec<&'a str>,
+    }
     let cases: Vec<Case> = vec![
-        (
-            "prefix stripped",
-            head("GET", "/api/users/1?q=a%20b", app, &[]),
-            "api",
-            "/base/users/1?q=a%20b",
-            vec![
+        Case {
+            name: "prefix stripped",
+            request: head("GET", "/api/users/1?q=a%20b", app, &[]),
+            route: "api",
+            target: "/base/users/1?q=a%20b",
+            cors_names: vec![
                 "access-control-allow-origin",
                 "access-control-allow-credentials",
             ],
-        ),
-        (
-            "empty remainder: the base path itself",
-            head("GET", "/api?x", app, &[]),
-            "api",
-            "/base?x",
-            vec![
+        },
+        Case {
+            name: "empty remainder: the base path itself",
+            request: head("GET", "/api?x", app, &[]),
+            route: "api",
+            target: "/base?x",
+            cors_names: vec![
                 "access-control-allow-origin",
                 "access-control-allow-credentials",
             ],
-        ),
-        (
-            "a trailing slash is kept",
-            head("GET", "/api/", app, &[]),
-            "api",
-            "/base/",
-            vec![
+        },
+        Case {
+            name: "a trailing slash is kept",
+            request: head("GET", "/api/", app, &[]),
+            route: "api",
+            target: "/base/",
+            cors_names: vec![
                 "access-control-allow-origin",
                 "access-control-allow-credentials",
             ],
-        ),
-        (
-            "exact route: the base path itself",
-            head("GET", "/health", &[], &[]),
-            "health",
-            "/healthz",
-            vec![],
-        ),
-        (
-            "no base path: the root",
-            head("GET", "/rootless", app, &[]),
-            "rootless",
-            "/",
-            vec![
+        },
+        Case {
+            name: "exact route: the base path itself",
+            request: head("GET", "/health", &[], &[]),
+            route: "health",
+            target: "/healthz",
+            cors_names: vec![],
+        },
+        Case {
+            name: "no base path: the root",
+            request: head("GET", "/rootless", app, &[]),
+            route: "rootless",
+            target: "/",
+            cors_names: vec![
                 "access-control-allow-origin",
                 "access-control-allow-credentials",
             ],
-        ),
-        (
-            "prefix kept under the base path",
-            head("DELETE", "/kept/a/./b", app, &[]),
-            "kept",
-            "/v1/kept/a/b",
-            vec![
+        },
+        Case {
+            name: "prefix kept under the base path",
+            request: head("DELETE", "/kept/a/./b", app, &[]),
+            route: "kept",
+            target: "/v1/kept/a/b",
+            cors_names: vec![
                 "access-control-allow-origin",
                 "access-control-allow-credentials",
             ],
-        ),
-        (
-            "OPTIONS without ACRM is an actual request",
-            head("OPTIONS", "/api/x", app, &[]),
-            "api",
-            "/base/x",
-            vec![
+        },
+        Case {
+            name: "OPTIONS without ACRM is an actual request",
+            request: head("OPTIONS", "/api/x", app, &[]),
+            route: "api",
+            target: "/base/x",
+            cors_names: vec![
                 "access-control-allow-origin",
                 "access-control-allow-credentials",
             ],
-        ),
-        (
-            "forward-mode preflight carries the preflight headers",
-            head("OPTIONS", "/fwd/x", app, put),
-            "fwd",
-            "/fwd/x",
-            vec![
+        },
+        Case {
+            name: "forward-mode preflight carries the preflight headers",
+            request: head("OPTIONS", "/fwd/x", app, put),
+            route: "fwd",
+            target: "/fwd/x",
+            cors_names: vec![
                 "access-control-allow-origin",
                 "access-control-allow-credentials",
                 "access-control-allow-methods",
             ],
-        ),
-        (
-            "star route",
-            head("GET", "/public/x", &[], &[]),
-            "public",
-            "/public/x",
-            vec!["access-control-allow-origin"],
-        ),
+        },
+        Case {
+            name: "star route",
+            request: head("GET", "/public/x", &[], &[]),
+            route: "public",
+            target: "/public/x",
+            cors_names: vec!["access-control-allow-origin"],
+        },
     ];
-    for (case, request, route, target, names) in cases {
-        let forward = forward_of(&table, &request);
-        assert_eq!(&*forward.route.name, route, "case {case}: route");
-        assert_eq!(forward.target, target, "case {case}: target");
-        let got: Vec<&str> = forward.cors.headers.iter().map(|(n, _)| n).collect();
-        assert_eq!(got, names, "case {case}: CORS headers");
+    for case in cases {
+        let name = case.name;
+        let forward = forward_of(&table, &case.request);
+        assert_eq!(forward.route().name(), case.route, "case {name}: route");
+        assert_eq!(forward.target(), case.target, "case {name}: target");
+        assert_eq!(
+            cors_names(&forward),
+            case.cors_names,
+            "case {name}: CORS headers"
+        );
     }
 }
 
 #[test]
-fn upstream_request_headers() {
+fn upstream_request_heads() {
     let table = table();
     let app: &[&[u8]] = &[APP.as_bytes()];
-    let forward = forward_of(&table, &head("GET", "/api/x", app, &[]));
+    let request = head("GET", "/api/x?q=1", app, &[]);
     let client: Vec<(String, Vec<u8>)> = [
         ("Host", "gateway.test"),
         ("Origin", APP),
@@ -251,17 +280,20 @@ fn upstream_request_headers() {
     .iter()
     .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
     .collect();
-    /// (case, connection, expected lines)
-    type Case<'a> = (&'a str, ClientConnection<'a>, Vec<(&'a str, &'a str)>);
-    let cases: Vec<Case> = vec![
-        (
-            "Spin: plain http, authority known",
-            ClientConnection {
-                scheme: "http",
+    struct Case<'a> {
+        name: &'a str,
+        connection: ClientConnection<'a>,
+        lines: Vec<(&'a str, &'a str)>,
+    }
+    let cases = [
+        Case {
+            name: "Spin: plain http, authority known",
+            connection: ClientConnection {
+                scheme: ClientScheme::Http,
                 authority: Some("gateway.test"),
                 address: ClientAddress::SpinHeader,
             },
-            vec![
+            lines: vec![
                 ("Origin", APP),
                 ("Authorization", "Bearer t"),
                 ("Content-Length", "7"),
@@ -269,34 +301,56 @@ fn upstream_request_headers() {
                 ("x-forwarded-proto", "http"),
                 ("x-forwarded-host", "gateway.test"),
             ],
-        ),
-        (
-            "a host that reports no address: spin-client-addr is the client's and ignored",
-            ClientConnection {
-                scheme: "https",
+        },
+        Case {
+            name: "a host that reports no address: spin-client-addr is the client's and ignored",
+            connection: ClientConnection {
+                scheme: ClientScheme::Https,
                 authority: None,
                 address: ClientAddress::Unknown,
             },
-            vec![
+            lines: vec![
                 ("Origin", APP),
                 ("Authorization", "Bearer t"),
                 ("Content-Length", "7"),
                 ("x-forwarded-for", "203.0.113.7, unknown"),
                 ("x-forwarded-proto", "https"),
             ],
-        ),
+        },
+        Case {
+            name: "a scheme the host names otherwise is passed on as named",
+            connection: ClientConnection {
+                scheme: ClientScheme::Other("wss"),
+                authority: None,
+                address: ClientAddress::Unknown,
+            },
+            lines: vec![
+                ("Origin", APP),
+                ("Authorization", "Bearer t"),
+                ("Content-Length", "7"),
+                ("x-forwarded-for", "203.0.113.7, unknown"),
+                ("x-forwarded-proto", "wss"),
+            ],
+        },
     ];
-    for (case, connection, expected) in cases {
-        let got: Vec<(&str, String)> = forward
-            .upstream_headers(&client, connection)
+    for case in cases {
+        let exchange = Exchange::new(forward_of(&table, &request), request);
+        let upstream = exchange.upstream_request(&client, case.connection);
+        let got = texts(upstream.headers.iter().map(|(n, v)| (*n, &**v)));
+        let expected: Vec<(&str, String)> = case
+            .lines
             .iter()
-            .map(|(n, v)| (*n, String::from_utf8_lossy(v).into_owned()))
+            .map(|(n, v)| (*n, v.to_string()))
             .collect();
-        let expected: Vec<(&str, String)> = expected
-            .into_iter()
-            .map(|(n, v)| (n, v.to_string()))
-            .collect();
-        assert_eq!(got, expected, "case {case}");
+        assert_eq!(got, expected, "case {}", case.name);
+        assert_eq!(upstream.authority, "api.test", "case {}", case.name);
+        assert_eq!(
+            upstream.path_with_query, "/base/x?q=1",
+            "case {}",
+            case.name
+        );
+        assert!(upstream.has_content_length, "case {}", case.name);
+        assert_eq!(upstream.timeout_ms, 10_000, "case {}", case.name);
     }
 }
 
@@ -305,79 +359,91 @@ fn client_response_headers() {
     let table = table();
     let app: &[&[u8]] = &[APP.as_bytes()];
     let evil: &[&[u8]] = &[b"https://evil.example"];
-    /// (case, route target, Origin, upstream lines, expected lines)
-    type Case<'a> = (
-        &'a str,
-        &'a str,
-        &'a [&'a [u8]],
-        Vec<(&'a str, &'a str)>,
-        Vec<(&'a str, &'a str)>,
-    );
-    let cases: Vec<Case> = vec![
-        (
-            "the upstream's CORS headers are replaced",
-            "/api/x",
-            app,
-            vec![
+    struct Case<'a> {
+        name: &'a str,
+        target: &'a str,
+        origin: &'a [&'a [u8]],
+        upstream: Vec<(&'a str, &'a str)>,
+        client: Vec<(&'a str, &'a str)>,
+    }
+    let cases = [
+        Case {
+            name: "the upstream's CORS headers are replaced",
+            target: "/api/x",
+            origin: app,
+            upstream: vec![
                 ("Content-Type", "text/plain"),
                 ("Access-Control-Allow-Origin", "*"),
                 ("access-control-expose-headers", "x-secret"),
                 ("Vary", "Accept-Encoding"),
             ],
-            vec![
+            client: vec![
                 ("Content-Type", "text/plain"),
                 ("access-control-allow-origin", APP),
                 ("access-control-allow-credentials", "true"),
                 ("vary", "Accept-Encoding, Origin"),
             ],
-        ),
-        (
-            "disallowed origin: no CORS headers, Vary: Origin",
-            "/api/x",
-            evil,
-            vec![
+        },
+        Case {
+            name: "disallowed origin: no CORS headers, Vary: Origin",
+            target: "/api/x",
+            origin: evil,
+            upstream: vec![
                 ("Access-Control-Allow-Origin", "https://evil.example"),
                 ("Keep-Alive", "timeout=5"),
                 ("Set-Cookie", "a=1"),
             ],
-            vec![("Set-Cookie", "a=1"), ("vary", "Origin")],
-        ),
-        (
-            "Vary: * stays alone",
-            "/api/x",
-            app,
-            vec![("Vary", "*")],
-            vec![
+            client: vec![("Set-Cookie", "a=1"), ("vary", "Origin")],
+        },
+        Case {
+            name: "Vary: * stays alone",
+            target: "/api/x",
+            origin: app,
+            upstream: vec![("Vary", "*")],
+            client: vec![
                 ("access-control-allow-origin", APP),
                 ("access-control-allow-credentials", "true"),
                 ("vary", "*"),
             ],
-        ),
-        (
-            "star route: no Vary of its own",
-            "/public/x",
-            &[],
-            vec![("Content-Length", "2")],
-            vec![
+        },
+        Case {
+            name: "star route: no Vary of its own",
+            target: "/public/x",
+            origin: &[],
+            upstream: vec![("Content-Length", "2")],
+            client: vec![
                 ("Content-Length", "2"),
                 ("access-control-allow-origin", "*"),
             ],
-        ),
+        },
+        Case {
+            name: "report-only route: the upstream's CORS headers pass untouched",
+            target: "/rollout/x",
+            origin: evil,
+            upstream: vec![
+                ("Access-Control-Allow-Origin", "https://evil.example"),
+                ("Keep-Alive", "timeout=5"),
+                ("Vary", "Accept-Encoding"),
+            ],
+            client: vec![
+                ("Access-Control-Allow-Origin", "https://evil.example"),
+                ("Vary", "Accept-Encoding"),
+            ],
+        },
     ];
-    for (case, target, origin, upstream, expected) in cases {
-        let forward = forward_of(&table, &head("GET", target, origin, &[]));
-        let upstream: Vec<(&str, &[u8])> =
-            upstream.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
-        let got: Vec<(&str, String)> = forward
-            .response_headers(&upstream)
+    for case in cases {
+        let request = head("GET", case.target, case.origin, &[]);
+        let exchange = Exchange::new(forward_of(&table, &request), request);
+        let upstream: Vec<(&str, &[u8])> = case
+            .upstream
             .iter()
-            .map(|(n, v)| (*n, String::from_utf8_lossy(v).into_owned()))
+            .map(|(n, v)| (*n, v.as_bytes()))
             .collect();
-        let expected: Vec<(&str, String)> = expected
-            .into_iter()
-            .map(|(n, v)| (n, v.to_string()))
-            .collect();
-        assert_eq!(got, expected, "case {case}");
+        let relay = exchange.respond(200, &upstream);
+        let headers = relay.client_headers(&upstream);
+        let got = texts(headers.iter().map(|(n, v)| (*n, &**v)));
+        let expected = texts(case.client.iter().map(|(n, v)| (*n, v.as_bytes())));
+        assert_eq!(got, expected, "case {}", case.name);
     }
 }
 
@@ -385,51 +451,77 @@ fn client_response_headers() {
 fn what_became_of_a_forward() {
     let table = table();
     let app: &[&[u8]] = &[APP.as_bytes()];
-    let forward = forward_of(&table, &head("GET", "/health", app, &[]));
-    // (case, outcome, status, decision)
-    let cases: Vec<(&str, Outcome<'_>, u16, &str)> = vec![
-        (
-            "relayed whole",
-            forward.relayed(201, None),
-            201,
-            "forwarded",
-        ),
-        (
-            "body broke off upstream",
-            forward.relayed(200, Some(Side::Upstream)),
-            200,
-            "forwarded",
-        ),
-        (
-            "refused",
-            forward
-                .failed(UpstreamFailure::Unreachable(
-                    UpstreamCause::ConnectionRefused,
-                ))
-                .outcome,
-            502,
-            "upstream_error",
-        ),
-        (
-            "timeout at the route's timeout_ms",
-            forward.failed(UpstreamFailure::Timeout).outcome,
-            504,
-            "timeout",
-        ),
-        (
-            "client aborted its upload",
-            forward.failed(UpstreamFailure::ClientAborted).outcome,
-            400,
-            "client_aborted",
-        ),
-    ];
-    for (case, outcome, status, decision) in cases {
-        assert_eq!(outcome.status(), status, "case {case}");
-        assert_eq!(outcome.decision(), decision, "case {case}");
+    let request = head("GET", "/health", app, &[]);
+    let exchange = || Exchange::new(forward_of(&table, &request), request);
+    let relayed = |status, broke_off| {
+        exchange()
+            .respond(status, &[] as &[(&str, &[u8])])
+            .finish(
+                Some(BodyRelayed {
+                    bytes: 3,
+                    broke_off,
+                }),
+                1500,
+            )
+            .format()
+    };
+    let failed = |failure| exchange().fail(failure).finish(1500).format();
+    struct Case {
+        name: &'static str,
+        line: String,
+        ends_with: &'static str,
     }
-    let timeout = forward.failed(UpstreamFailure::Timeout);
-    assert_eq!(timeout.body(), "upstream did not answer within 250 ms\n");
-    let headers: Vec<(&str, &[u8])> = timeout.headers().collect();
+    let cases = [
+        Case {
+            name: "relayed whole",
+            line: relayed(201, None),
+            ends_with: "decision=forwarded status=201 upstream_status=201 body_bytes=3 duration_ms=1.500",
+        },
+        Case {
+            name: "body broke off upstream",
+            line: relayed(200, Some(Side::Upstream)),
+            ends_with: "decision=forwarded reason=\"upstream broke off the response body\" status=200 upstream_status=200 body_bytes=3 duration_ms=1.500",
+        },
+        Case {
+            name: "refused",
+            line: failed(UpstreamFailure::Unreachable(UpstreamCause::ConnectionRefused)),
+            ends_with: "decision=upstream_error reason=\"upstream unreachable: connection refused\" status=502 upstream_status=- duration_ms=1.500",
+        },
+        Case {
+            name: "timeout at the route's timeout_ms",
+            line: failed(UpstreamFailure::Timeout),
+            ends_with: "decision=timeout reason=\"upstream did not answer within 250 ms\" status=504 upstream_status=- duration_ms=1.500",
+        },
+        Case {
+            name: "client aborted its upload",
+            line: failed(UpstreamFailure::ClientAborted),
+            ends_with: "decision=client_aborted reason=\"request body broke off\" status=400 upstream_status=- duration_ms=1.500",
+        },
+        Case {
+            name: "the host refused the upstream authority: nothing sent",
+            line: failed(UpstreamFailure::refused(TargetPart::Authority)),
+            ends_with: "decision=upstream_error reason=\"upstream unreachable: the host refused the upstream request's authority\" status=502 upstream_status=- duration_ms=1.500",
+        },
+    ];
+    for case in cases {
+        assert!(
+            case.line
+                .starts_with("corsgate route=health kind=actual method=GET path=/health"),
+            "case {}: {}",
+            case.name,
+            case.line
+        );
+        assert!(
+            case.line.ends_with(case.ends_with),
+            "case {}: {}",
+            case.name,
+            case.line
+        );
+    }
+    let timeout = exchange().fail(UpstreamFailure::Timeout);
+    let answer = timeout.answer();
+    assert_eq!(answer.body(), "upstream did not answer within 250 ms\n");
+    let headers: Vec<(&str, &[u8])> = answer.headers().collect();
     assert_eq!(
         headers,
         [
@@ -443,22 +535,77 @@ fn what_became_of_a_forward() {
     );
 }
 
+/// Report-only rollout: the gateway sets no CORS header of its own, whatever happens upstream,
+/// and logs the policy's verdict beside a browser's judgement of the upstream's answer.
+#[test]
+fn report_only_routes_leave_cors_to_the_upstream() {
+    let table = table();
+    let evil: &[&[u8]] = &[b"https://evil.example"];
+    let put: &[&[u8]] = &[b"PUT"];
+    let request = head("OPTIONS", "/rollout/x", evil, put);
+    let forward = forward_of(&table, &request);
+    assert!(
+        matches!(
+            forward.cors(),
+            ForwardCors::ReportOnly {
+                would: Some(Verdict::Reject(_))
+            }
+        ),
+        "a report-only preflight is forwarded with the policy's verdict only: {:?}",
+        forward.cors()
+    );
+    let failed = Exchange::new(forward.clone(), request).fail(UpstreamFailure::Timeout);
+    let answer = failed.answer();
+    let names: Vec<&str> = answer.headers().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        ["content-type", "x-content-type-options"],
+        "no CORS header on a report-only route's own error"
+    );
+    let upstream: &[(&str, &[u8])] = &[
+        ("access-control-allow-origin", b"https://evil.example"),
+        ("access-control-allow-methods", b"PUT"),
+    ];
+    let line = Exchange::new(forward, request)
+        .respond(204, upstream)
+        .finish(None, 0)
+        .format();
+    assert!(
+        line.contains("report_only=true would=reject would_reason=\"origin not allowed\" upstream=allow agrees=no"),
+        "{line}"
+    );
+}
+
 #[test]
 fn which_targets_a_policy_governs() {
     let table = table();
-    // (case, request target, governed)
+    struct Case {
+        name: &'static str,
+        target: &'static str,
+        governed: bool,
+    }
+    let case = |name, target, governed| Case {
+        name,
+        target,
+        governed,
+    };
     let cases = [
-        ("prefix route", "/api/users?page=2", true),
-        ("prefix route's own path", "/api", true),
-        ("exact route", "/health", true),
-        ("exact route with a query", "/health?probe=1", true),
-        ("under an exact route", "/health/deep", false),
-        ("no route", "/other", false),
-        ("root", "/", false),
-        ("a query that names a route", "/other?next=/api/x", false),
-        ("dot segments leaving a route", "/api/../other", true),
+        case("prefix route", "/api/users?page=2", true),
+        case("prefix route's own path", "/api", true),
+        case("exact route", "/health", true),
+        case("exact route with a query", "/health?probe=1", true),
+        case("under an exact route", "/health/deep", false),
+        case("no route", "/other", false),
+        case("root", "/", false),
+        case("a query that names a route", "/other?next=/api/x", false),
+        case("dot segments leaving a route", "/api/../other", true),
     ];
-    for (case, target, governed) in cases {
-        assert_eq!(governs(&table, target), governed, "{case}: {target}");
+    for Case {
+        name,
+        target,
+        governed,
+    } in cases
+    {
+        assert_eq!(governs(&table, target), governed, "{name}: {target}");
     }
 }

@@ -71,7 +71,7 @@ impl Component {
     pub fn cargo_build(&self) -> std::process::Output {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut command = Command::new(cargo);
-        for name in corsgate_core::settings::Settings::VARIABLES {
+        for name in corsgate_core::settings::Settings::variables() {
             command.env_remove(name);
         }
         command

@@ -7,9 +7,10 @@ use clap::{Args, ValueEnum};
 use super::console::BrowserEngine;
 use crate::error::CliError;
 use crate::har::{self, PageRequest};
+use crate::Format;
 
 #[derive(Args, Debug)]
-pub struct ExplainArgs {
+pub(crate) struct ExplainArgs {
     /// The page's origin (`Origin` header), e.g. https://app.example.com.
     #[arg(long)]
     origin: Option<String>,
@@ -34,6 +35,10 @@ pub struct ExplainArgs {
     /// Whose console messages to print: chromium (also Chrome, Edge), firefox or webkit (Safari).
     #[arg(long, value_enum, default_value_t = BrowserEngine::Chromium)]
     pub browser: BrowserEngine,
+    /// Output format: the explanation for people, or one JSON object for tools (what the gateway
+    /// answers each request, the browser's verdict, the explanation's text).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
     /// The gateway's base URL, for the browser's messages.
     #[arg(long, default_value = "http://127.0.0.1:3000")]
     gateway: String,
@@ -53,7 +58,7 @@ enum Credentials {
 
 impl ExplainArgs {
     /// The request to explain: from the HAR entry, or from the arguments.
-    pub fn page_request(&self) -> Result<PageRequest, CliError> {
+    pub(crate) fn page_request(&self) -> Result<PageRequest, CliError> {
         if let Some(har) = &self.har {
             return har::read(har, self.entry);
         }

@@ -9,13 +9,13 @@ use super::console::Blocked;
 use crate::har::PageRequest;
 
 /// The preflight a browser sends before `request`, with why; `None` when it sends none.
-pub struct Preflight {
+pub(super) struct Preflight {
     /// `Access-Control-Request-Headers`: the names that need permission.
     pub request_headers: Vec<String>,
     pub why: String,
 }
 
-pub fn preflight_for(request: &PageRequest) -> Option<Preflight> {
+pub(super) fn preflight_for(request: &PageRequest) -> Option<Preflight> {
     let headers = request
         .headers
         .iter()
@@ -38,7 +38,7 @@ pub fn preflight_for(request: &PageRequest) -> Option<Preflight> {
 
 /// What a credentialed request finds wrong with a response's CORS headers, if anything
 /// (https://fetch.spec.whatwg.org/#cors-check, steps 3 to 7).
-pub fn credentials_problem(
+pub(super) fn credentials_problem(
     headers: &[(&str, &[u8])],
     credentials: bool,
     preflight: bool,

@@ -9,7 +9,7 @@ use clap::ValueEnum;
 
 /// A browser engine, for the console lines `explain` prints.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
-pub enum BrowserEngine {
+pub(crate) enum BrowserEngine {
     /// Chrome, Edge, Opera, Brave and the other Chromium-based browsers.
     #[default]
     Chromium,
@@ -22,7 +22,7 @@ pub enum BrowserEngine {
 
 /// Why the browser blocks the response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Blocked {
+pub(super) enum Blocked {
     /// The response has no `Access-Control-Allow-Origin`: the origin is not allowed, or the
     /// gateway answered itself without CORS headers (no route).
     NoAllowOrigin { status: Status },
@@ -37,7 +37,7 @@ pub enum Blocked {
 
 /// A response status as far as `explain` knows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
+pub(super) enum Status {
     /// The gateway's own answer.
     Known(u16),
     /// Whatever the upstream answers: the gateway relays it.
@@ -45,7 +45,7 @@ pub enum Status {
 }
 
 /// What [`Status::Upstream`] reads as in a console line.
-pub const UPSTREAM_STATUS: &str = "<the upstream's status>";
+pub(super) const UPSTREAM_STATUS: &str = "<the upstream's status>";
 
 impl std::fmt::Display for Status {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -57,7 +57,7 @@ impl std::fmt::Display for Status {
 }
 
 /// The console lines `engine` prints when it blocks the page at `origin` from reading `url`.
-pub fn console_lines(
+pub(super) fn console_lines(
     engine: BrowserEngine,
     blocked: Blocked,
     url: &str,
@@ -71,7 +71,7 @@ pub fn console_lines(
 }
 
 /// The verdict's text: the lines the console shows.
-pub fn shows(engine: BrowserEngine, blocked: Blocked, url: &str, origin: &str) -> String {
+pub(super) fn shows(engine: BrowserEngine, blocked: Blocked, url: &str, origin: &str) -> String {
     let mut text = String::from("the console shows:");
     for line in console_lines(engine, blocked, url, origin) {
         text.push_str("\n  ");

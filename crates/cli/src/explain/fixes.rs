@@ -8,7 +8,7 @@ use corsgate_core::request_headers::HeaderRejection;
 use corsgate_core::request_origin::RequestOrigin;
 
 /// Where the rule for `key` is: "`key` at file:line", or that its default applies.
-pub fn rule(policy: &LoadedPolicy<'_>, key: Key) -> String {
+pub(super) fn rule(policy: &LoadedPolicy<'_>, key: Key) -> String {
     match policy.document.line_of(key) {
         None => format!("`{key}` not set, default applies ({})", policy.source.file),
         Some(line) => format!("`{key}` at {}:{line}", policy.source.file),
@@ -33,15 +33,15 @@ fn add_to(policy: &LoadedPolicy<'_>, key: Key, value: &str) -> String {
     )
 }
 
-pub fn origin_fix(policy: &LoadedPolicy<'_>, origin: &str) -> String {
+pub(super) fn origin_fix(policy: &LoadedPolicy<'_>, origin: &str) -> String {
     match RequestOrigin::parse(origin.as_bytes()) {
         Some(_) => add_to(policy, Key::AllowOrigins, origin),
         None => format!("`{origin}` is not a browser-serialized origin; check what the page really sends (DevTools → Network → Origin)"),
     }
 }
 
-pub fn credentials_fix(policy: &LoadedPolicy<'_>) -> String {
-    if policy.route.cors.origins.is_any() {
+pub(super) fn credentials_fix(policy: &LoadedPolicy<'_>) -> String {
+    if policy.route.cors().origins().is_any() {
         format!("list the page's origin instead of \"*\" in `allow_origins` and set `allow_credentials = true` in {}", policy.source.file)
     } else {
         format!(
@@ -51,7 +51,7 @@ pub fn credentials_fix(policy: &LoadedPolicy<'_>) -> String {
     }
 }
 
-pub fn preflight_fix(
+pub(super) fn preflight_fix(
     rejection: &PreflightRejection<'_>,
     policy: &LoadedPolicy<'_>,
     origin: &str,

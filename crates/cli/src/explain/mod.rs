@@ -17,37 +17,47 @@ use corsgate_core::config::schema::Key;
 use corsgate_core::config::{load_policies, LoadedPolicy};
 use corsgate_core::decision::{PreflightRejection, ALLOW_ORIGIN};
 use corsgate_core::method::is_cors_safelisted_method;
+use corsgate_core::plan::ForwardCors;
+use corsgate_core::report_only::Verdict;
 use corsgate_core::request_headers::HeaderRejection;
 use corsgate_core::request_origin::RequestOrigin;
 use corsgate_core::{
     plan, Answer, CorsRequest, Forward, Outcome, Plan, RequestHead, Route, RouteTable,
 };
 
-pub use self::args::ExplainArgs;
+pub(crate) use self::args::ExplainArgs;
 use self::browser::{credentials_problem, preflight_for, Preflight};
-pub use self::console::BrowserEngine;
+pub(crate) use self::console::BrowserEngine;
 use self::console::{shows, Blocked, Status};
 use self::fixes::{credentials_fix, origin_fix, preflight_fix, rule};
-use self::report::Report;
+use self::report::{BrowserVerdict, GatewayAnswer, Report};
 use crate::check::{read_sources, report_errors};
 use crate::error::CliError;
 use crate::har::PageRequest;
 use crate::render::Style;
+use crate::Format;
 
-pub fn run(args: &ExplainArgs) -> Result<ExitCode, CliError> {
+pub(crate) fn run(args: &ExplainArgs) -> Result<ExitCode, CliError> {
     let request = args.page_request()?;
     let sources = read_sources(&args.dir)?;
     let loaded = load_policies(&sources).map_err(|errors| report_errors(&sources, &errors))?;
     let report = explain(&request, &loaded, args.browser);
-    print!("{}", report.render(Style::for_stdout()));
-    Ok(if report.browser_allows {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+    match args.format {
+        Format::Human => print!("{}", report.render(Style::for_stdout())),
+        Format::Json => println!("{:#}", report.json()),
+    }
+    Ok(match report.verdict {
+        Some(BrowserVerdict::Allowed) => ExitCode::SUCCESS,
+        Some(BrowserVerdict::Blocked) | None => ExitCode::from(1),
+        Some(BrowserVerdict::DependsOnUpstream) => ExitCode::from(3),
     })
 }
 
-pub fn explain(req: &PageRequest, loaded: &[LoadedPolicy<'_>], engine: BrowserEngine) -> Report {
+pub(crate) fn explain(
+    req: &PageRequest,
+    loaded: &[LoadedPolicy<'_>],
+    engine: BrowserEngine,
+) -> Report {
     let mut r = Report::default();
     let url = format!("{}{}", req.gateway, req.path);
     r.heading(format!(
@@ -66,9 +76,10 @@ pub fn explain(req: &PageRequest, loaded: &[LoadedPolicy<'_>], engine: BrowserEn
             return r;
         }
     };
-    let policy = explain_route(&mut r, loaded, forward.route);
+    let policy = explain_route(&mut r, loaded, forward.route());
     let Some(origin) = req.origin.as_deref() else {
         r.plain("no Origin: not a CORS request; forwarded without CORS checks");
+        forwarded_headers(&mut r, &forward, "actual", &req.method);
         r.verdict(true, "same-origin or non-browser request");
         return r;
     };
@@ -104,7 +115,14 @@ fn explain_unrouted(
     url: &str,
     engine: BrowserEngine,
 ) {
-    let why = match answer.outcome {
+    r.gateway_answers(GatewayAnswer {
+        request: "actual",
+        method: req.method.clone(),
+        status: Some(answer.status()),
+        cors: Some(Vec::new()),
+        vary: Vec::new(),
+    });
+    let why = match answer.outcome() {
         Outcome::NotFound => "no route matches this path",
         _ => "the path leaves its route (dot segments) or is not a valid request path",
     };
@@ -135,16 +153,16 @@ fn explain_route<'l, 's>(
 ) -> &'l LoadedPolicy<'s> {
     let policy = loaded
         .iter()
-        .find(|l| l.route.name == route.name)
+        .find(|l| l.route.name() == route.name())
         .expect("routed to a loaded policy");
     r.step(
         true,
         format!(
             "route `{}` ({}): {} → {}",
-            route.name,
+            route.name(),
             rule(policy, Key::Path),
-            route.path.display(),
-            route.upstream.url()
+            route.path().display(),
+            route.upstream().url()
         ),
     );
     policy
@@ -220,8 +238,12 @@ struct PreflightAnswer<'a> {
     status: Option<u16>,
     /// Who answers, in the report's words.
     mode: &'static str,
-    headers: Vec<(&'static str, Vec<u8>)>,
+    /// The CORS headers the gateway sets; `None` on a report-only route, whose upstream's own
+    /// pass untouched.
+    headers: Option<Vec<(&'static str, Vec<u8>)>>,
     rejection: Option<PreflightRejection<'a>>,
+    /// On a report-only route: what the policy would decide.
+    would: Option<Verdict>,
 }
 
 impl<'a> PreflightAnswer<'a> {
@@ -229,31 +251,42 @@ impl<'a> PreflightAnswer<'a> {
     fn planned(table: &'a RouteTable, head: &RequestHead<'a>) -> Self {
         match plan(table, head) {
             Plan::Answer(answer) => {
-                let rejection = match answer.outcome {
-                    Outcome::Rejected(rejection) => Some(rejection),
+                let rejection = match answer.outcome() {
+                    Outcome::Rejected(rejection) => Some(*rejection),
                     _ => None,
                 };
-                let headers = cors_headers(answer.headers());
                 PreflightAnswer {
                     status: Some(answer.status()),
                     mode: "answered at the edge",
-                    headers,
+                    headers: Some(cors_headers(answer.headers())),
                     rejection,
+                    would: None,
                 }
             }
-            Plan::Forward(forward) => PreflightAnswer {
-                status: None,
-                mode: "forwarded: the upstream picks the status, the gateway sets these headers",
-                headers: cors_headers(forward.cors.headers.iter()),
-                rejection: None,
+            Plan::Forward(forward) => match forward.cors() {
+                ForwardCors::Enforced(cors) => PreflightAnswer {
+                    status: None,
+                    mode: "forwarded: the upstream picks the status, the gateway sets these headers",
+                    headers: Some(cors_headers(cors.headers.iter())),
+                    rejection: None,
+                    would: None,
+                },
+                ForwardCors::ReportOnly { would } => PreflightAnswer {
+                    status: None,
+                    mode: "forwarded on a report-only route: the upstream answers, with its own CORS headers, which the gateway passes untouched",
+                    headers: None,
+                    rejection: None,
+                    would: *would,
+                },
             },
         }
     }
 
-    /// The header lines, as the report and the browser's checks read them.
+    /// The header lines the gateway sets, as the report and the browser's checks read them.
     fn header_lines(&self) -> Vec<(&str, &[u8])> {
         self.headers
             .iter()
+            .flatten()
             .map(|(n, v)| (*n, v.as_slice()))
             .collect()
     }
@@ -264,7 +297,31 @@ impl<'a> PreflightAnswer<'a> {
         if let Some(status) = self.status {
             r.plain(format!("  HTTP {status}"));
         }
-        r.headers(self.header_lines());
+        let (cors, vary) = GatewayAnswer::cors_from(self.header_lines().into_iter());
+        r.gateway_answers(GatewayAnswer {
+            request: "preflight",
+            method: "OPTIONS".into(),
+            status: self.status,
+            cors: self.headers.as_ref().map(|_| cors),
+            vary,
+        });
+        match self.would {
+            Some(would) => report_only_note(r, would),
+            None if self.headers.is_none() => r.plain("  (the gateway sets no CORS header)"),
+            None => r.headers(self.header_lines()),
+        }
+    }
+}
+
+/// On a report-only route: the gateway sets no CORS header; what the policy would decide once
+/// enforced (the access log says the same, beside the upstream's answer).
+fn report_only_note(r: &mut Report, would: Verdict) {
+    r.plain("  (the gateway sets no CORS header: report_only = true)");
+    match would {
+        Verdict::Allow => r.plain("  once enforced, this policy would allow it"),
+        Verdict::Reject(why) => r.plain(format!(
+            "  once enforced, this policy would refuse it: {why}"
+        )),
     }
 }
 
@@ -282,6 +339,12 @@ fn preflight_verdict(
         origin,
         engine,
     } = *page;
+    if answer.headers.is_none() {
+        r.depends_on_upstream(
+            "report-only route: the upstream's own CORS headers decide (the access log compares them with this policy)",
+        );
+        return false;
+    }
     if let (Some(rejection), Some(status)) = (&answer.rejection, answer.status) {
         r.plain(format!(
             "(the browser's message will not say why: the gateway refused at the {} step)",
@@ -311,30 +374,71 @@ fn explain_actual(
     page: &Page<'_>,
 ) {
     let req = page.req;
-    let route = forward.route;
+    let upstream = forward.route().upstream();
     r.heading(format!("actual request: {} {}", req.method, req.path));
     r.plain(format!(
         "forwarded to {}{}; the gateway sets:",
-        route.upstream.url(),
-        forward
-            .target
-            .trim_start_matches(&*route.upstream.base_path)
+        upstream.url(),
+        forward.target().trim_start_matches(upstream.base_path())
     ));
-    r.headers(forward.cors.headers.iter());
-    if !forward.cors.vary.is_empty() {
+    match forwarded_headers(r, forward, "actual", &req.method) {
+        Some(cors) => actual_verdict(r, &cors, forward.route(), policy, page),
+        None => r.depends_on_upstream(
+            "report-only route: the upstream's own CORS headers decide (the access log compares them with this policy)",
+        ),
+    }
+}
+
+/// Reports the CORS headers the gateway sets on a forwarded request's response, and returns
+/// them; `None` on a report-only route, where it sets none.
+fn forwarded_headers(
+    r: &mut Report,
+    forward: &Forward<'_>,
+    request: &'static str,
+    method: &str,
+) -> Option<Vec<(&'static str, Vec<u8>)>> {
+    let cors = match forward.cors() {
+        ForwardCors::Enforced(cors) => cors,
+        ForwardCors::ReportOnly { would } => {
+            r.gateway_answers(GatewayAnswer {
+                request,
+                method: method.to_string(),
+                status: None,
+                cors: None,
+                vary: Vec::new(),
+            });
+            match would {
+                Some(would) => report_only_note(r, *would),
+                None => r.plain("  (the gateway sets no CORS header: report_only = true)"),
+            }
+            return None;
+        }
+    };
+    let headers = cors_headers(cors.headers.iter());
+    let (lines, _) = GatewayAnswer::cors_from(headers.iter().map(|(n, v)| (*n, v.as_slice())));
+    r.gateway_answers(GatewayAnswer {
+        request,
+        method: method.to_string(),
+        status: None,
+        cors: Some(lines),
+        vary: cors.vary.iter().map(|t| t.to_string()).collect(),
+    });
+    r.headers(headers.iter().map(|(n, v)| (*n, v.as_slice())));
+    if !cors.vary.is_empty() {
         r.plain(format!(
             "  vary: {} (merged with the upstream's)",
-            forward.cors.vary.join(", ")
+            cors.vary.join(", ")
         ));
     }
-    actual_verdict(r, forward, policy, page);
+    Some(headers)
 }
 
 /// The browser's CORS check of the actual response (https://fetch.spec.whatwg.org/#cors-check):
 /// the origin must be allowed, and credentials too when the page sends them.
 fn actual_verdict(
     r: &mut Report,
-    forward: &Forward<'_>,
+    cors: &[(&'static str, Vec<u8>)],
+    route: &Route,
     policy: &LoadedPolicy<'_>,
     page: &Page<'_>,
 ) {
@@ -344,7 +448,7 @@ fn actual_verdict(
         origin,
         engine,
     } = *page;
-    if forward.cors.headers.get(ALLOW_ORIGIN).is_none() {
+    if !cors.iter().any(|(n, _)| *n == ALLOW_ORIGIN) {
         r.step(
             false,
             format!(
@@ -359,17 +463,15 @@ fn actual_verdict(
         r.fix(origin_fix(policy, origin));
         return;
     }
-    let headers: Vec<(&str, &[u8])> = forward.cors.headers.iter().collect();
+    let headers: Vec<(&str, &[u8])> = cors.iter().map(|(n, v)| (*n, v.as_slice())).collect();
     if let Some(blocked) = credentials_problem(&headers, req.credentials, false) {
         r.verdict(false, shows(engine, blocked, url, origin));
         r.fix(credentials_fix(policy));
         return;
     }
-    let exposed = forward
-        .route
-        .cors
-        .expose_headers_value
-        .as_deref()
+    let exposed = route
+        .cors()
+        .expose_headers_value()
         .unwrap_or("none beyond the safelisted ones");
     r.verdict(
         true,

@@ -1,12 +1,77 @@
-//! The explanation as a list of lines, rendered for a terminal.
+//! The explanation as a list of lines, rendered for a terminal, and what the gateway answers
+//! each request of the page's, rendered as JSON for tools (`--format json`).
+
+use serde_json::{json, Value};
 
 use crate::render::Style;
 
 /// What the explanation found.
 #[derive(Debug, Default)]
-pub struct Report {
+pub(crate) struct Report {
     lines: Vec<Line>,
-    pub browser_allows: bool,
+    /// The browser's verdict, once given.
+    pub verdict: Option<BrowserVerdict>,
+    /// What the gateway answers each request the page's fetch sends, in order.
+    answers: Vec<GatewayAnswer>,
+}
+
+/// Whether the page gets to read the response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BrowserVerdict {
+    /// The browser lets the page read it.
+    Allowed,
+    /// The browser blocks it.
+    Blocked,
+    /// A report-only route: the upstream's own CORS headers decide, which the gateway passes
+    /// untouched and cannot know in advance.
+    DependsOnUpstream,
+}
+
+/// What the gateway answers one request, as the engine's plan makes it.
+#[derive(Debug)]
+pub(crate) struct GatewayAnswer {
+    /// `preflight` or `actual`.
+    pub request: &'static str,
+    /// The request's method (`OPTIONS` for a preflight).
+    pub method: String,
+    /// The status the gateway answers with; `None`: the upstream's.
+    pub status: Option<u16>,
+    /// The `Access-Control-*` header lines the gateway sets; `None` on a report-only route,
+    /// whose upstream's own pass untouched.
+    pub cors: Option<Vec<(String, String)>>,
+    /// `Vary` tokens the gateway's answer carries (merged with the upstream's when forwarded).
+    pub vary: Vec<String>,
+}
+
+impl GatewayAnswer {
+    /// The answer's CORS header lines and `Vary` tokens, from its header lines.
+    pub(crate) fn cors_from<'h>(
+        headers: impl Iterator<Item = (&'h str, &'h [u8])>,
+    ) -> (Vec<(String, String)>, Vec<String>) {
+        let mut cors = Vec::new();
+        let mut vary = Vec::new();
+        for (name, value) in headers {
+            let value = String::from_utf8_lossy(value).into_owned();
+            if name.eq_ignore_ascii_case("vary") {
+                vary.extend(value.split(',').map(|t| t.trim().to_string()));
+            } else if name.to_ascii_lowercase().starts_with("access-control-") {
+                cors.push((name.to_string(), value));
+            }
+        }
+        (cors, vary)
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "request": self.request,
+            "method": self.method,
+            "status": self.status,
+            "cors_headers": self.cors.as_ref().map_or(Value::String("upstream".into()), |lines| {
+                lines.iter().map(|(n, v)| json!([n, v])).collect()
+            }),
+            "vary": self.vary,
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -15,34 +80,53 @@ enum Line {
     Step { ok: bool, text: String },
     Plain(String),
     Verdict { ok: bool, text: String },
+    DependsOnUpstream(String),
     Fix(String),
 }
 
 impl Report {
-    pub fn heading(&mut self, t: impl Into<String>) {
+    pub(crate) fn heading(&mut self, t: impl Into<String>) {
         self.lines.push(Line::Heading(t.into()));
     }
 
-    pub fn step(&mut self, ok: bool, t: impl Into<String>) {
+    pub(crate) fn step(&mut self, ok: bool, t: impl Into<String>) {
         self.lines.push(Line::Step { ok, text: t.into() });
     }
 
-    pub fn plain(&mut self, t: impl Into<String>) {
+    pub(crate) fn plain(&mut self, t: impl Into<String>) {
         self.lines.push(Line::Plain(t.into()));
     }
 
-    /// The browser's verdict; an allowing one makes the report allow.
-    pub fn verdict(&mut self, ok: bool, t: impl Into<String>) {
-        self.browser_allows = ok;
+    /// The browser's verdict: allowed when `ok`, else blocked.
+    pub(crate) fn verdict(&mut self, ok: bool, t: impl Into<String>) {
+        self.verdict = Some(if ok {
+            BrowserVerdict::Allowed
+        } else {
+            BrowserVerdict::Blocked
+        });
         self.lines.push(Line::Verdict { ok, text: t.into() });
     }
 
-    pub fn fix(&mut self, t: impl Into<String>) {
+    /// The browser's verdict is the upstream's to make (a report-only route).
+    pub(crate) fn depends_on_upstream(&mut self, t: impl Into<String>) {
+        self.verdict = Some(BrowserVerdict::DependsOnUpstream);
+        self.lines.push(Line::DependsOnUpstream(t.into()));
+    }
+
+    /// What the gateway answers a request of the page's.
+    pub(crate) fn gateway_answers(&mut self, answer: GatewayAnswer) {
+        self.answers.push(answer);
+    }
+
+    pub(crate) fn fix(&mut self, t: impl Into<String>) {
         self.lines.push(Line::Fix(t.into()));
     }
 
     /// Header lines, or a note that there are none.
-    pub fn headers<'n, 'v>(&mut self, headers: impl IntoIterator<Item = (&'n str, &'v [u8])>) {
+    pub(crate) fn headers<'n, 'v>(
+        &mut self,
+        headers: impl IntoIterator<Item = (&'n str, &'v [u8])>,
+    ) {
         let before = self.lines.len();
         for (name, value) in headers {
             self.plain(format!("  {name}: {}", String::from_utf8_lossy(value)));
@@ -52,7 +136,7 @@ impl Report {
         }
     }
 
-    pub fn render(&self, style: Style) -> String {
+    pub(crate) fn render(&self, style: Style) -> String {
         let mut out = String::new();
         for line in &self.lines {
             let text = match line {
@@ -66,10 +150,31 @@ impl Report {
                 Line::Verdict { ok: false, text } => {
                     format!("\n{} {text}\n", style.red("browser: BLOCKED."))
                 }
+                Line::DependsOnUpstream(t) => {
+                    format!(
+                        "\n{} {t}\n",
+                        style.bold("browser: DEPENDS ON THE UPSTREAM.")
+                    )
+                }
                 Line::Fix(t) => format!("{} {t}\n", style.cyan("fix:")),
             };
             out.push_str(&text);
         }
         out
+    }
+
+    /// The explanation as one JSON object: what the gateway answers each request, the
+    /// browser's verdict, and the text lines.
+    pub(crate) fn json(&self) -> Value {
+        let verdict = match self.verdict {
+            Some(BrowserVerdict::Allowed) => "allowed",
+            Some(BrowserVerdict::Blocked) | None => "blocked",
+            Some(BrowserVerdict::DependsOnUpstream) => "depends_on_upstream",
+        };
+        json!({
+            "gateway": self.answers.iter().map(GatewayAnswer::json).collect::<Vec<_>>(),
+            "browser": verdict,
+            "text": self.render(Style::plain()),
+        })
     }
 }

@@ -6,32 +6,58 @@ use crate::origin_set::OriginSet;
 use crate::origins::{AllowedOrigins, HostPattern, OriginPattern, PortPattern};
 use crate::policy::{CorsPolicy, PreflightMode};
 use crate::request_headers::AllowedHeaders;
-use crate::request_origin::Scheme;
-use crate::route::{Route, RoutePath, RouteTable, Upstream};
-use crate::text::Text;
+use crate::route::Scheme;
+use crate::route::{Route, RoutePath, RouteTable};
 
 const CRATE: &str = "::corsgate_core";
 
 /// A constant expression of type `corsgate_core::RouteTable`, for
 /// `static ROUTES: corsgate_core::RouteTable = <expression>;`. The route paths, read on every
 /// request, are slices of one string so that matching touches as little memory as possible.
+///
+/// Lists of values made by the engine's `const` constructors are `static` items of the
+/// expression's block: a constructor call's value is not promoted to `'static` as a literal's
+/// is, so `&[Route::new(..)]` could not be borrowed for the table's lifetime.
 pub fn route_table_expression(table: &RouteTable) -> String {
     let mut all_paths = String::new();
     let mut path_exprs = Vec::new();
-    for route in table.routes.iter() {
+    for route in table.routes() {
         path_exprs.push(route_path(&route.path, &mut all_paths));
     }
-    let paths = path_exprs.join(",");
+    let mut items = Items::default();
     let routes: Vec<String> = table
-        .routes
+        .routes()
         .iter()
         .zip(&path_exprs)
-        .map(|(route, path)| route_expr(route, path))
+        .map(|(route, path)| route_expr(route, path, &mut items))
         .collect();
+    let paths = items.list("ROUTE_PATHS", "route::RoutePath", &path_exprs);
+    let routes = items.list("ROUTE_LIST", "route::Route", &routes);
     format!(
-        "{{ const PATHS: &str = {all_paths:?}; {CRATE}::route::RouteTable {{ paths: ::std::borrow::Cow::Borrowed(&[{paths}]), routes: ::std::borrow::Cow::Borrowed(&[{}]) }} }}",
-        routes.join(",")
+        "{{ const PATHS: &str = {all_paths:?}; {} {CRATE}::route::RouteTable::baked({paths}, {routes}) }}",
+        items.0.join(" ")
     )
+}
+
+/// The `static` items of the table expression's block.
+#[derive(Default)]
+struct Items(Vec<String>);
+
+impl Items {
+    /// A `static` array of `elements` of the engine's type `ty`, named after `name` and its
+    /// place; the expression borrowing it.
+    fn list(&mut self, name: &str, ty: &str, elements: &[String]) -> String {
+        if elements.is_empty() {
+            return "&[]".into();
+        }
+        let name = format!("{name}_{}", self.0.len());
+        self.0.push(format!(
+            "static {name}: [{CRATE}::{ty}; {}] = [{}];",
+            elements.len(),
+            elements.join(",")
+        ));
+        format!("&{name}")
+    }
 }
 
 /// The route path as a slice of `PATHS`, appending its text there.
@@ -48,9 +74,9 @@ fn route_path(path: &RoutePath, all_paths: &mut String) -> String {
     )
 }
 
-fn text(t: &Text) -> String {
+fn text(t: &str) -> String {
     // `str`'s Debug output is a valid Rust string literal.
-    format!("::std::borrow::Cow::Borrowed({:?})", &**t)
+    format!("::std::borrow::Cow::Borrowed({t:?})")
 }
 
 fn list<T>(items: &[T], item: impl Fn(&T) -> String) -> String {
@@ -58,7 +84,7 @@ fn list<T>(items: &[T], item: impl Fn(&T) -> String) -> String {
     format!("::std::borrow::Cow::Borrowed(&[{}])", inner.join(","))
 }
 
-fn option(value: &Option<Text>) -> String {
+fn option(value: Option<&str>) -> String {
     match value {
         Some(t) => format!("Some({})", text(t)),
         None => "None".into(),
@@ -66,34 +92,49 @@ fn option(value: &Option<Text>) -> String {
 }
 
 fn scheme(s: Scheme) -> String {
-    format!("{CRATE}::request_origin::Scheme::{s:?}")
+    format!("{CRATE}::route::Scheme::{s:?}")
 }
 
-fn route_expr(r: &Route, path: &str) -> String {
-    let Upstream {
-        scheme: s,
-        authority,
-        base_path,
-    } = &r.upstream;
+fn route_expr(r: &Route, path: &str, items: &mut Items) -> String {
+    let upstream = r.upstream();
+    let port = match upstream.port() {
+        Some(port) => format!("Some({port})"),
+        None => "None".into(),
+    };
     format!(
-        "{CRATE}::route::Route {{ name: {}, path: {path}, upstream: {CRATE}::route::Upstream {{ scheme: {}, authority: {}, base_path: {} }}, strip_prefix: {}, timeout_ms: {}, cors: {} }}",
-        text(&r.name), scheme(*s), text(authority), text(base_path), r.strip_prefix, r.timeout_ms, cors_expr(&r.cors)
+        "{CRATE}::route::Route::new({}, {path}, {CRATE}::route::Upstream::new({}, {}, {port}, {}), {}, {}, {})",
+        text(r.name()),
+        scheme(upstream.scheme()),
+        text(upstream.host()),
+        text(upstream.base_path()),
+        r.strip_prefix(),
+        r.timeout_ms(),
+        cors_expr(r.cors(), items)
     )
 }
 
-fn cors_expr(c: &CorsPolicy) -> String {
+fn cors_expr(c: &CorsPolicy, items: &mut Items) -> String {
     let origins = match &c.origins {
         AllowedOrigins::Any => format!("{CRATE}::origins::AllowedOrigins::Any"),
         AllowedOrigins::Listed { exact, patterns } => format!(
             "{CRATE}::origins::AllowedOrigins::Listed {{ exact: {}, patterns: {} }}",
             origin_set(exact),
-            list(patterns, pattern)
+            {
+                let patterns: Vec<String> = patterns.iter().map(pattern).collect();
+                format!(
+                    "::std::borrow::Cow::Borrowed({})",
+                    items.list("PATTERNS", "origins::OriginPattern", &patterns)
+                )
+            }
         ),
     };
     let methods = match &c.methods {
         AllowedMethods::Any => format!("{CRATE}::method::AllowedMethods::Any"),
         AllowedMethods::Listed(m) => {
-            format!("{CRATE}::method::AllowedMethods::Listed({})", list(m, text))
+            format!(
+                "{CRATE}::method::AllowedMethods::Listed({})",
+                list(m, |t| text(t))
+            )
         }
     };
     let AllowedHeaders { any, names } = &c.headers;
@@ -102,16 +143,25 @@ fn cors_expr(c: &CorsPolicy) -> String {
         PreflightMode::Forward => "Forward",
     };
     format!(
-        "{CRATE}::policy::CorsPolicy {{ origins: {origins}, methods: {methods}, headers: {CRATE}::request_headers::AllowedHeaders {{ any: {any}, names: {} }}, allow_credentials: {}, allow_private_network: {}, preflight: {CRATE}::policy::PreflightMode::{preflight}, report_only: {}, allow_methods_value: {}, allow_headers_value: {}, expose_headers_value: {}, max_age_value: {} }}",
-        list(names, text), c.allow_credentials, c.allow_private_network, c.report_only, text(&c.allow_methods_value), text(&c.allow_headers_value), option(&c.expose_headers_value), option(&c.max_age_value)
+        "{CRATE}::policy::CorsPolicy::new({origins}, {methods}, {CRATE}::request_headers::AllowedHeaders::new({any}, {}), {CRATE}::policy::PolicySwitches {{ allow_credentials: {}, allow_private_network: {}, preflight: {CRATE}::policy::PreflightMode::{preflight}, report_only: {} }}, {CRATE}::policy::HeaderValues {{ allow_methods: {}, allow_headers: {}, expose_headers: {}, max_age: {} }})",
+        list(names, |t| text(t)),
+        c.allow_credentials,
+        c.allow_private_network,
+        c.report_only,
+        text(c.allow_methods_value()),
+        text(c.allow_headers_value()),
+        option(c.expose_headers_value()),
+        option(c.max_age_value())
     )
 }
 
 fn origin_set(set: &OriginSet) -> String {
+    let slots: Vec<String> = set.slots().iter().map(|s| format!("{s}u32")).collect();
+    let entries: Vec<String> = set.entries().iter().map(|t| text(t)).collect();
     format!(
-        "{CRATE}::origin_set::OriginSet {{ slots: {}, entries: {} }}",
-        list(&set.slots, |s| format!("{s}u32")),
-        list(&set.entries, text)
+        "{CRATE}::origin_set::OriginSet::baked(&[{}], &[{}])",
+        slots.join(","),
+        entries.join(",")
     )
 }
 
@@ -127,7 +177,10 @@ fn pattern(p: &OriginPattern) -> String {
         PortPattern::Any => "Any".to_string(),
         PortPattern::Exact(n) => format!("Exact({n})"),
     };
-    format!("{CRATE}::origins::OriginPattern {{ scheme: {}, host: {host}, port: {CRATE}::origins::PortPattern::{port} }}", scheme(p.scheme))
+    format!(
+        "{CRATE}::origins::OriginPattern::new({}, {host}, {CRATE}::origins::PortPattern::{port})",
+        scheme(p.scheme)
+    )
 }
 
 /// A component's build script: compiles the policy folder named by `CORSGATE_POLICIES` (absolute,
@@ -164,7 +217,7 @@ pub fn build_script(repo_root: &str) -> std::process::ExitCode {
         Ok(table) => {
             let out = out_dir.join("routes.rs");
             let source = format!(
-                "/// The route table compiled from `{}`.\npub static ROUTES: ::corsgate_core::RouteTable = {};\n",
+                "/// The route table compiled from `{}`.\npub(crate) static ROUTES: ::corsgate_core::RouteTable = {};\n",
                 dir.display(),
                 route_table_expression(&table)
             );
@@ -189,9 +242,8 @@ pub fn build_script(repo_root: &str) -> std::process::ExitCode {
 fn write_built_in_settings(out_dir: &std::path::Path) -> Result<(), Vec<String>> {
     use crate::settings::Settings;
 
-    let built_in: Vec<(&str, String)> = Settings::VARIABLES
-        .iter()
-        .filter_map(|&name| {
+    let built_in: Vec<(&str, String)> = Settings::variables()
+        .filter_map(|name| {
             println!("cargo:rerun-if-env-changed={name}");
             std::env::var(name).ok().map(|value| (name, value))
         })
@@ -210,7 +262,7 @@ fn write_built_in_settings(out_dir: &std::path::Path) -> Result<(), Vec<String>>
         .map(|(name, value)| format!("({name:?}, {:?})", value.trim()))
         .collect();
     let source = format!(
-        "/// The settings' values in the build's environment, as (variable, value).\npub static BUILT_IN_SETTINGS: &[(&str, &str)] = &[{}];\n",
+        "/// The settings' values in the build's environment, as (variable, value).\npub(crate) static BUILT_IN_SETTINGS: &[(&str, &str)] = &[{}];\n",
         entries.join(", ")
     );
     std::fs::write(out_dir.join("settings.rs"), source).expect("write the built-in settings");

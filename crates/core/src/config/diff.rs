@@ -17,7 +17,7 @@ use super::origin_rules::{parse_origin_entry, OriginEntry, OriginRules};
 use super::schema::Key;
 use crate::method::is_cors_safelisted_method;
 use crate::origins::{HostPattern, PortPattern};
-use crate::policy::{CorsPolicy, PreflightMode};
+use crate::policy::{CorsPolicy, HeaderValues, PreflightMode};
 use crate::request_headers::wildcard_covers;
 use crate::request_origin::RequestOrigin;
 use crate::route::{Route, RoutePath, Upstream};
@@ -222,11 +222,14 @@ fn cors_changes(
         allow_private_network,
         preflight,
         report_only,
-        allow_methods_value: _,  // computed from `methods`
-        allow_headers_value: _,  // computed from `headers`
-        expose_headers_value: _, // compared as the files write `expose_headers`: `names`
-        max_age_value,
+        values,
     } = was;
+    let HeaderValues {
+        allow_methods: _,  // computed from `methods`
+        allow_headers: _,  // computed from `headers`
+        expose_headers: _, // compared as the files write `expose_headers`: `names`
+        max_age,
+    } = values;
     let (old, new) = sides;
     let is = &new.route.cors;
     let every = |_: &str| true;
@@ -246,8 +249,8 @@ fn cors_changes(
     });
     names(changes, sides, Key::AllowHeaders, "request header", every);
     names(changes, sides, Key::ExposeHeaders, "exposed header", every);
-    let max_age_values = (max_age_value.as_deref(), is.max_age_value.as_deref());
-    max_age(changes, sides, max_age_values);
+    let max_age_values = (max_age.as_deref(), is.max_age_value());
+    self::max_age(changes, sides, max_age_values);
     toggle(
         changes,
         sides,

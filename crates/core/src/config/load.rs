@@ -144,5 +144,5 @@ pub fn route_table_from_toml(files: &[(&str, &str)]) -> Result<RouteTable, Vec<C
 /// The route of one policy file's text (named `route`).
 pub fn route_from_toml(text: &str) -> Result<Route, Vec<ConfigError>> {
     let table = route_table_from_toml(&[("route", text)])?;
-    Ok(table.routes[0].clone())
+    Ok(table.routes()[0].clone())
 }

@@ -9,7 +9,7 @@ use url::Url;
 
 use super::error::ErrorKind;
 use crate::origins::{HostPattern, OriginPattern, PortPattern};
-use crate::request_origin::Scheme;
+use crate::route::Scheme;
 
 /// One valid `allow_origins` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -12,10 +12,9 @@ use super::schema::{did_you_mean, Default, Key};
 use crate::method::{is_forbidden_method, is_token, AllowedMethods};
 use crate::origin_set::OriginSet;
 use crate::origins::AllowedOrigins;
-use crate::policy::{CorsPolicy, PreflightMode};
+use crate::policy::{CorsPolicy, HeaderValues, PolicySwitches, PreflightMode};
 use crate::request_headers::AllowedHeaders;
-use crate::request_origin::Scheme;
-use crate::route::{Route, RoutePath, Upstream};
+use crate::route::{Route, RoutePath, Scheme, Upstream};
 use crate::text::Text;
 
 pub use super::origin_rules::is_loopback as is_loopback_host;
@@ -60,14 +59,14 @@ pub fn build_route(name: &str, doc: &PolicyDocument<'_>) -> Result<Route, Vec<Co
     };
     let cors = cors_policy(&mut c);
     match (c.errors.is_empty(), path, upstream) {
-        (true, Some(path), Some(upstream)) => Ok(Route {
-            name: name.to_string().into(),
+        (true, Some(path), Some(upstream)) => Ok(Route::new(
+            name.to_string().into(),
             path,
             upstream,
-            strip_prefix: doc.bool(Key::StripPrefix),
+            doc.bool(Key::StripPrefix),
             timeout_ms,
             cors,
-        }),
+        )),
         _ => {
             c.errors.sort_by_key(|e| e.location.span.start);
             Err(c.errors)
@@ -161,15 +160,12 @@ fn upstream(c: &mut Checker<'_, '_>, upstream: Located<&str>) -> Option<Upstream
     let Some(host) = url.host_str() else {
         return bad(format!("upstream `{value}` has no host"));
     };
-    let authority = match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_string(),
-    };
-    Some(Upstream {
+    Some(Upstream::new(
         scheme,
-        authority: authority.into(),
-        base_path: url.path().trim_end_matches('/').to_string().into(),
-    })
+        host.to_string().into(),
+        url.port(),
+        url.path().trim_end_matches('/').to_string().into(),
+    ))
 }
 
 fn cors_policy(c: &mut Checker<'_, '_>) -> CorsPolicy {
@@ -243,19 +239,19 @@ fn cors_policy(c: &mut Checker<'_, '_>) -> CorsPolicy {
         }),
     };
 
-    CorsPolicy {
-        origins,
-        methods,
-        headers,
+    let switches = PolicySwitches {
         allow_credentials,
         allow_private_network: doc.bool(Key::AllowPrivateNetwork),
         preflight,
         report_only: doc.bool(Key::ReportOnly),
-        allow_methods_value,
-        allow_headers_value,
-        expose_headers_value,
-        max_age_value,
-    }
+    };
+    let values = HeaderValues {
+        allow_methods: allow_methods_value,
+        allow_headers: allow_headers_value,
+        expose_headers: expose_headers_value,
+        max_age: max_age_value,
+    };
+    CorsPolicy::new(origins, methods, headers, switches, values)
 }
 
 fn wildcard_with_credentials(c: &mut Checker<'_, '_>, key: Key, span: Range<usize>) {

@@ -39,7 +39,7 @@ pub struct ConfigWarning {
 
 pub fn warnings(policy: &LoadedPolicy<'_>) -> Vec<ConfigWarning> {
     let doc = &policy.document;
-    let cors = &policy.route.cors;
+    let cors = policy.route.cors();
     let mut out = Vec::new();
     let mut warn = |kind, key: Key, message: String| {
         out.push(ConfigWarning {
@@ -69,15 +69,10 @@ pub fn warnings(policy: &LoadedPolicy<'_>) -> Vec<ConfigWarning> {
             );
         }
     }
-    let upstream = &policy.route.upstream;
-    let host = upstream
-        .authority
-        .rsplit_once(':')
-        .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
-        .map_or(&*upstream.authority, |(h, _)| h);
+    let upstream = policy.route.upstream();
     // Loopback and Spin service chaining never cross a network.
-    if upstream.scheme == crate::request_origin::Scheme::Http
-        && !is_loopback_host(host)
+    if upstream.scheme() == crate::route::Scheme::Http
+        && !is_loopback_host(upstream.host())
         && !upstream.is_spin_component()
     {
         warn(WarningKind::PlainHttpUpstream, Key::Upstream, format!("upstream `{}` is plain http to a non-loopback host: requests, cookies and tokens cross the network unencrypted", upstream.url()));

@@ -26,7 +26,7 @@ fn escape(text: &str) -> String {
 
 /// An SVG of `bars` (a configuration and the series it belongs to: `spin`, `wasmtime` or
 /// `nginx`), median requests per second, on one linear scale.
-pub fn throughput(bars: &[(&Config, &str)]) -> String {
+pub(crate) fn throughput(bars: &[(&Config, &str)]) -> String {
     let max = bars.iter().map(|(c, _)| c.rps()).fold(1.0, f64::max);
     let plot = WIDTH - LABEL_WIDTH - 90.0;
     let height = TOP + bars.len() as f64 * (BAR_HEIGHT + GAP) + 40.0;

@@ -21,7 +21,7 @@ use crate::settings::Settings;
 use crate::wrk::{interleaved, served, Config, Load, Target};
 
 /// The two tables and what they show, as markdown lines.
-pub fn figures(
+pub(crate) fn figures(
     settings: &Rc<Settings>,
     work: &Path,
     upstream: &str,

@@ -6,7 +6,7 @@ use crate::wrk::Config;
 
 /// `| configuration | req/s | p50 | p99 | spread | [CPU per request] | [vs reference] |`, where
 /// `reference` maps a configuration's label to the one it is compared with.
-pub fn table(
+pub(crate) fn table(
     configs: &[Config],
     reference: &HashMap<String, &Config>,
     cpu_per_request: bool,
@@ -53,7 +53,7 @@ pub fn table(
 }
 
 /// "N % of the rps, M× the p99 of <reference>".
-pub fn versus(config: &Config, reference: &Config) -> String {
+pub(crate) fn versus(config: &Config, reference: &Config) -> String {
     format!(
         "{:.0} % of the rps, {:.2}× the p99 of {}",
         config.rps() / reference.rps() * 100.0,
@@ -63,7 +63,7 @@ pub fn versus(config: &Config, reference: &Config) -> String {
 }
 
 /// `12,345`.
-pub fn thousands(value: f64) -> String {
+pub(crate) fn thousands(value: f64) -> String {
     let digits = format!("{:.0}", value);
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -76,6 +76,6 @@ pub fn thousands(value: f64) -> String {
 }
 
 /// `a / b` in percent, rounded.
-pub fn percent(a: f64, b: f64) -> String {
+pub(crate) fn percent(a: f64, b: f64) -> String {
     format!("{:.0} %", a / b * 100.0)
 }

@@ -1,6 +1,6 @@
 //! The benchmark's settings, read once from the environment.
 
-pub struct Settings {
+pub(crate) struct Settings {
     /// Seconds per wrk run (`BENCH_SECONDS`, default 5).
     pub seconds: u64,
     /// Interleaved rounds; every figure is the median over them (`BENCH_ROUNDS`, default 3).
@@ -14,7 +14,7 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn from_env() -> Settings {
+    pub(crate) fn from_env() -> Settings {
         let number = |name: &str, default: u64| {
             std::env::var(name)
                 .ok()
@@ -36,12 +36,12 @@ impl Settings {
     }
 
     /// The CPU servers under test run on.
-    pub fn server_cpu(&self) -> Option<usize> {
+    pub(crate) fn server_cpu(&self) -> Option<usize> {
         self.pinned.then_some(0)
     }
 
     /// The CPU load generators and upstreams run on.
-    pub fn client_cpu(&self) -> Option<usize> {
+    pub(crate) fn client_cpu(&self) -> Option<usize> {
         self.pinned.then_some(1)
     }
 }

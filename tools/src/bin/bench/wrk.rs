@@ -11,7 +11,7 @@ use crate::settings::Settings;
 
 /// The request a run repeats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Load {
+pub(crate) enum Load {
     /// An allowed preflight.
     Preflight,
     /// A preflight from an origin the policy does not allow.
@@ -32,7 +32,7 @@ impl Load {
 
 /// One wrk run's figures.
 #[derive(Clone, Debug)]
-pub struct Run {
+pub(crate) struct Run {
     pub rps: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
@@ -41,7 +41,7 @@ pub struct Run {
 }
 
 /// Runs wrk against `url` (on CPU 1 when pinned).
-pub fn wrk(settings: &Settings, work: &Path, url: &str, load: Load) -> Run {
+pub(crate) fn wrk(settings: &Settings, work: &Path, url: &str, load: Load) -> Run {
     let script = work.join(format!("{load:?}.lua"));
     std::fs::write(&script, load.lua()).expect("write the wrk script");
     let threads = if settings.pinned { "-t1" } else { "-t2" };
@@ -98,14 +98,14 @@ fn parse_wrk(out: &str) -> Run {
 }
 
 /// A running server to measure: whatever keeps it alive, and its base URL.
-pub struct Target {
+pub(crate) struct Target {
     pub base: String,
     pub _alive: Box<dyn std::any::Any>,
 }
 
 /// How to start `wasm` on `serving` with `options`, as a [`Target`]: a server of its own each
 /// time, its log in `work/servers/<component>-<target><suffix>`.
-pub fn served(
+pub(crate) fn served(
     work: &Path,
     suffix: &str,
     serving: Serving,
@@ -127,7 +127,7 @@ pub fn served(
 }
 
 /// One thing to measure: a server, a path and a load, run once per round.
-pub struct Config {
+pub(crate) struct Config {
     pub label: String,
     /// How a reference configuration is named in the "vs reference" column.
     pub short: &'static str,
@@ -138,7 +138,7 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn new(
+    pub(crate) fn new(
         label: impl Into<String>,
         start: impl Fn() -> Target + 'static,
         path: &str,
@@ -154,7 +154,7 @@ impl Config {
         }
     }
 
-    pub fn short(mut self, short: &'static str) -> Config {
+    pub(crate) fn short(mut self, short: &'static str) -> Config {
         self.short = short;
         self
     }
@@ -182,25 +182,25 @@ impl Config {
         }
     }
 
-    pub fn rps(&self) -> f64 {
+    pub(crate) fn rps(&self) -> f64 {
         self.median(|r| r.rps)
     }
 
-    pub fn p50(&self) -> f64 {
+    pub(crate) fn p50(&self) -> f64 {
         self.median(|r| r.p50_ms)
     }
 
-    pub fn p99(&self) -> f64 {
+    pub(crate) fn p99(&self) -> f64 {
         self.median(|r| r.p99_ms)
     }
 
     /// Server CPU per request in µs: the server's core is the bottleneck when pinned.
-    pub fn cpu_us(&self) -> f64 {
+    pub(crate) fn cpu_us(&self) -> f64 {
         1e6 / self.rps()
     }
 
     /// The largest distance of a round from the median throughput, in percent.
-    pub fn spread(&self) -> f64 {
+    pub(crate) fn spread(&self) -> f64 {
         let median = self.rps();
         self.runs
             .iter()
@@ -209,7 +209,7 @@ impl Config {
     }
 
     /// Runs with socket errors, or with statuses the load should not get.
-    pub fn problems(&self) -> Vec<String> {
+    pub(crate) fn problems(&self) -> Vec<String> {
         let expect_non2xx = self.load == Load::Rejected;
         self.runs
             .iter()
@@ -227,7 +227,7 @@ impl Config {
 }
 
 /// Runs every configuration once per round, rounds in turn, so drift hits all alike.
-pub fn interleaved(settings: &Settings, work: &Path, title: &str, configs: &mut [Config]) {
+pub(crate) fn interleaved(settings: &Settings, work: &Path, title: &str, configs: &mut [Config]) {
     for round in 1..=settings.rounds {
         for config in configs.iter_mut() {
             let run = config.run(settings, work).clone();

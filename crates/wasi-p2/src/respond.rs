@@ -4,13 +4,10 @@ use corsgate_core::Answer;
 use spin_sdk::http::{Fields, OutgoingBody, OutgoingResponse};
 use spin_sdk::wit::wasi::http0_2_0::types::ResponseOutparam;
 
-pub use self::fields::fields;
-
-#[path = "fields.rs"]
-mod fields;
+corsgate_wasi_http::fields!(pub Fields);
 
 /// Sends an answer of the plan's, with its short plain-text body (or none).
-pub fn send(out: ResponseOutparam, answer: &Answer<'_>) {
+pub(crate) fn answer(out: ResponseOutparam, answer: &Answer<'_>) {
     let response = OutgoingResponse::new(fields(answer.headers()));
     let _ = response.set_status_code(answer.status());
     let body = answer.body();
@@ -19,9 +16,16 @@ pub fn send(out: ResponseOutparam, answer: &Answer<'_>) {
         ResponseOutparam::set(out, Ok(response));
         return;
     }
-    let outgoing_body = response.body().expect("a new response has a body");
+    // A new response always has its body, and a new body its stream; were either refused, the
+    // client gets the head alone (the status says what happened).
+    let outgoing_body = response.body();
     ResponseOutparam::set(out, Ok(response));
-    let stream = outgoing_body.write().expect("a new body has a stream");
+    let Ok(outgoing_body) = outgoing_body else {
+        return;
+    };
+    let Ok(stream) = outgoing_body.write() else {
+        return;
+    };
     // Bodies are a line of text, far below the 4096 bytes one write may carry.
     if stream.blocking_write_and_flush(body.as_bytes()).is_err() {
         return; // The client went away; nothing left to tell it.

@@ -11,11 +11,11 @@ use std::cell::Cell;
 use std::pin::pin;
 use std::rc::Rc;
 
+use corsgate_core::access_log::LogLine;
+use corsgate_core::exchange::{BodyRelayed, TargetPart, UpstreamRequest};
 use corsgate_core::outcome::Side;
-use corsgate_core::report_only::Report;
-use corsgate_core::request_origin::Scheme as UpstreamScheme;
 use corsgate_core::settings::Settings;
-use corsgate_core::{Answer, ClientConnection, Forward, Outcome, UpstreamFailure};
+use corsgate_core::{Answer, ClientConnection, ClientScheme, Exchange, UpstreamFailure};
 use futures::channel::oneshot;
 use futures::future::{select, Either};
 use wasip3::clocks::monotonic_clock;
@@ -26,18 +26,11 @@ use wasip3::http::types::{
 use wasip3::wit_bindgen::{FutureReader, FutureWriter, StreamReader, StreamResult, StreamWriter};
 use wasip3::{wit_bindgen, wit_future, wit_stream};
 
-use self::classify::classify;
 use crate::incoming::Incoming;
+use crate::instance::elapsed_us;
 use crate::respond;
 
-#[path = "../../../src/classify.rs"]
-mod classify;
-
-/// What relaying an upstream's answer leaves for the log.
-pub struct Relayed {
-    pub bytes: u64,
-    pub report: Option<Report>,
-}
+corsgate_wasi_http::classify!(pub(crate) ErrorCode);
 
 /// How much one read asks for: the size the WASIp2 gateway moves per step.
 const CHUNK: usize = 64 * 1024;
@@ -50,75 +43,73 @@ const HOST_FIRST_BYTE_TIMEOUT_NS: u64 = 24 * 3600 * 1_000_000_000;
 type TrailersResult = Result<Option<Trailers>, ErrorCode>;
 
 /// Sends the request upstream and relays the answer (handing the response head to `respond`
-/// as soon as it is known), or answers in the upstream's place.
-pub async fn forward<'a>(
+/// as soon as it is known), or answers in the upstream's place; the log line once done.
+pub(crate) async fn forward<'r>(
     request: Request,
-    incoming: &Incoming,
-    forward: &Forward<'a>,
+    incoming: &'r Incoming,
+    exchange: Exchange<'static, 'r>,
     settings: &Settings,
     respond: oneshot::Sender<Response>,
-) -> (Outcome<'a>, Option<Relayed>) {
-    let scheme = match request.get_scheme() {
-        Some(Scheme::Https) => "https".to_string(),
-        Some(Scheme::Other(other)) => other,
-        Some(Scheme::Http) | None => "http".to_string(),
-    };
+    started: u64,
+) -> LogLine<'r> {
+    let scheme = request.get_scheme();
     // Spin sets it from `Host`; `wasmtime serve` 48 sets none for a WASIp3 request and hands
     // no `Host` header either, so there it is unknown.
     let authority = request.get_authority();
     let connection = ClientConnection {
-        scheme: &scheme,
+        scheme: match &scheme {
+            Some(Scheme::Https) => ClientScheme::Https,
+            Some(Scheme::Other(other)) => ClientScheme::Other(other),
+            Some(Scheme::Http) | None => ClientScheme::Http,
+        },
         authority: authority.as_deref(),
         address: settings.client_address,
     };
-    let headers = forward.upstream_headers(&incoming.headers, connection);
-    let has_length = headers
-        .iter()
-        .any(|(n, _)| n.eq_ignore_ascii_case("content-length"));
-    let fields = respond::fields(headers.iter().map(|(n, v)| (*n, &**v)));
-    match exchange(request, fields, &incoming.method, forward, has_length).await {
+    let sent = {
+        let upstream = exchange.upstream_request(&incoming.headers, connection);
+        send(request, &incoming.method, &upstream).await
+    };
+    match sent {
         Ok(response) => {
             let status = response.get_status_code();
             let upstream_headers = response.get_headers().copy_all();
-            let report = forward.report(status, &upstream_headers);
-            let client_headers = forward.response_headers(&upstream_headers);
-            let client_fields = respond::fields(client_headers.iter().map(|(n, v)| (*n, &**v)));
-            let (bytes, broke_off) = relay(response, status, client_fields, respond).await;
-            (
-                forward.relayed(status, broke_off),
-                Some(Relayed { bytes, report }),
-            )
+            let relay = exchange.respond(status, &upstream_headers);
+            let client_fields = respond::fields(
+                relay
+                    .client_headers(&upstream_headers)
+                    .iter()
+                    .map(|(n, v)| (*n, &**v)),
+            );
+            let (bytes, broke_off) = relay_body(response, status, client_fields, respond).await;
+            relay.finish(Some(BodyRelayed { bytes, broke_off }), elapsed_us(started))
         }
         Err(failure) => {
-            let answer = forward.failed(failure);
-            send_answer(respond, &answer).await;
-            (answer.outcome, None)
+            let failed = exchange.fail(failure);
+            send_answer(respond, &failed.answer()).await;
+            failed.finish(elapsed_us(started))
         }
     }
 }
 
-/// The upstream's response head, or why none came.
-async fn exchange(
+/// Sends the upstream request and waits for its response head, or says why none came.
+///
+/// With `Content-Length`, the body goes through the component, which pushes the deadline
+/// back as it moves; without, the body is handed to the host as it is: a body relayed by the
+/// component is always framed chunked by the host, which would turn a request without a body
+/// into one with an empty chunked body. Such a request's deadline counts from its start
+/// (browsers send `Content-Length` with every body they send over HTTP/1.1).
+async fn send(
     request: Request,
-    headers: Fields,
     method: &Method,
-    forward: &Forward<'_>,
-    has_length: bool,
+    upstream: &UpstreamRequest<'_>,
 ) -> Result<Response, UpstreamFailure> {
-    let route = forward.route;
-    let timeout_ns = u64::from(route.timeout_ms) * 1_000_000;
+    let timeout_ns = u64::from(upstream.timeout_ms) * 1_000_000;
+    let headers = respond::fields(upstream.headers.iter().map(|(n, v)| (*n, &**v)));
     let (client_done, client_done_reader) = wit_future::new(|| Ok(()));
     let (client_body, client_trailers) = Request::consume_body(request, client_done_reader);
     // When the request body last moved: the deadline counts from there.
     let progress = Rc::new(Cell::new(monotonic_clock::now()));
-    // With `Content-Length`, the body goes through the component, which pushes the deadline
-    // back as it moves. Without, the client's body stream is handed to the host as it is: the
-    // host forwards a body-less request without a body and a chunked one chunked (a body
-    // relayed by the component always goes chunked, even an empty one, because the host frames
-    // a component's body before its end is known). The component cannot see such a body move,
-    // so there the deadline counts from the start (browsers send `Content-Length` with every
-    // body they send over HTTP/1.1).
-    let (body, trailers, upload) = if has_length {
+    let (body, trailers, upload) = if upstream.has_content_length {
         let (sink, body) = wit_stream::new();
         let (sink_trailers, trailers) = wit_future::new(|| Ok(None));
         let upload = Upload {
@@ -136,14 +127,7 @@ async fn exchange(
     let _ = options.set_connect_timeout(Some(timeout_ns));
     let _ = options.set_first_byte_timeout(Some(HOST_FIRST_BYTE_TIMEOUT_NS));
     let (outgoing, transmitted) = Request::new(headers, Some(body), trailers, Some(options));
-    let upstream = &route.upstream;
-    let _ = outgoing.set_method(method);
-    let _ = outgoing.set_scheme(Some(&match upstream.scheme {
-        UpstreamScheme::Http => Scheme::Http,
-        UpstreamScheme::Https => Scheme::Https,
-    }));
-    let _ = outgoing.set_authority(Some(&upstream.authority));
-    let _ = outgoing.set_path_with_query(Some(&forward.target));
+    set_target(&outgoing, method, upstream)?;
     let (aborted, aborted_reader) = oneshot::channel();
     spawn(async move {
         if let Some(upload) = upload {
@@ -164,6 +148,32 @@ async fn exchange(
         Either::Left((result, _)) => result.map_err(|code| classify(&code)),
         Either::Right((failure, _)) => Err(failure),
     }
+}
+
+/// Sets the upstream request's method, scheme, authority and path. A part the host refuses is
+/// never left at the host's default: nothing is sent, and the client gets a `502` that says so.
+fn set_target(
+    outgoing: &Request,
+    method: &Method,
+    upstream: &UpstreamRequest<'_>,
+) -> Result<(), UpstreamFailure> {
+    let scheme = match upstream.scheme {
+        corsgate_core::Scheme::Http => Scheme::Http,
+        corsgate_core::Scheme::Https => Scheme::Https,
+    };
+    let refused = |part| move |()| UpstreamFailure::refused(part);
+    outgoing
+        .set_method(method)
+        .map_err(refused(TargetPart::Method))?;
+    outgoing
+        .set_scheme(Some(&scheme))
+        .map_err(refused(TargetPart::Scheme))?;
+    outgoing
+        .set_authority(Some(&upstream.authority))
+        .map_err(refused(TargetPart::Authority))?;
+    outgoing
+        .set_path_with_query(Some(upstream.path_with_query))
+        .map_err(refused(TargetPart::PathWithQuery))
 }
 
 /// The next bytes of a body; `None` at its end.
@@ -241,7 +251,7 @@ impl Upload {
 
 /// Relays the upstream's response to the client, handing its head to `respond`; returns the
 /// body bytes moved and which side broke off, if one did.
-async fn relay(
+async fn relay_body(
     response: Response,
     status: u16,
     headers: Fields,
@@ -288,7 +298,7 @@ async fn send_answer(respond: oneshot::Sender<Response>, answer: &Answer<'_>) {
 /// task spawned from another spawned task without polling it until the next host event (a
 /// request body then sat unread until the route's 5 s deadline fired); yielding once makes its
 /// executor poll again, and the new task with it.
-pub async fn spawn(task: impl std::future::Future<Output = ()> + 'static) {
+async fn spawn(task: impl std::future::Future<Output = ()> + 'static) {
     wit_bindgen::spawn(task);
     wit_bindgen::yield_async().await;
 }

@@ -12,14 +12,12 @@ use corsgate_core::decision::CORS_REQUEST_HEADERS;
 use corsgate_core::{CorsRequest, RequestHead};
 use spin_sdk::http::{Fields, IncomingRequest, Method};
 
-use self::method_name::method_name;
+corsgate_wasi_http::method_name!(Method);
 
-#[path = "method_name.rs"]
-mod method_name;
-
-pub struct Incoming {
-    pub method: Method,
-    pub path_with_query: String,
+/// What was read of a request.
+pub(crate) struct Incoming {
+    pub(crate) method: Method,
+    pub(crate) path_with_query: String,
     /// Every line of each of [`CORS_REQUEST_HEADERS`].
     cors: [Vec<Vec<u8>>; 4],
     fields: Fields,
@@ -27,10 +25,10 @@ pub struct Incoming {
 }
 
 /// Borrowed views of the CORS header lines, as [`CorsRequest`] takes them.
-pub type CorsLines<'a> = [Vec<&'a [u8]>; 4];
+pub(crate) type CorsLines<'a> = [Vec<&'a [u8]>; 4];
 
 impl Incoming {
-    pub fn read(request: &IncomingRequest) -> Incoming {
+    pub(crate) fn read(request: &IncomingRequest) -> Incoming {
         let method = request.method();
         let fields = request.headers();
         let mut cors: [Vec<Vec<u8>>; 4] = Default::default();
@@ -61,14 +59,14 @@ impl Incoming {
         }
     }
 
-    pub fn cors_lines(&self) -> CorsLines<'_> {
+    pub(crate) fn cors_lines(&self) -> CorsLines<'_> {
         self.cors
             .each_ref()
             .map(|lines| lines.iter().map(Vec::as_slice).collect())
     }
 
     /// The plan's view of the request.
-    pub fn head<'a>(&'a self, lines: &'a CorsLines<'a>) -> RequestHead<'a> {
+    pub(crate) fn head<'a>(&'a self, lines: &'a CorsLines<'a>) -> RequestHead<'a> {
         RequestHead {
             path_and_query: &self.path_with_query,
             cors: CorsRequest::from_lines(method_name(&self.method).as_bytes(), lines),
@@ -76,7 +74,7 @@ impl Incoming {
     }
 
     /// Every header line, in order (read from the host once, when first needed).
-    pub fn all_headers(&self) -> &[(String, Vec<u8>)] {
+    pub(crate) fn all_headers(&self) -> &[(String, Vec<u8>)] {
         self.all.get_or_init(|| self.fields.entries())
     }
 }

@@ -7,26 +7,24 @@ use corsgate_core::forwarding::header_values;
 use corsgate_core::{CorsRequest, RequestHead};
 use wasip3::http::types::{Method, Request};
 
-use self::method_name::method_name;
+corsgate_wasi_http::method_name!(Method);
 
-#[path = "../../../src/method_name.rs"]
-mod method_name;
-
-pub struct Incoming {
-    pub method: Method,
-    pub path_with_query: String,
+/// What was read of a request.
+pub(crate) struct Incoming {
+    pub(crate) method: Method,
+    pub(crate) path_with_query: String,
     /// Every header line, in order: read in one host call (a WASIp3 request is read once
     /// whatever its kind; there is no cheaper call for four names).
-    pub headers: Vec<(String, Vec<u8>)>,
+    pub(crate) headers: Vec<(String, Vec<u8>)>,
 }
 
 /// Borrowed views of the CORS header lines, as [`CorsRequest`] takes them.
-pub type CorsLines<'a> = [Vec<&'a [u8]>; 4];
+pub(crate) type CorsLines<'a> = [Vec<&'a [u8]>; 4];
 
 impl Incoming {
     /// The rest of a request whose path the caller read (the middleware reads it first, to
     /// hand a path without a policy on at once; each host call counts: BENCHMARKS.md).
-    pub fn read(request: &Request, path_with_query: String) -> Incoming {
+    pub(crate) fn read(request: &Request, path_with_query: String) -> Incoming {
         let headers = request.get_headers().copy_all();
         Incoming {
             method: request.get_method(),
@@ -35,12 +33,12 @@ impl Incoming {
         }
     }
 
-    pub fn cors_lines(&self) -> CorsLines<'_> {
+    pub(crate) fn cors_lines(&self) -> CorsLines<'_> {
         CORS_REQUEST_HEADERS.map(|name| header_values(&self.headers, name))
     }
 
     /// The plan's view of the request.
-    pub fn head<'a>(&'a self, lines: &'a CorsLines<'a>) -> RequestHead<'a> {
+    pub(crate) fn head<'a>(&'a self, lines: &'a CorsLines<'a>) -> RequestHead<'a> {
         RequestHead {
             path_and_query: &self.path_with_query,
             cors: CorsRequest::from_lines(method_name(&self.method).as_bytes(), lines),

@@ -14,10 +14,7 @@ use wasi::clocks::monotonic_clock;
 use wasi::io::poll::{self, Pollable};
 use wasi::io::streams::{InputStream, OutputStream, StreamError};
 
-use self::classify::classify;
-
-#[path = "classify.rs"]
-mod classify;
+corsgate_wasi_http::classify!(ErrorCode);
 
 const CHUNK: u64 = 64 * 1024;
 
@@ -32,7 +29,7 @@ const HOST_FIRST_BYTE_TIMEOUT_NS: u64 = 24 * 3600 * 1_000_000_000;
 /// body at all when it had none. The host strips `Transfer-Encoding`, so the last two are told
 /// apart by the body's first read; a bodiless `DELETE` then does not reach the upstream with an
 /// empty chunked body, which some upstreams and firewalls refuse.
-pub fn exchange(
+pub fn send(
     request: &IncomingRequest,
     outgoing: OutgoingRequest,
     has_length: bool,

@@ -7,19 +7,16 @@ use wasip3::http::types::{ErrorCode, Fields, Response, Trailers};
 use wasip3::wit_bindgen::{FutureReader, StreamReader};
 use wasip3::{wit_future, wit_stream};
 
-pub use self::fields::fields;
-
-#[path = "../../../src/fields.rs"]
-mod fields;
+corsgate_wasi_http::fields!(pub(crate) Fields);
 
 /// Trailers for a body that ends cleanly, with none.
-pub fn no_trailers() -> FutureReader<Result<Option<Trailers>, ErrorCode>> {
+pub(crate) fn no_trailers() -> FutureReader<Result<Option<Trailers>, ErrorCode>> {
     let (_writer, reader) = wit_future::new(|| Ok(None));
     reader
 }
 
 /// A response with the given status, headers and body stream.
-pub fn response(
+pub(crate) fn response(
     status: u16,
     headers: Fields,
     body: Option<StreamReader<u8>>,
@@ -34,7 +31,9 @@ pub fn response(
 
 /// An answer of the plan's, and the writing of its short plain-text body (none for a `204`),
 /// to run once the response is on its way: the host reads the body only then.
-pub fn answer(answer: &Answer<'_>) -> (Response, Option<impl Future<Output = ()> + 'static>) {
+pub(crate) fn answer(
+    answer: &Answer<'_>,
+) -> (Response, Option<impl Future<Output = ()> + 'static>) {
     let body = answer.body();
     let (stream, writer) = if body.is_empty() {
         (None, None)

@@ -1,0 +1,7 @@
+//! Compiles the policies into the middleware (the repository's `policies/`, or the folder
+//! `CORSGATE_POLICIES` names, relative to the repository root): see
+//! `corsgate_core::config::codegen::build_script`.
+
+fn main() -> std::process::ExitCode {
+    corsgate_core::config::codegen::build_script("../..")
+}

@@ -1,0 +1,152 @@
+//! One request, start to finish: read its head, ask the engine's plan, answer or forward, log.
+
+use std::io::Write;
+
+use corsgate_core::access_log::LogLine;
+use corsgate_core::exchange::{BodyRelayed, TargetPart, UpstreamRequest};
+use corsgate_core::outcome::Side;
+use corsgate_core::settings::Settings;
+use corsgate_core::{
+    plan, ClientConnection, ClientScheme, Exchange, Plan, RouteTable, UpstreamFailure,
+};
+use spin_sdk::http::{IncomingRequest, Method, OutgoingRequest, OutgoingResponse, Scheme};
+use spin_sdk::wit::wasi::http0_2_0::types::ResponseOutparam;
+use wasi::clocks::monotonic_clock;
+
+use crate::incoming::Incoming;
+use crate::respond::{answer, fields};
+use crate::upstream::{relay_body, send};
+
+/// Serves `request` by the routes of `table` under `settings`, answering through `out`.
+pub fn serve(
+    table: &RouteTable,
+    settings: &Settings,
+    request: IncomingRequest,
+    out: ResponseOutparam,
+) {
+    let started = monotonic_clock::now();
+    let elapsed_us = || (monotonic_clock::now() - started) / 1000;
+    let incoming = Incoming::read(&request);
+    let lines = incoming.cors_lines();
+    let head = incoming.head(&lines);
+    let line = match plan(table, &head) {
+        Plan::Answer(planned) => {
+            answer(out, &planned);
+            planned.log_line(&head, elapsed_us())
+        }
+        Plan::Forward(forward) => {
+            let exchange = Exchange::new(forward, head);
+            forward_request(&request, &incoming, exchange, settings, out, elapsed_us)
+        }
+    };
+    write_log(&line, settings);
+}
+
+/// Sends the request upstream and relays the answer, or answers in the upstream's place; the
+/// log line once done. The request is borrowed: its header fields (in `incoming`) are its
+/// children and must go first, or Spin traps with "resource has children" (wasmtime does not
+/// check).
+fn forward_request<'t: 'r, 'r>(
+    request: &IncomingRequest,
+    incoming: &Incoming,
+    exchange: Exchange<'t, 'r>,
+    settings: &Settings,
+    out: ResponseOutparam,
+    elapsed_us: impl Fn() -> u64,
+) -> LogLine<'r> {
+    let scheme = request.scheme();
+    let authority = request.authority();
+    let connection = ClientConnection {
+        scheme: match &scheme {
+            Some(Scheme::Https) => ClientScheme::Https,
+            Some(Scheme::Other(other)) => ClientScheme::Other(other),
+            Some(Scheme::Http) | None => ClientScheme::Http,
+        },
+        authority: authority.as_deref(),
+        address: settings.client_address,
+    };
+    let sent = {
+        let upstream = exchange.upstream_request(incoming.all_headers(), connection);
+        let outgoing =
+            OutgoingRequest::new(fields(upstream.headers.iter().map(|(n, v)| (*n, &**v))));
+        set_target(&outgoing, &incoming.method, &upstream).and_then(|()| {
+            send(
+                request,
+                outgoing,
+                upstream.has_content_length,
+                upstream.timeout_ms,
+            )
+        })
+    };
+    match sent {
+        Ok(response) => {
+            let status = response.status();
+            let upstream_headers = response.headers().entries();
+            let relay = exchange.respond(status, &upstream_headers);
+            let client_response = OutgoingResponse::new(fields(
+                relay
+                    .client_headers(&upstream_headers)
+                    .iter()
+                    .map(|(n, v)| (*n, &**v)),
+            ));
+            let _ = client_response.set_status_code(status);
+            let client_body = client_response.body();
+            ResponseOutparam::set(out, Ok(client_response));
+            let (bytes, broke_off) = match client_body {
+                Ok(client_body) => relay_body(&response, client_body),
+                // A new response always has its body; were it ever refused, the client got the
+                // head alone, and the log says the body did not reach it.
+                Err(()) => (0, Some(Side::Client)),
+            };
+            relay.finish(Some(BodyRelayed { bytes, broke_off }), elapsed_us())
+        }
+        Err(failure) => {
+            let failed = exchange.fail(failure);
+            answer(out, &failed.answer());
+            failed.finish(elapsed_us())
+        }
+    }
+}
+
+/// Sets the upstream request's method, scheme, authority and path. A part the host refuses is
+/// never left at the host's default: nothing is sent, and the client gets a `502` that says so.
+fn set_target(
+    outgoing: &OutgoingRequest,
+    method: &Method,
+    upstream: &UpstreamRequest<'_>,
+) -> Result<(), UpstreamFailure> {
+    let scheme = match upstream.scheme {
+        corsgate_core::Scheme::Http => Scheme::Http,
+        corsgate_core::Scheme::Https => Scheme::Https,
+    };
+    let refused = |part| move |()| UpstreamFailure::refused(part);
+    outgoing
+        .set_method(method)
+        .map_err(refused(TargetPart::Method))?;
+    outgoing
+        .set_scheme(Some(&scheme))
+        .map_err(refused(TargetPart::Scheme))?;
+    outgoing
+        .set_authority(Some(&upstream.authority))
+        .map_err(refused(TargetPart::Authority))?;
+    outgoing
+        .set_path_with_query(Some(upstream.path_with_query))
+        .map_err(refused(TargetPart::PathWithQuery))
+}
+
+/// The settings' warnings and the request's line, when the `CORSGATE_ACCESS_LOG` setting wants
+/// it, in one write, newline included: each write is a host call (`eprintln!` makes two).
+fn write_log(line: &LogLine<'_>, settings: &Settings) {
+    let mut text = String::new();
+    for warning in &settings.warnings {
+        text.push_str("corsgate warning: ");
+        text.push_str(warning);
+        text.push('\n');
+    }
+    if let Some(line) = settings.access_log.render(line) {
+        text.push_str(&line);
+    }
+    if !text.is_empty() {
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    }
+}

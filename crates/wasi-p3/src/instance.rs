@@ -1,0 +1,46 @@
+//! What a WASIp3 instance keeps across the requests it serves: its settings, read on its first
+//! request (and warned about once), and the access log they govern. Nothing about a request.
+
+use std::io::Write;
+use std::sync::OnceLock;
+
+use corsgate_core::access_log::LogLine;
+use corsgate_core::settings::Settings;
+use wasip3::clocks::monotonic_clock;
+
+/// The instance's settings: its environment's, else `built_in` (the build's values), read on
+/// its first request and kept for every other (an instance serves many). Any warning about
+/// them is written once, then.
+pub fn instance_settings(built_in: &[(&str, &str)]) -> &'static Settings {
+    static SETTINGS: OnceLock<Settings> = OnceLock::new();
+    SETTINGS.get_or_init(|| {
+        let settings = Settings::read(|name| std::env::var(name).ok(), built_in);
+        let mut text = String::new();
+        for warning in &settings.warnings {
+            text.push_str("corsgate warning: ");
+            text.push_str(warning);
+            text.push('\n');
+        }
+        write(&text);
+        settings
+    })
+}
+
+/// The time since `started` (monotonic clock), in microseconds.
+pub(crate) fn elapsed_us(started: u64) -> u64 {
+    monotonic_clock::now().saturating_sub(started) / 1000
+}
+
+/// Writes a request's line when the `CORSGATE_ACCESS_LOG` setting wants it.
+pub(crate) fn log(line: &LogLine<'_>, settings: &Settings) {
+    if let Some(text) = settings.access_log.render(line) {
+        write(&text);
+    }
+}
+
+/// One write, newline included, since each write is a host call.
+fn write(text: &str) {
+    if !text.is_empty() {
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    }
+}
