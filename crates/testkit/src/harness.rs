@@ -115,22 +115,36 @@ impl Component {
     }
 }
 
-/// The `corsgate` CLI as a user runs it from the repository (`cargo run -p corsgate-cli --`),
-/// ready for its arguments.
+/// The `corsgate` CLI as a user runs it from the repository, ready for its arguments: built
+/// once per test binary (`cargo build -p corsgate-cli`), then run directly, so a test that
+/// runs it hundreds of times does not pay for cargo each time.
 pub fn corsgate_cli() -> Command {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .args([
-            "run",
-            "--quiet",
-            "--locked",
-            "--package",
-            "corsgate-cli",
-            "--",
-        ])
-        .current_dir(repo_root())
-        .env("NO_COLOR", "1");
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    let binary = BINARY.get_or_init(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let output = Command::new(cargo)
+            .args([
+                "build",
+                "--locked",
+                "--package",
+                "corsgate-cli",
+                "--message-format=json-render-diagnostics",
+            ])
+            .current_dir(repo_root())
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run cargo build for the corsgate CLI");
+        assert!(output.status.success(), "building the corsgate CLI failed");
+        // Cargo names each artifact it built in a JSON line; the CLI's carries its path.
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .find(|message| message["target"]["name"] == "corsgate")
+            .and_then(|message| message["executable"].as_str().map(PathBuf::from))
+            .expect("cargo names the corsgate executable it built")
+    });
+    let mut command = Command::new(binary);
+    command.current_dir(repo_root()).env("NO_COLOR", "1");
     command
 }
 

@@ -72,14 +72,14 @@ pub(crate) fn explain(
     let forward = match plan(&table, &actual) {
         Plan::Forward(forward) => forward,
         Plan::Answer(answer) => {
-            explain_unrouted(&mut r, &answer, actual.path(), req, &url, engine);
+            explain_unrouted(&mut r, &answer, &actual, req, &url, engine);
             return r;
         }
     };
     let policy = explain_route(&mut r, loaded, forward.route());
     let Some(origin) = req.origin.as_deref() else {
         r.plain("no Origin: not a CORS request; forwarded without CORS checks");
-        forwarded_headers(&mut r, &forward, "actual", &req.method);
+        forwarded_headers(&mut r, &forward, &actual);
         r.verdict(true, "same-origin or non-browser request");
         return r;
     };
@@ -110,17 +110,16 @@ fn actual_request<'a>(req: &'a PageRequest, origin_line: &'a [&'a [u8]]) -> Requ
 fn explain_unrouted(
     r: &mut Report,
     answer: &Answer<'_>,
-    path: &str,
+    actual: &RequestHead<'_>,
     req: &PageRequest,
     url: &str,
     engine: BrowserEngine,
 ) {
+    let path = actual.path();
     r.gateway_answers(GatewayAnswer {
-        request: "actual",
-        method: req.method.clone(),
         status: Some(answer.status()),
         cors: Some(Vec::new()),
-        vary: Vec::new(),
+        ..GatewayAnswer::to("actual", actual)
     });
     let why = match answer.outcome() {
         Outcome::NotFound => "no route matches this path",
@@ -187,7 +186,7 @@ fn explain_cors(
             return;
         }
     }
-    explain_actual(r, forward, policy, page);
+    explain_actual(r, actual, forward, policy, page);
 }
 
 /// The page making the request, as the browser reports it.
@@ -228,7 +227,7 @@ fn explain_preflight(
     };
     let answer = PreflightAnswer::planned(table, &head);
     explain_steps(r, policy, req, answer.rejection.as_ref());
-    answer.report(r);
+    answer.report(r, &head);
     preflight_verdict(r, &answer, policy, page)
 }
 
@@ -292,18 +291,17 @@ impl<'a> PreflightAnswer<'a> {
     }
 
     /// Who answered, the status when known, the CORS headers.
-    fn report(&self, r: &mut Report) {
+    fn report(&self, r: &mut Report, head: &RequestHead<'_>) {
         r.plain(format!("response ({}):", self.mode));
         if let Some(status) = self.status {
             r.plain(format!("  HTTP {status}"));
         }
         let (cors, vary) = GatewayAnswer::cors_from(self.header_lines().into_iter());
         r.gateway_answers(GatewayAnswer {
-            request: "preflight",
-            method: "OPTIONS".into(),
             status: self.status,
             cors: self.headers.as_ref().map(|_| cors),
             vary,
+            ..GatewayAnswer::to("preflight", head)
         });
         match self.would {
             Some(would) => report_only_note(r, would),
@@ -369,6 +367,7 @@ fn preflight_verdict(
 /// and whether the page can read it.
 fn explain_actual(
     r: &mut Report,
+    actual: &RequestHead<'_>,
     forward: &Forward<'_>,
     policy: &LoadedPolicy<'_>,
     page: &Page<'_>,
@@ -381,7 +380,7 @@ fn explain_actual(
         upstream.url(),
         forward.target().trim_start_matches(upstream.base_path())
     ));
-    match forwarded_headers(r, forward, "actual", &req.method) {
+    match forwarded_headers(r, forward, actual) {
         Some(cors) => actual_verdict(r, &cors, forward.route(), policy, page),
         None => r.depends_on_upstream(
             "report-only route: the upstream's own CORS headers decide (the access log compares them with this policy)",
@@ -394,19 +393,12 @@ fn explain_actual(
 fn forwarded_headers(
     r: &mut Report,
     forward: &Forward<'_>,
-    request: &'static str,
-    method: &str,
+    actual: &RequestHead<'_>,
 ) -> Option<Vec<(&'static str, Vec<u8>)>> {
     let cors = match forward.cors() {
         ForwardCors::Enforced(cors) => cors,
         ForwardCors::ReportOnly { would } => {
-            r.gateway_answers(GatewayAnswer {
-                request,
-                method: method.to_string(),
-                status: None,
-                cors: None,
-                vary: Vec::new(),
-            });
+            r.gateway_answers(GatewayAnswer::to("actual", actual));
             match would {
                 Some(would) => report_only_note(r, *would),
                 None => r.plain("  (the gateway sets no CORS header: report_only = true)"),
@@ -417,11 +409,9 @@ fn forwarded_headers(
     let headers = cors_headers(cors.headers.iter());
     let (lines, _) = GatewayAnswer::cors_from(headers.iter().map(|(n, v)| (*n, v.as_slice())));
     r.gateway_answers(GatewayAnswer {
-        request,
-        method: method.to_string(),
-        status: None,
         cors: Some(lines),
         vary: cors.vary.iter().map(|t| t.to_string()).collect(),
+        ..GatewayAnswer::to("actual", actual)
     });
     r.headers(headers.iter().map(|(n, v)| (*n, v.as_slice())));
     if !cors.vary.is_empty() {

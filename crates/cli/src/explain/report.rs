@@ -1,6 +1,8 @@
 //! The explanation as a list of lines, rendered for a terminal, and what the gateway answers
 //! each request of the page's, rendered as JSON for tools (`--format json`).
 
+use corsgate_core::decision::CORS_REQUEST_HEADERS;
+use corsgate_core::RequestHead;
 use serde_json::{json, Value};
 
 use crate::render::Style;
@@ -34,6 +36,11 @@ pub(crate) struct GatewayAnswer {
     pub request: &'static str,
     /// The request's method (`OPTIONS` for a preflight).
     pub method: String,
+    /// The request's path and query.
+    pub target: String,
+    /// The request's CORS header lines (`Origin`, `Access-Control-Request-*`), as a browser
+    /// sends them.
+    pub request_headers: Vec<(String, String)>,
     /// The status the gateway answers with; `None`: the upstream's.
     pub status: Option<u16>,
     /// The `Access-Control-*` header lines the gateway sets; `None` on a report-only route,
@@ -44,6 +51,34 @@ pub(crate) struct GatewayAnswer {
 }
 
 impl GatewayAnswer {
+    /// The answer to `head`, a `kind` request (`preflight` or `actual`), before the plan says
+    /// anything of it.
+    pub(crate) fn to(kind: &'static str, head: &RequestHead<'_>) -> GatewayAnswer {
+        let lines = [
+            head.cors.origin,
+            head.cors.request_method,
+            head.cors.request_headers,
+        ];
+        let request_headers = CORS_REQUEST_HEADERS
+            .iter()
+            .zip(lines)
+            .flat_map(|(name, values)| {
+                values
+                    .iter()
+                    .map(|v| (name.to_string(), String::from_utf8_lossy(v).into_owned()))
+            })
+            .collect();
+        GatewayAnswer {
+            request: kind,
+            method: String::from_utf8_lossy(head.cors.method).into_owned(),
+            target: head.path_and_query.to_string(),
+            request_headers,
+            status: None,
+            cors: None,
+            vary: Vec::new(),
+        }
+    }
+
     /// The answer's CORS header lines and `Vary` tokens, from its header lines.
     pub(crate) fn cors_from<'h>(
         headers: impl Iterator<Item = (&'h str, &'h [u8])>,
@@ -65,6 +100,8 @@ impl GatewayAnswer {
         json!({
             "request": self.request,
             "method": self.method,
+            "target": self.target,
+            "request_headers": self.request_headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
             "status": self.status,
             "cors_headers": self.cors.as_ref().map_or(Value::String("upstream".into()), |lines| {
                 lines.iter().map(|(n, v)| json!([n, v])).collect()
