@@ -5,6 +5,9 @@
 # tables for BENCHMARKS.md (also written to target/bench/results.md). Installs wrk and nginx if
 # missing.
 #   BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_CONNECTIONS=8 scripts/bench.sh
+# BENCH_BASELINE_REV=<git revision> measures only this build against that revision's, side by
+# side (sizes, preflights and forwarded GETs of every artifact on every host): the revision is
+# checked out in a git worktree under target/bench/ for the benchmark to build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -13,6 +16,12 @@ if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y wrk nginx-light
+fi
+if [ -n "${BENCH_BASELINE_REV:-}" ]; then
+  baseline="$PWD/target/bench/baseline-checkout"
+  git worktree remove --force "$baseline" 2>/dev/null || rm -rf "$baseline"
+  git worktree add --detach "$baseline" "$BENCH_BASELINE_REV"
+  export BENCH_BASELINE="$baseline"
 fi
 cargo build --locked --release --package corsgate-tools --bin corsgate-demo-api --bin corsgate-bench
 exec target/release/corsgate-bench "$@"

@@ -5,8 +5,7 @@
 /// §3).
 #[cfg(target_arch = "wasm32")]
 mod compiled {
-    include!(concat!(env!("OUT_DIR"), "/routes.rs"));
-    include!(concat!(env!("OUT_DIR"), "/settings.rs"));
+    include!(concat!(env!("OUT_DIR"), "/compiled.rs"));
 }
 
 /// The `wasi:http/incoming-handler` export. spin-sdk's macro generates the component ABI glue,

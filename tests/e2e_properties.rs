@@ -8,6 +8,7 @@
 use corsgate_testkit::client::{send, Request, Response};
 use corsgate_testkit::harness::Host;
 use corsgate_testkit::reference::reference_allows;
+use corsgate_testkit::rng::Rng;
 use corsgate_testkit::world::Gateway;
 
 const PATTERNS: &[&str] = &[
@@ -40,24 +41,6 @@ const ORIGINS: &[&str] = &[
     "https://app.example.com/",
     "https://app.example.com.evil.net",
 ];
-
-/// xorshift64*: small, seeded, reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self) -> bool {
-        self.next() & 1 == 1
-    }
-}
 
 fn random_policy(rng: &mut Rng) -> (Vec<&'static str>, bool, String) {
     let credentials = rng.chance();
@@ -158,7 +141,7 @@ fn random_policies_keep_the_cors_invariants(host: Host) {
         .and_then(|r| r.parse().ok())
         .unwrap_or(4);
     for round in 1..=rounds {
-        let mut rng = Rng(round.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        let mut rng = Rng::new(round.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let (patterns, _credentials, text) = random_policy(&mut rng);
         let gateway = Gateway::start_with_policies(
             host,

@@ -13,6 +13,7 @@ use std::path::Path;
 
 use corsgate_testkit::client::{send, Request, Response};
 use corsgate_testkit::harness::{corsgate_cli, Host};
+use corsgate_testkit::rng::Rng;
 use corsgate_testkit::world::{policy_files, Gateway};
 use serde_json::Value;
 
@@ -51,21 +52,6 @@ const UPSTREAM_CORS: &[&[(&str, &str)]] = &[
         ("Vary", "Accept-Encoding"),
     ],
 ];
-
-/// xorshift64*: small, seeded, reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn pick<T: Clone>(&mut self, items: &[T]) -> T {
-        items[(self.next() % items.len() as u64) as usize].clone()
-    }
-}
 
 /// A page's `fetch()`, as `corsgate explain` takes it.
 #[derive(Debug)]
@@ -115,7 +101,7 @@ fn agrees(gateway: &Gateway, seed: u64) {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(200);
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut compared = std::collections::BTreeMap::<String, usize>::new();
     for case in 0..cases {
         let page = page_request(&mut rng, &paths, &origins);
@@ -189,7 +175,7 @@ fn page_request(rng: &mut Rng, paths: &[String], origins: &[String]) -> PageRequ
     };
     PageRequest {
         // One request in eight has no Origin: a same-origin or non-browser request.
-        origin: (rng.next() % 8 != 0).then(|| rng.pick(origins)),
+        origin: (rng.bits() % 8 != 0).then(|| rng.pick(origins)),
         method: rng.pick(METHODS),
         headers: rng.pick(HEADERS),
         credentials: rng.pick(&["omit", "same-origin", "include"]),

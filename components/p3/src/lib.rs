@@ -6,8 +6,7 @@
 /// §3).
 #[cfg(target_arch = "wasm32")]
 mod compiled {
-    include!(concat!(env!("OUT_DIR"), "/routes.rs"));
-    include!(concat!(env!("OUT_DIR"), "/settings.rs"));
+    include!(concat!(env!("OUT_DIR"), "/compiled.rs"));
 }
 
 /// The `wasi:http/handler` export. The bindings' macro generates the component ABI glue,

@@ -37,6 +37,8 @@ pub fn work_dir(name: &str) -> PathBuf {
 pub struct Component {
     package: &'static str,
     env: Vec<(String, String)>,
+    /// The checkout it is built from: this repository, or another revision's worktree.
+    checkout: PathBuf,
 }
 
 impl Component {
@@ -56,7 +58,20 @@ impl Component {
         Component {
             package,
             env: Vec::new(),
+            checkout: repo_root(),
         }
+    }
+
+    /// Built from `checkout`, another checkout of this repository (an earlier revision's
+    /// worktree, for a benchmark of before against after), into a target folder of its own.
+    pub fn from_checkout(mut self, checkout: &Path) -> Component {
+        self.checkout = checkout.to_path_buf();
+        self
+    }
+
+    /// Where cargo puts what it builds from this component's checkout.
+    fn target_dir(&self) -> PathBuf {
+        self.checkout.join("target/corsgate-e2e/target")
     }
 
     /// A build-time environment variable.
@@ -75,7 +90,7 @@ impl Component {
             command.env_remove(name);
         }
         command
-            .current_dir(repo_root())
+            .current_dir(&self.checkout)
             .args([
                 "build",
                 "--locked",
@@ -85,10 +100,7 @@ impl Component {
             ])
             .args(["--package", self.package])
             .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .env(
-                "CARGO_TARGET_DIR",
-                repo_root().join("target/corsgate-e2e/target"),
-            )
+            .env("CARGO_TARGET_DIR", self.target_dir())
             .stdin(Stdio::null())
             .output()
             .expect("run cargo build")
@@ -104,8 +116,9 @@ impl Component {
             self.package,
             String::from_utf8_lossy(&output.stderr)
         );
-        let built = repo_root()
-            .join("target/corsgate-e2e/target/wasm32-wasip2/release")
+        let built = self
+            .target_dir()
+            .join("wasm32-wasip2/release")
             .join(format!("{}.wasm", self.package.replace('-', "_")));
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent).expect("create the component's folder");

@@ -14,6 +14,7 @@ pub mod pages;
 pub mod process;
 pub mod reference;
 pub mod registry;
+pub mod rng;
 pub mod upstream;
 #[cfg(feature = "webdriver")]
 pub mod webdriver;

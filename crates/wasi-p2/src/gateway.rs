@@ -3,12 +3,10 @@
 use std::io::Write;
 
 use corsgate_core::access_log::LogLine;
-use corsgate_core::exchange::{BodyRelayed, TargetPart, UpstreamRequest};
+use corsgate_core::exchange::BodyRelayed;
 use corsgate_core::outcome::Side;
 use corsgate_core::settings::Settings;
-use corsgate_core::{
-    plan, ClientConnection, ClientScheme, Exchange, Plan, RouteTable, UpstreamFailure,
-};
+use corsgate_core::{plan, ClientConnection, Exchange, Plan, RouteTable};
 use spin_sdk::http::{IncomingRequest, Method, OutgoingRequest, OutgoingResponse, Scheme};
 use spin_sdk::wit::wasi::http0_2_0::types::ResponseOutparam;
 use wasi::clocks::monotonic_clock;
@@ -57,11 +55,7 @@ fn forward_request<'t: 'r, 'r>(
     let scheme = request.scheme();
     let authority = request.authority();
     let connection = ClientConnection {
-        scheme: match &scheme {
-            Some(Scheme::Https) => ClientScheme::Https,
-            Some(Scheme::Other(other)) => ClientScheme::Other(other),
-            Some(Scheme::Http) | None => ClientScheme::Http,
-        },
+        scheme: client_scheme(&scheme),
         authority: authority.as_deref(),
         address: settings.client_address,
     };
@@ -83,12 +77,8 @@ fn forward_request<'t: 'r, 'r>(
             let status = response.status();
             let upstream_headers = response.headers().entries();
             let relay = exchange.respond(status, &upstream_headers);
-            let client_response = OutgoingResponse::new(fields(
-                relay
-                    .client_headers(&upstream_headers)
-                    .iter()
-                    .map(|(n, v)| (*n, &**v)),
-            ));
+            let client_response =
+                OutgoingResponse::new(fields(relay.client_headers(&upstream_headers)));
             let _ = client_response.set_status_code(status);
             let client_body = client_response.body();
             ResponseOutparam::set(out, Ok(client_response));
@@ -108,31 +98,8 @@ fn forward_request<'t: 'r, 'r>(
     }
 }
 
-/// Sets the upstream request's method, scheme, authority and path. A part the host refuses is
-/// never left at the host's default: nothing is sent, and the client gets a `502` that says so.
-fn set_target(
-    outgoing: &OutgoingRequest,
-    method: &Method,
-    upstream: &UpstreamRequest<'_>,
-) -> Result<(), UpstreamFailure> {
-    let scheme = match upstream.scheme {
-        corsgate_core::Scheme::Http => Scheme::Http,
-        corsgate_core::Scheme::Https => Scheme::Https,
-    };
-    let refused = |part| move |()| UpstreamFailure::refused(part);
-    outgoing
-        .set_method(method)
-        .map_err(refused(TargetPart::Method))?;
-    outgoing
-        .set_scheme(Some(&scheme))
-        .map_err(refused(TargetPart::Scheme))?;
-    outgoing
-        .set_authority(Some(&upstream.authority))
-        .map_err(refused(TargetPart::Authority))?;
-    outgoing
-        .set_path_with_query(Some(upstream.path_with_query))
-        .map_err(refused(TargetPart::PathWithQuery))
-}
+corsgate_wasi_http::client_scheme!(Scheme);
+corsgate_wasi_http::set_target!(OutgoingRequest, Method, Scheme);
 
 /// The settings' warnings and the request's line, when the `CORSGATE_ACCESS_LOG` setting wants
 /// it, in one write, newline included: each write is a host call (`eprintln!` makes two).

@@ -72,12 +72,7 @@ where
             let status = response.get_status_code();
             let app_headers = response.get_headers().copy_all();
             let relay = exchange.respond(status, &app_headers);
-            let fields = respond::fields(
-                relay
-                    .client_headers(&app_headers)
-                    .iter()
-                    .map(|(n, v)| (*n, &**v)),
-            );
+            let fields = respond::fields(relay.client_headers(&app_headers));
             let (_done, done_reader) = wit_future::new(|| Ok(()));
             let (body, trailers) = Response::consume_body(response, done_reader);
             let response = respond::response(status, fields, Some(body), trailers);

@@ -12,10 +12,10 @@ use std::pin::pin;
 use std::rc::Rc;
 
 use corsgate_core::access_log::LogLine;
-use corsgate_core::exchange::{BodyRelayed, TargetPart, UpstreamRequest};
+use corsgate_core::exchange::{BodyRelayed, UpstreamRequest};
 use corsgate_core::outcome::Side;
 use corsgate_core::settings::Settings;
-use corsgate_core::{Answer, ClientConnection, ClientScheme, Exchange, UpstreamFailure};
+use corsgate_core::{Answer, ClientConnection, Exchange, UpstreamFailure};
 use futures::channel::oneshot;
 use futures::future::{select, Either};
 use wasip3::clocks::monotonic_clock;
@@ -57,11 +57,7 @@ pub(crate) async fn forward<'r>(
     // no `Host` header either, so there it is unknown.
     let authority = request.get_authority();
     let connection = ClientConnection {
-        scheme: match &scheme {
-            Some(Scheme::Https) => ClientScheme::Https,
-            Some(Scheme::Other(other)) => ClientScheme::Other(other),
-            Some(Scheme::Http) | None => ClientScheme::Http,
-        },
+        scheme: client_scheme(&scheme),
         authority: authority.as_deref(),
         address: settings.client_address,
     };
@@ -74,12 +70,7 @@ pub(crate) async fn forward<'r>(
             let status = response.get_status_code();
             let upstream_headers = response.get_headers().copy_all();
             let relay = exchange.respond(status, &upstream_headers);
-            let client_fields = respond::fields(
-                relay
-                    .client_headers(&upstream_headers)
-                    .iter()
-                    .map(|(n, v)| (*n, &**v)),
-            );
+            let client_fields = respond::fields(relay.client_headers(&upstream_headers));
             let (bytes, broke_off) = relay_body(response, status, client_fields, respond).await;
             relay.finish(Some(BodyRelayed { bytes, broke_off }), elapsed_us(started))
         }
@@ -104,7 +95,7 @@ async fn send(
     upstream: &UpstreamRequest<'_>,
 ) -> Result<Response, UpstreamFailure> {
     let timeout_ns = u64::from(upstream.timeout_ms) * 1_000_000;
-    let headers = respond::fields(upstream.headers.iter().map(|(n, v)| (*n, &**v)));
+    let headers = respond::fields(upstream.headers.iter().map(|(n, v)| (*n, v)));
     let (client_done, client_done_reader) = wit_future::new(|| Ok(()));
     let (client_body, client_trailers) = Request::consume_body(request, client_done_reader);
     // When the request body last moved: the deadline counts from there.
@@ -150,31 +141,8 @@ async fn send(
     }
 }
 
-/// Sets the upstream request's method, scheme, authority and path. A part the host refuses is
-/// never left at the host's default: nothing is sent, and the client gets a `502` that says so.
-fn set_target(
-    outgoing: &Request,
-    method: &Method,
-    upstream: &UpstreamRequest<'_>,
-) -> Result<(), UpstreamFailure> {
-    let scheme = match upstream.scheme {
-        corsgate_core::Scheme::Http => Scheme::Http,
-        corsgate_core::Scheme::Https => Scheme::Https,
-    };
-    let refused = |part| move |()| UpstreamFailure::refused(part);
-    outgoing
-        .set_method(method)
-        .map_err(refused(TargetPart::Method))?;
-    outgoing
-        .set_scheme(Some(&scheme))
-        .map_err(refused(TargetPart::Scheme))?;
-    outgoing
-        .set_authority(Some(&upstream.authority))
-        .map_err(refused(TargetPart::Authority))?;
-    outgoing
-        .set_path_with_query(Some(upstream.path_with_query))
-        .map_err(refused(TargetPart::PathWithQuery))
-}
+corsgate_wasi_http::client_scheme!(Scheme);
+corsgate_wasi_http::set_target!(Request, Method, Scheme);
 
 /// The next bytes of a body; `None` at its end.
 async fn read_chunk(body: &mut StreamReader<u8>) -> Option<Vec<u8>> {

@@ -311,6 +311,9 @@ impl<'a> PreflightAnswer<'a> {
     }
 }
 
+/// The browser's verdict on a report-only route, where the gateway sets no CORS header.
+const REPORT_ONLY_VERDICT: &str = "report-only route: the upstream's own CORS headers decide (the access log compares them with this policy)";
+
 /// On a report-only route: the gateway sets no CORS header; what the policy would decide once
 /// enforced (the access log says the same, beside the upstream's answer).
 fn report_only_note(r: &mut Report, would: Verdict) {
@@ -338,9 +341,7 @@ fn preflight_verdict(
         engine,
     } = *page;
     if answer.headers.is_none() {
-        r.depends_on_upstream(
-            "report-only route: the upstream's own CORS headers decide (the access log compares them with this policy)",
-        );
+        r.depends_on_upstream(REPORT_ONLY_VERDICT);
         return false;
     }
     if let (Some(rejection), Some(status)) = (&answer.rejection, answer.status) {
@@ -382,9 +383,7 @@ fn explain_actual(
     ));
     match forwarded_headers(r, forward, actual) {
         Some(cors) => actual_verdict(r, &cors, forward.route(), policy, page),
-        None => r.depends_on_upstream(
-            "report-only route: the upstream's own CORS headers decide (the access log compares them with this policy)",
-        ),
+        None => r.depends_on_upstream(REPORT_ONLY_VERDICT),
     }
 }
 

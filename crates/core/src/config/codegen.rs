@@ -185,23 +185,25 @@ fn pattern(p: &OriginPattern) -> String {
 
 /// A component's build script: compiles the policy folder named by `CORSGATE_POLICIES` (absolute,
 /// or relative to the repository root, as CONTRACT.md §3 says; default `policies`) into
-/// `$OUT_DIR/routes.rs` as `pub static ROUTES`. `repo_root` is the repository root as seen from
-/// the package (`.` for the WASIp2 gateway at the root, `../..` for `components/*`). An
-/// invalid policy fails the build with every error as `file:line:column: message`. The
-/// run-time settings' values in the build's environment go to `$OUT_DIR/settings.rs`
-/// ([`write_built_in_settings`]). One copy for every component built from the engine.
+/// `$OUT_DIR/compiled.rs` as `ROUTES`, beside the run-time settings' values in the build's
+/// environment as `BUILT_IN_SETTINGS` ([`built_in_settings`]). `repo_root` is the repository
+/// root as seen from the package (`.` for the WASIp2 gateway at the root, `../..` for
+/// `components/*`). An invalid policy or setting fails the build with every error, a policy's
+/// as `file:line:column: message`. One copy for every component built from the engine.
 pub fn build_script(repo_root: &str) -> std::process::ExitCode {
     use std::path::{Path, PathBuf};
     use std::process::ExitCode;
 
-    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    if let Err(problems) = write_built_in_settings(&out_dir) {
-        for problem in &problems {
-            eprintln!("corsgate: invalid setting in the build's environment: {problem}");
+    let settings = match built_in_settings() {
+        Ok(settings) => settings,
+        Err(problems) => {
+            for problem in &problems {
+                eprintln!("corsgate: invalid setting in the build's environment: {problem}");
+            }
+            eprintln!("corsgate: set it to one of those values or unset it; nothing was built");
+            return ExitCode::FAILURE;
         }
-        eprintln!("corsgate: set it to one of those values or unset it; nothing was built");
-        return ExitCode::FAILURE;
-    }
+    };
     println!("cargo:rerun-if-env-changed=CORSGATE_POLICIES");
     let named = std::env::var("CORSGATE_POLICIES").unwrap_or_else(|_| "policies".into());
     // Relative to the package root, the build script's working directory, so errors name files
@@ -215,13 +217,14 @@ pub fn build_script(repo_root: &str) -> std::process::ExitCode {
     println!("cargo:rerun-if-changed={}", dir.display());
     match super::load_route_table(&dir) {
         Ok(table) => {
-            let out = out_dir.join("routes.rs");
+            let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
             let source = format!(
-                "/// The route table compiled from `{}`.\npub(crate) static ROUTES: ::corsgate_core::RouteTable = {};\n",
+                "/// The route table compiled from `{}`.\npub(crate) static ROUTES: ::corsgate_core::RouteTable = {};\n{settings}",
                 dir.display(),
                 route_table_expression(&table)
             );
-            std::fs::write(&out, source).expect("write the compiled route table");
+            std::fs::write(out_dir.join("compiled.rs"), source)
+                .expect("write the compiled route table and settings");
             ExitCode::SUCCESS
         }
         Err(errors) => {
@@ -236,10 +239,10 @@ pub fn build_script(repo_root: &str) -> std::process::ExitCode {
 }
 
 /// The run-time settings' values in the build's environment (`CORSGATE_ACCESS_LOG=problems
-/// cargo build ...`), checked, as `BUILT_IN_SETTINGS` in `OUT_DIR/settings.rs`: the defaults an
-/// adapter falls back on where its run-time environment is silent (Spin 4.1 gives a middleware
-/// none). A value that is not understood fails the build with what is valid.
-fn write_built_in_settings(out_dir: &std::path::Path) -> Result<(), Vec<String>> {
+/// cargo build ...`), checked, as the source of `BUILT_IN_SETTINGS`: the defaults an adapter
+/// falls back on where its run-time environment is silent (Spin 4.1 gives a middleware none).
+/// A value that is not understood fails the build with what is valid.
+fn built_in_settings() -> Result<String, Vec<String>> {
     use crate::settings::Settings;
 
     let built_in: Vec<(&str, String)> = Settings::variables()
@@ -261,10 +264,8 @@ fn write_built_in_settings(out_dir: &std::path::Path) -> Result<(), Vec<String>>
         .iter()
         .map(|(name, value)| format!("({name:?}, {:?})", value.trim()))
         .collect();
-    let source = format!(
+    Ok(format!(
         "/// The settings' values in the build's environment, as (variable, value).\npub(crate) static BUILT_IN_SETTINGS: &[(&str, &str)] = &[{}];\n",
         entries.join(", ")
-    );
-    std::fs::write(out_dir.join("settings.rs"), source).expect("write the built-in settings");
-    Ok(())
+    ))
 }

@@ -11,6 +11,7 @@
 //!   Components are built and served through the test kit's harness, on 127.0.0.1 with an
 //!   ephemeral port, and stopped by PID when their run ends, and on any failure.
 
+mod baseline;
 mod chart;
 mod p3;
 mod report;
@@ -46,13 +47,18 @@ fn main() {
     let work = repo_root().join("target/bench");
     std::fs::create_dir_all(&work).expect("create target/bench");
     let (demo, upstream) = start_demo_api(&settings);
+    if let Some(checkout) = &settings.baseline {
+        let figures = baseline::figures(&settings, &work, &upstream, checkout);
+        write_only(&settings, &work, "results-baseline.md", &figures);
+        return;
+    }
 
     eprintln!("bench: building components");
     let components = Components::build(&work, &upstream);
     let nginx = nginx_starter(&work, &upstream, &settings);
     let wasip3 = p3::figures(&settings, &work, &upstream, &components.small, &nginx);
     if settings.only_p3 {
-        write_p3_only(&settings, &work, &wasip3);
+        write_only(&settings, &work, "results-p3.md", &wasip3);
         return;
     }
 
@@ -119,10 +125,11 @@ fn start_demo_api(settings: &Settings) -> (ChildGuard, String) {
     (demo, upstream)
 }
 
-/// `BENCH_ONLY=p3`: the WASIp3 figures and the footer, in results-p3.md and on stdout.
-fn write_p3_only(settings: &Settings, work: &Path, wasip3: &[String]) {
-    let text = format!("{}\n\n{}\n", wasip3.join("\n"), footer(settings));
-    std::fs::write(work.join("results-p3.md"), &text).expect("write results-p3.md");
+/// One part of the figures (`BENCH_ONLY=p3`, `BENCH_BASELINE`) and the footer, in
+/// `work/<file>` and on stdout.
+fn write_only(settings: &Settings, work: &Path, file: &str, figures: &[String]) {
+    let text = format!("{}\n\n{}\n", figures.join("\n"), footer(settings));
+    std::fs::write(work.join(file), &text).unwrap_or_else(|e| panic!("write {file}: {e}"));
     print!("{text}");
 }
 

@@ -11,6 +11,9 @@ pub(crate) struct Settings {
     pub pinned: bool,
     /// `BENCH_ONLY=p3`: only the WASIp3 figures (about 5 minutes).
     pub only_p3: bool,
+    /// `BENCH_BASELINE=<checkout>`: only this build against that checkout's (scripts/bench.sh
+    /// sets it from `BENCH_BASELINE_REV`).
+    pub baseline: Option<std::path::PathBuf>,
 }
 
 impl Settings {
@@ -32,6 +35,7 @@ impl Settings {
             connections: number("BENCH_CONNECTIONS", 8),
             pinned: cpus >= 2 && taskset,
             only_p3: std::env::var("BENCH_ONLY").is_ok_and(|only| only == "p3"),
+            baseline: std::env::var_os("BENCH_BASELINE").map(Into::into),
         }
     }
 

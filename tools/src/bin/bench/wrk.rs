@@ -21,6 +21,15 @@ pub(crate) enum Load {
 }
 
 impl Load {
+    /// The load in a table's words.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Load::Preflight => "edge preflight, allowed",
+            Load::Rejected => "edge preflight, refused",
+            Load::Get => "GET forwarded",
+        }
+    }
+
     fn lua(self) -> String {
         match self {
             Load::Preflight => format!("wrk.method = \"OPTIONS\"\nwrk.headers[\"Origin\"] = \"{APP}\"\nwrk.headers[\"Access-Control-Request-Method\"] = \"PUT\"\nwrk.headers[\"Access-Control-Request-Headers\"] = \"authorization,content-type\"\n"),
