@@ -33,6 +33,7 @@ pub enum AccessLog {
 }
 
 impl AccessLog {
+    /// The environment variable that holds the setting, also read from the build's environment.
     pub const VARIABLE: &'static str = "CORSGATE_ACCESS_LOG";
 
     /// The setting from the variable's value (`None`: unset, meaning `all`). An unknown value

@@ -75,6 +75,7 @@ pub enum ClientAddress {
 }
 
 impl ClientAddress {
+    /// The environment variable that holds the setting, also read from the build's environment.
     pub const VARIABLE: &'static str = "CORSGATE_CLIENT_ADDRESS";
 
     /// The setting from the variable's value (`None`: unset). An unknown value is an error that

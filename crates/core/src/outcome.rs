@@ -10,6 +10,9 @@ use crate::decision::PreflightRejection;
 use crate::exchange::TargetPart;
 use crate::request_headers::HeaderRejection;
 
+/// What became of one request, from routing to the last byte of the response: each variant
+/// fixes the status, the log's decision word and reason, and whether the gateway writes the
+/// body itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome<'a> {
     /// A preflight answered at the edge: `204`.
@@ -17,10 +20,18 @@ pub enum Outcome<'a> {
     /// A preflight refused at the edge: `403`, naming the step that failed.
     Rejected(PreflightRejection<'a>),
     /// The upstream answered with `status` and its whole body was relayed.
-    Forwarded { status: u16 },
+    Forwarded {
+        /// The upstream's response status, relayed unchanged.
+        status: u16,
+    },
     /// The upstream's head was relayed with `status`, but the body broke off on `side`: the
     /// client's response is aborted, never passed off as complete.
-    BodyBrokeOff { status: u16, side: Side },
+    BodyBrokeOff {
+        /// The upstream's response status, already sent to the client.
+        status: u16,
+        /// The side whose stream failed first.
+        side: Side,
+    },
     /// No route matches the path: `404`, nothing contacted.
     NotFound,
     /// The path is not a valid request path or climbs out of its route: `400`.
@@ -28,7 +39,10 @@ pub enum Outcome<'a> {
     /// No response head from the upstream, for `cause`: `502`.
     UpstreamError(UpstreamCause),
     /// No response head within the route's `timeout_ms`: `504`.
-    Timeout { timeout_ms: u32 },
+    Timeout {
+        /// The route's upstream timeout that ran out, in milliseconds.
+        timeout_ms: u32,
+    },
     /// The client's request body broke off before the upstream answered: `400`.
     ClientAborted,
 }
@@ -36,7 +50,9 @@ pub enum Outcome<'a> {
 /// Which side of a relayed response body went away.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
+    /// Reading the upstream's body failed before its end: the upstream broke it off.
     Upstream,
+    /// Writing to the client failed: the client closed its connection.
     Client,
 }
 
@@ -44,12 +60,17 @@ pub enum Side {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum UpstreamCause {
+    /// The upstream host refused the TCP connection.
     ConnectionRefused,
     /// Closed or reset before a response head.
     ConnectionClosed,
+    /// DNS gave no address for the upstream's host name.
     NameNotResolved,
+    /// The upstream destination was not found or is not available.
     Unavailable,
+    /// The upstream's IP address cannot be routed to, or the host prohibits it.
     AddressUnreachable,
+    /// The TLS handshake failed: a protocol error, a bad certificate or an alert.
     TlsFailed,
     /// Not a valid HTTP response, or one over the host's size limits.
     Malformed,
@@ -86,8 +107,13 @@ impl fmt::Display for UpstreamCause {
 /// classification; the route turns it into an [`Outcome`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UpstreamFailure {
+    /// The upstream could not be reached or answered unusably: [`Outcome::UpstreamError`].
     Unreachable(UpstreamCause),
+    /// Connecting or waiting for the response head outlasted the route's `timeout_ms`, which
+    /// the adapter hands the host: [`Outcome::Timeout`].
     Timeout,
+    /// The client's request body broke off while it was being sent upstream:
+    /// [`Outcome::ClientAborted`].
     ClientAborted,
 }
 
@@ -100,6 +126,8 @@ impl UpstreamFailure {
 }
 
 impl Outcome<'_> {
+    /// The HTTP status of the client's response: the upstream's when it answered, else the
+    /// gateway's own (`204`, `400`, `403`, `404`, `502`, `504`).
     pub fn status(&self) -> u16 {
         match self {
             Outcome::Allowed => 204,

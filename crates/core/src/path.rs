@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 
+/// Why a request path cannot be normalized; the gateway answers `400`
+/// ([`crate::outcome::Outcome::BadPath`]) and contacts nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PathError {
     /// Not an origin-form path (`*`, empty, or not starting with `/`).

@@ -14,11 +14,15 @@ use crate::request_headers::{wildcard_covers, MAX_REQUEST_HEADERS_BYTES};
 /// The two verdicts of a report-only request: the policy's and the upstream's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Report {
+    /// What the route's policy would have decided had it been enforced (the log's `would`).
     pub would: Verdict,
+    /// How a browser judges the answer the upstream actually gave (the log's `upstream`).
     pub upstream: Verdict,
 }
 
 impl Report {
+    /// Whether both verdicts allow or both reject, whatever step each rejects at: enforcing
+    /// the policy would not change what the browser lets the page have (the log's `agrees`).
     pub fn agrees(&self) -> bool {
         matches!(
             (self.would, self.upstream),
@@ -30,11 +34,16 @@ impl Report {
 /// Whether a browser lets the page have the response, and if not, at which step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
+    /// The browser hands the response to the page (or, for a preflight, goes on to the actual
+    /// request).
     Allow,
+    /// The browser withholds the response; the text names the failed step for the log's
+    /// `*_reason` field.
     Reject(&'static str),
 }
 
 impl Verdict {
+    /// The verdict as the log writes it: `allow` or `reject`.
     pub fn word(self) -> &'static str {
         match self {
             Verdict::Allow => "allow",
@@ -78,8 +87,8 @@ fn tokens<'s, 'a>(lines: &'s [&'a [u8]]) -> impl Iterator<Item = &'a [u8]> + 's 
 }
 
 /// How a browser judges the upstream's answer (`status`, `headers`) to `request`: the CORS check
-/// (https://fetch.spec.whatwg.org/#cors-check) and, for a preflight, the checks of
-/// https://fetch.spec.whatwg.org/#cors-preflight-fetch (an ok status, the method, every
+/// (<https://fetch.spec.whatwg.org/#cors-check>) and, for a preflight, the checks of
+/// <https://fetch.spec.whatwg.org/#cors-preflight-fetch> (an ok status, the method, every
 /// requested header; `*` never covers `Authorization`).
 pub fn upstream_verdict<N: AsRef<str>, V: AsRef<[u8]>>(
     request: &CorsRequest<'_>,

@@ -1,7 +1,7 @@
 //! `Access-Control-Request-Headers`: bounded parsing and the policy's allowed header names.
 //!
 //! Browsers send one line of sorted, lowercase, unique names
-//! (https://fetch.spec.whatwg.org/#cors-unsafe-request-header-names), but intermediaries may
+//! (<https://fetch.spec.whatwg.org/#cors-unsafe-request-header-names>), but intermediaries may
 //! split it over several lines or leave empty elements and whitespace, which RFC 9110 §5.6.1
 //! tells recipients to tolerate. A hostile client can send megabytes of commas, so the parser
 //! stops at fixed bounds and fails the preflight instead of scanning on.
@@ -30,7 +30,7 @@ pub enum HeaderRejection<'a> {
 
 /// Whether `*` in `Access-Control-Allow-Headers` covers the request header `name`: every name
 /// but `Authorization`, which must be listed
-/// (https://fetch.spec.whatwg.org/#cors-preflight-fetch, step 7.8).
+/// (<https://fetch.spec.whatwg.org/#cors-preflight-fetch>, step 7.8).
 pub fn wildcard_covers(name: &[u8]) -> bool {
     !name.eq_ignore_ascii_case(b"authorization")
 }
@@ -39,7 +39,7 @@ pub fn wildcard_covers(name: &[u8]) -> bool {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AllowedHeaders {
     /// `"*"` was configured: any name except `authorization`, which the Fetch Standard never
-    /// lets a wildcard cover (https://fetch.spec.whatwg.org/#cors-preflight-fetch, step 7.8).
+    /// lets a wildcard cover (<https://fetch.spec.whatwg.org/#cors-preflight-fetch>, step 7.8).
     pub(crate) any: bool,
     /// Explicitly listed names, lowercase.
     pub(crate) names: List<Text>,
@@ -62,11 +62,15 @@ impl AllowedHeaders {
         &self.names
     }
 
+    /// No name allowed (`allow_headers = []`): a preflight that asks for any header is
+    /// refused, so only requests whose headers are all CORS-safelisted get through.
     pub const NONE: AllowedHeaders = AllowedHeaders {
         any: false,
         names: List::Borrowed(&[]),
     };
 
+    /// Whether a preflight may ask for the request header `name` (compared
+    /// case-insensitively): listed, or covered by `"*"`.
     pub fn allows(&self, name: &[u8]) -> bool {
         self.lists(name) || self.allows_unlisted(name)
     }

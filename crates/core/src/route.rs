@@ -33,6 +33,7 @@ impl Scheme {
     }
 }
 
+/// The request paths a route serves (its `path` key).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RoutePath {
     /// `path = "/health"`: that path only.
@@ -43,6 +44,8 @@ pub enum RoutePath {
 }
 
 impl RoutePath {
+    /// Whether the normalized request path `path` is this one, or under it at a `/` boundary
+    /// (`/users/...` matches `/users/1` but not `/usersx`); case-sensitive, no decoding.
     pub fn matches(&self, path: &str) -> bool {
         match self {
             RoutePath::Exact(exact) => path == exact,
@@ -238,7 +241,10 @@ pub enum RoutingError {
 /// A routed request: the route and the normalized path it matched.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Routed<'t, 'p> {
+    /// The first route in matching order whose path matches.
     pub route: &'t Route,
+    /// The request path with its dot segments resolved: the path the upstream is sent,
+    /// borrowed from the request when it had none.
     pub path: Cow<'p, str>,
 }
 

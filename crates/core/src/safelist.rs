@@ -1,7 +1,7 @@
 //! Which request headers a page may set without a preflight: the CORS-safelisted request-header
-//! rule (https://fetch.spec.whatwg.org/#cors-safelisted-request-header) and the list a browser
+//! rule (<https://fetch.spec.whatwg.org/#cors-safelisted-request-header>) and the list a browser
 //! puts in `Access-Control-Request-Headers`
-//! (https://fetch.spec.whatwg.org/#cors-unsafe-request-header-names).
+//! (<https://fetch.spec.whatwg.org/#cors-unsafe-request-header-names>).
 //!
 //! The gateway itself never needs this (browsers decide what to preflight); `corsgate explain`
 //! does, to predict the preflight a browser sends for a page's `fetch()`.

@@ -189,7 +189,7 @@ fn pattern(p: &OriginPattern) -> String {
 /// the package (`.` for the WASIp2 gateway at the root, `../..` for `components/*`). An
 /// invalid policy fails the build with every error as `file:line:column: message`. The
 /// run-time settings' values in the build's environment go to `$OUT_DIR/settings.rs`
-/// ([`write_built_in_settings`]). One copy for every component built from the engine.
+/// (`write_built_in_settings`). One copy for every component built from the engine.
 pub fn build_script(repo_root: &str) -> std::process::ExitCode {
     use std::path::{Path, PathBuf};
     use std::process::ExitCode;
