@@ -12,8 +12,10 @@ use crate::request_headers::HeaderRejection;
 
 /// What became of one request, from routing to the last byte of the response: each variant
 /// fixes the status, the log's decision word and reason, and whether the gateway writes the
-/// body itself.
+/// body itself. More variants may come as the gateway learns new ways a request can end, so
+/// matches outside this crate need a wildcard arm.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome<'a> {
     /// A preflight answered at the edge: `204`.
     Allowed,

@@ -3,8 +3,10 @@
 use std::fmt;
 use std::ops::Range;
 
-/// What is wrong. Tests match on this, never on message text.
+/// What is wrong. Tests match on this, never on message text. New checks add kinds, so matches
+/// outside this crate need a wildcard arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// The file is not valid TOML; nothing else is checked in it.
     TomlSyntax,

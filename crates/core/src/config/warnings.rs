@@ -6,8 +6,10 @@ use super::validate::is_loopback_host;
 use crate::method::AllowedMethods;
 use crate::origins::AllowedOrigins;
 
-/// Which risky setting a warning is about. Tests match on this, never on message text.
+/// Which risky setting a warning is about. Tests match on this, never on message text; new
+/// warnings add kinds, so matches outside this crate need a wildcard arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum WarningKind {
     /// `"*"` origins on a route that allows `Authorization`: any site can send tokens it holds.
     StarOriginsWithAuthorization,
