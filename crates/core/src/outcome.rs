@@ -238,158 +238,166 @@ mod tests {
 
     #[test]
     fn each_outcome_owns_its_answer() {
-        // (case, outcome, status, decision, reason, body, problem)
-        type Row<'a> = (
-            &'a str,
-            Outcome<'a>,
-            u16,
-            &'a str,
-            Option<&'a str>,
-            Option<&'a str>,
-            bool,
-        );
-        let cases: Vec<Row> = vec![
-            (
-                "allowed preflight",
-                Outcome::Allowed,
-                204,
-                "allowed",
-                None,
-                Some(""),
-                false,
-            ),
-            (
-                "rejected origin",
-                Outcome::Rejected(PreflightRejection::Origin),
-                403,
-                "rejected",
-                Some("origin not allowed"),
-                Some("CORS preflight rejected: origin not allowed\n"),
-                true,
-            ),
-            (
-                "rejected method",
-                Outcome::Rejected(PreflightRejection::Method(b"PUT")),
-                403,
-                "rejected",
-                Some("method not allowed"),
-                Some("CORS preflight rejected: method not allowed\n"),
-                true,
-            ),
-            (
-                "rejected header",
-                Outcome::Rejected(PreflightRejection::Headers(HeaderRejection::NotAllowed(
-                    b"x-a",
-                ))),
-                403,
-                "rejected",
-                Some("request header not allowed"),
-                Some("CORS preflight rejected: request header not allowed\n"),
-                true,
-            ),
-            (
-                "rejected header list",
-                Outcome::Rejected(PreflightRejection::Headers(HeaderRejection::TooLong)),
-                403,
-                "rejected",
-                Some("request header list malformed or too long"),
-                Some("CORS preflight rejected: request header list malformed or too long\n"),
-                true,
-            ),
-            (
-                "forwarded, any status",
-                Outcome::Forwarded { status: 500 },
-                500,
-                "forwarded",
-                None,
-                None,
-                false,
-            ),
-            (
-                "upstream broke off the body",
-                Outcome::BodyBrokeOff {
+        struct Case {
+            name: &'static str,
+            outcome: Outcome<'static>,
+            status: u16,
+            /// The log's `decision` word.
+            decision: &'static str,
+            /// The log's `reason`.
+            reason: Option<&'static str>,
+            /// The body the gateway writes (`None`: the upstream's).
+            body: Option<&'static str>,
+            /// Whether `problems` logging keeps it.
+            problem: bool,
+        }
+        let cases: Vec<Case> = vec![
+            Case {
+                name: "allowed preflight",
+                outcome: Outcome::Allowed,
+                status: 204,
+                decision: "allowed",
+                reason: None,
+                body: Some(""),
+                problem: false,
+            },
+            Case {
+                name: "rejected origin",
+                outcome: Outcome::Rejected(PreflightRejection::Origin),
+                status: 403,
+                decision: "rejected",
+                reason: Some("origin not allowed"),
+                body: Some("CORS preflight rejected: origin not allowed\n"),
+                problem: true,
+            },
+            Case {
+                name: "rejected method",
+                outcome: Outcome::Rejected(PreflightRejection::Method(b"PUT")),
+                status: 403,
+                decision: "rejected",
+                reason: Some("method not allowed"),
+                body: Some("CORS preflight rejected: method not allowed\n"),
+                problem: true,
+            },
+            Case {
+                name: "rejected header",
+                outcome: Outcome::Rejected(PreflightRejection::Headers(
+                    HeaderRejection::NotAllowed(b"x-a"),
+                )),
+                status: 403,
+                decision: "rejected",
+                reason: Some("request header not allowed"),
+                body: Some("CORS preflight rejected: request header not allowed\n"),
+                problem: true,
+            },
+            Case {
+                name: "rejected header list",
+                outcome: Outcome::Rejected(PreflightRejection::Headers(HeaderRejection::TooLong)),
+                status: 403,
+                decision: "rejected",
+                reason: Some("request header list malformed or too long"),
+                body: Some("CORS preflight rejected: request header list malformed or too long\n"),
+                problem: true,
+            },
+            Case {
+                name: "forwarded, any status",
+                outcome: Outcome::Forwarded { status: 500 },
+                status: 500,
+                decision: "forwarded",
+                reason: None,
+                body: None,
+                problem: false,
+            },
+            Case {
+                name: "upstream broke off the body",
+                outcome: Outcome::BodyBrokeOff {
                     status: 200,
                     side: Side::Upstream,
                 },
-                200,
-                "forwarded",
-                Some("upstream broke off the response body"),
-                None,
-                true,
-            ),
-            (
-                "client went away",
-                Outcome::BodyBrokeOff {
+                status: 200,
+                decision: "forwarded",
+                reason: Some("upstream broke off the response body"),
+                body: None,
+                problem: true,
+            },
+            Case {
+                name: "client went away",
+                outcome: Outcome::BodyBrokeOff {
                     status: 200,
                     side: Side::Client,
                 },
-                200,
-                "forwarded",
-                Some("client went away during the response body"),
-                None,
-                true,
-            ),
-            (
-                "no route",
-                Outcome::NotFound,
-                404,
-                "not_found",
-                None,
-                Some("no route for this path\n"),
-                true,
-            ),
-            (
-                "bad path",
-                Outcome::BadPath,
-                400,
-                "bad_path",
-                None,
-                Some("path leaves its route or is not a valid request path\n"),
-                true,
-            ),
-            (
-                "refused",
-                Outcome::UpstreamError(UpstreamCause::ConnectionRefused),
-                502,
-                "upstream_error",
-                Some("upstream unreachable: connection refused"),
-                Some("upstream unreachable: connection refused\n"),
-                true,
-            ),
-            (
-                "host error without a class",
-                Outcome::UpstreamError(UpstreamCause::Other("InternalError".into())),
-                502,
-                "upstream_error",
-                Some("upstream unreachable: upstream error: InternalError"),
-                Some("upstream unreachable: upstream error: InternalError\n"),
-                true,
-            ),
-            (
-                "timeout",
-                Outcome::Timeout { timeout_ms: 500 },
-                504,
-                "timeout",
-                Some("upstream did not answer within 500 ms"),
-                Some("upstream did not answer within 500 ms\n"),
-                true,
-            ),
-            (
-                "client aborted",
-                Outcome::ClientAborted,
-                400,
-                "client_aborted",
-                Some("request body broke off"),
-                Some("request body broke off\n"),
-                true,
-            ),
+                status: 200,
+                decision: "forwarded",
+                reason: Some("client went away during the response body"),
+                body: None,
+                problem: true,
+            },
+            Case {
+                name: "no route",
+                outcome: Outcome::NotFound,
+                status: 404,
+                decision: "not_found",
+                reason: None,
+                body: Some("no route for this path\n"),
+                problem: true,
+            },
+            Case {
+                name: "bad path",
+                outcome: Outcome::BadPath,
+                status: 400,
+                decision: "bad_path",
+                reason: None,
+                body: Some("path leaves its route or is not a valid request path\n"),
+                problem: true,
+            },
+            Case {
+                name: "refused",
+                outcome: Outcome::UpstreamError(UpstreamCause::ConnectionRefused),
+                status: 502,
+                decision: "upstream_error",
+                reason: Some("upstream unreachable: connection refused"),
+                body: Some("upstream unreachable: connection refused\n"),
+                problem: true,
+            },
+            Case {
+                name: "host error without a class",
+                outcome: Outcome::UpstreamError(UpstreamCause::Other("InternalError".into())),
+                status: 502,
+                decision: "upstream_error",
+                reason: Some("upstream unreachable: upstream error: InternalError"),
+                body: Some("upstream unreachable: upstream error: InternalError\n"),
+                problem: true,
+            },
+            Case {
+                name: "timeout",
+                outcome: Outcome::Timeout { timeout_ms: 500 },
+                status: 504,
+                decision: "timeout",
+                reason: Some("upstream did not answer within 500 ms"),
+                body: Some("upstream did not answer within 500 ms\n"),
+                problem: true,
+            },
+            Case {
+                name: "client aborted",
+                outcome: Outcome::ClientAborted,
+                status: 400,
+                decision: "client_aborted",
+                reason: Some("request body broke off"),
+                body: Some("request body broke off\n"),
+                problem: true,
+            },
         ];
-        for (case, outcome, status, decision, reason, body, problem) in cases {
-            assert_eq!(outcome.status(), status, "case {case}: status");
-            assert_eq!(outcome.decision(), decision, "case {case}: decision");
-            assert_eq!(outcome.reason().as_deref(), reason, "case {case}: reason");
-            assert_eq!(outcome.body().as_deref(), body, "case {case}: body");
-            assert_eq!(outcome.is_problem(), problem, "case {case}: problem");
+        for case in cases {
+            let (outcome, name) = (&case.outcome, case.name);
+            assert_eq!(outcome.status(), case.status, "case {name}: status");
+            assert_eq!(outcome.decision(), case.decision, "case {name}: decision");
+            assert_eq!(
+                outcome.reason().as_deref(),
+                case.reason,
+                "case {name}: reason"
+            );
+            assert_eq!(outcome.body().as_deref(), case.body, "case {name}: body");
+            assert_eq!(outcome.is_problem(), case.problem, "case {name}: problem");
         }
     }
 }

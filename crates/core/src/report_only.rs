@@ -147,98 +147,101 @@ mod tests {
             request_headers: auth,
             ..CorsRequest::default()
         };
-        // (case, request, status, response headers, verdict)
-        type Case<'a> = (
-            &'a str,
-            CorsRequest<'a>,
-            u16,
-            Vec<(&'a str, &'a str)>,
-            Verdict,
-        );
+        struct Case<'a> {
+            name: &'static str,
+            request: CorsRequest<'a>,
+            /// The upstream's status.
+            status: u16,
+            /// The upstream's response headers.
+            headers: Vec<(&'static str, &'static str)>,
+            /// How a browser judges that answer.
+            verdict: Verdict,
+        }
         let cases: Vec<Case> = vec![
-            (
-                "echoed origin",
-                actual,
-                200,
-                vec![("Access-Control-Allow-Origin", "https://app.example.com")],
-                Verdict::Allow,
-            ),
-            (
-                "star",
-                actual,
-                500,
-                vec![("access-control-allow-origin", "*")],
-                Verdict::Allow,
-            ),
-            (
-                "none",
-                actual,
-                200,
-                vec![],
-                Verdict::Reject("no Access-Control-Allow-Origin"),
-            ),
-            (
-                "another origin",
-                actual,
-                200,
-                vec![("access-control-allow-origin", "https://evil.example")],
-                Verdict::Reject("Access-Control-Allow-Origin does not match"),
-            ),
-            (
-                "two lines",
-                actual,
-                200,
-                vec![
+            Case {
+                name: "echoed origin",
+                request: actual,
+                status: 200,
+                headers: vec![("Access-Control-Allow-Origin", "https://app.example.com")],
+                verdict: Verdict::Allow,
+            },
+            Case {
+                name: "star",
+                request: actual,
+                status: 500,
+                headers: vec![("access-control-allow-origin", "*")],
+                verdict: Verdict::Allow,
+            },
+            Case {
+                name: "none",
+                request: actual,
+                status: 200,
+                headers: vec![],
+                verdict: Verdict::Reject("no Access-Control-Allow-Origin"),
+            },
+            Case {
+                name: "another origin",
+                request: actual,
+                status: 200,
+                headers: vec![("access-control-allow-origin", "https://evil.example")],
+                verdict: Verdict::Reject("Access-Control-Allow-Origin does not match"),
+            },
+            Case {
+                name: "two lines",
+                request: actual,
+                status: 200,
+                headers: vec![
                     ("access-control-allow-origin", "*"),
                     ("access-control-allow-origin", "*"),
                 ],
-                Verdict::Reject("Access-Control-Allow-Origin does not match"),
-            ),
-            (
-                "preflight allowed",
-                preflight,
-                204,
-                vec![
+                verdict: Verdict::Reject("Access-Control-Allow-Origin does not match"),
+            },
+            Case {
+                name: "preflight allowed",
+                request: preflight,
+                status: 204,
+                headers: vec![
                     ("access-control-allow-origin", "*"),
                     ("access-control-allow-methods", "GET, PUT"),
                     ("access-control-allow-headers", "Authorization, X-A"),
                 ],
-                Verdict::Allow,
-            ),
-            (
-                "preflight: star does not cover authorization",
-                preflight,
-                204,
-                vec![
+                verdict: Verdict::Allow,
+            },
+            Case {
+                name: "preflight: star does not cover authorization",
+                request: preflight,
+                status: 204,
+                headers: vec![
                     ("access-control-allow-origin", "*"),
                     ("access-control-allow-methods", "*"),
                     ("access-control-allow-headers", "*"),
                 ],
-                Verdict::Reject("request header not allowed"),
-            ),
-            (
-                "preflight: method missing",
-                preflight,
-                200,
-                vec![
+                verdict: Verdict::Reject("request header not allowed"),
+            },
+            Case {
+                name: "preflight: method missing",
+                request: preflight,
+                status: 200,
+                headers: vec![
                     ("access-control-allow-origin", "*"),
                     ("access-control-allow-methods", "GET"),
                 ],
-                Verdict::Reject("method not allowed"),
-            ),
-            (
-                "preflight: not an ok status",
-                preflight,
-                404,
-                vec![("access-control-allow-origin", "*")],
-                Verdict::Reject("preflight status not ok"),
-            ),
+                verdict: Verdict::Reject("method not allowed"),
+            },
+            Case {
+                name: "preflight: not an ok status",
+                request: preflight,
+                status: 404,
+                headers: vec![("access-control-allow-origin", "*")],
+                verdict: Verdict::Reject("preflight status not ok"),
+            },
         ];
-        for (case, request, status, headers, verdict) in cases {
+        for case in cases {
             assert_eq!(
-                upstream_verdict(&request, status, &headers),
-                verdict,
-                "case {case}"
+                upstream_verdict(&case.request, case.status, &case.headers),
+                case.verdict,
+                "case {}",
+                case.name
             );
         }
     }
