@@ -16,7 +16,7 @@ pub enum PreflightMode {
 }
 
 impl PreflightMode {
-    /// Every mode, in the order a policy file's documentation lists them.
+    /// Every mode: the names the validator accepts and the JSON schema lists.
     pub const ALL: [PreflightMode; 2] = [PreflightMode::Edge, PreflightMode::Forward];
 
     /// The mode's name in a policy file (`preflight = "edge"`).

@@ -18,7 +18,7 @@ pub enum Table {
 }
 
 impl Table {
-    /// Both tables, in the order a policy file and the README list them.
+    /// Both tables: the only ones a policy file may have.
     pub const ALL: [Table; 2] = [Table::Route, Table::Cors];
 
     /// The table's name in a policy file, without brackets.
