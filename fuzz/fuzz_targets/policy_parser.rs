@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     match route_table_from_toml(&[("fuzz", text)]) {
         Ok(table) => {
             let source = route_table_expression(&table);
-            assert!(source.starts_with("{ const PATHS: &str = ") && source.contains("::corsgate_core::route::RouteTable {"));
+            assert!(source.starts_with("{ const PATHS: &str = ") && source.contains("::corsgate_core::route::RouteTable::baked("));
         }
         Err(errors) => {
             assert!(!errors.is_empty());

@@ -33,6 +33,7 @@ pub enum AccessLog {
 }
 
 impl AccessLog {
+    /// The environment variable that holds the setting, also read from the build's environment.
     pub const VARIABLE: &'static str = "CORSGATE_ACCESS_LOG";
 
     /// The setting from the variable's value (`None`: unset, meaning `all`). An unknown value
@@ -236,19 +237,59 @@ mod tests {
 
     #[test]
     fn setting_values() {
-        let cases: &[(&str, Option<&str>, Result<AccessLog, ()>)] = &[
-            ("unset means all", None, Ok(AccessLog::All)),
-            ("all", Some("all"), Ok(AccessLog::All)),
-            ("problems", Some("problems"), Ok(AccessLog::Problems)),
-            ("off", Some("off"), Ok(AccessLog::Off)),
-            ("surrounding spaces", Some(" off\n"), Ok(AccessLog::Off)),
-            ("unknown word", Some("verbose"), Err(())),
-            ("case matters", Some("OFF"), Err(())),
-            ("empty", Some(""), Err(())),
+        struct Case {
+            name: &'static str,
+            /// The variable's value (`None`: unset).
+            value: Option<&'static str>,
+            /// The setting, or `Err` for a value that is not understood.
+            expected: Result<AccessLog, ()>,
+        }
+        let cases: &[Case] = &[
+            Case {
+                name: "unset means all",
+                value: None,
+                expected: Ok(AccessLog::All),
+            },
+            Case {
+                name: "all",
+                value: Some("all"),
+                expected: Ok(AccessLog::All),
+            },
+            Case {
+                name: "problems",
+                value: Some("problems"),
+                expected: Ok(AccessLog::Problems),
+            },
+            Case {
+                name: "off",
+                value: Some("off"),
+                expected: Ok(AccessLog::Off),
+            },
+            Case {
+                name: "surrounding spaces",
+                value: Some(" off\n"),
+                expected: Ok(AccessLog::Off),
+            },
+            Case {
+                name: "unknown word",
+                value: Some("verbose"),
+                expected: Err(()),
+            },
+            Case {
+                name: "case matters",
+                value: Some("OFF"),
+                expected: Err(()),
+            },
+            Case {
+                name: "empty",
+                value: Some(""),
+                expected: Err(()),
+            },
         ];
-        for (name, value, expected) in cases {
-            let got = AccessLog::from_setting(*value);
-            assert_eq!(got.clone().map_err(|_| ()), *expected, "{name}");
+        for case in cases {
+            let name = case.name;
+            let got = AccessLog::from_setting(case.value);
+            assert_eq!(got.clone().map_err(|_| ()), case.expected, "{name}");
             if let Err(message) = got {
                 assert!(
                     message.contains("CORSGATE_ACCESS_LOG")
@@ -261,46 +302,72 @@ mod tests {
 
     #[test]
     fn which_lines_each_setting_keeps() {
-        // (case, outcome, kept by `problems`)
-        let cases: Vec<(&str, Outcome<'static>, bool)> = vec![
-            ("allowed preflight", Outcome::Allowed, false),
-            (
-                "forwarded, complete",
-                Outcome::Forwarded { status: 200 },
-                false,
-            ),
-            (
-                "forwarded, upstream error status",
-                Outcome::Forwarded { status: 503 },
-                false,
-            ),
-            (
-                "forwarded, body broke off",
-                Outcome::BodyBrokeOff {
+        struct Case {
+            name: &'static str,
+            outcome: Outcome<'static>,
+            /// Whether `problems` keeps the line.
+            problem: bool,
+        }
+        let cases: Vec<Case> = vec![
+            Case {
+                name: "allowed preflight",
+                outcome: Outcome::Allowed,
+                problem: false,
+            },
+            Case {
+                name: "forwarded, complete",
+                outcome: Outcome::Forwarded { status: 200 },
+                problem: false,
+            },
+            Case {
+                name: "forwarded, upstream error status",
+                outcome: Outcome::Forwarded { status: 503 },
+                problem: false,
+            },
+            Case {
+                name: "forwarded, body broke off",
+                outcome: Outcome::BodyBrokeOff {
                     status: 200,
                     side: Side::Upstream,
                 },
-                true,
-            ),
-            (
-                "rejected preflight",
-                Outcome::Rejected(PreflightRejection::Origin),
-                true,
-            ),
-            ("no route", Outcome::NotFound, true),
-            ("bad path", Outcome::BadPath, true),
-            (
-                "upstream unreachable",
-                Outcome::UpstreamError(UpstreamCause::ConnectionRefused),
-                true,
-            ),
-            ("timeout", Outcome::Timeout { timeout_ms: 5000 }, true),
-            ("client aborted", Outcome::ClientAborted, true),
+                problem: true,
+            },
+            Case {
+                name: "rejected preflight",
+                outcome: Outcome::Rejected(PreflightRejection::Origin),
+                problem: true,
+            },
+            Case {
+                name: "no route",
+                outcome: Outcome::NotFound,
+                problem: true,
+            },
+            Case {
+                name: "bad path",
+                outcome: Outcome::BadPath,
+                problem: true,
+            },
+            Case {
+                name: "upstream unreachable",
+                outcome: Outcome::UpstreamError(UpstreamCause::ConnectionRefused),
+                problem: true,
+            },
+            Case {
+                name: "timeout",
+                outcome: Outcome::Timeout { timeout_ms: 5000 },
+                problem: true,
+            },
+            Case {
+                name: "client aborted",
+                outcome: Outcome::ClientAborted,
+                problem: true,
+            },
         ];
-        for (name, outcome, problem) in cases {
-            let line = line(outcome);
+        for case in cases {
+            let name = case.name;
+            let line = line(case.outcome);
             assert!(AccessLog::All.wants(&line), "{name}: all keeps every line");
-            assert_eq!(AccessLog::Problems.wants(&line), problem, "{name}");
+            assert_eq!(AccessLog::Problems.wants(&line), case.problem, "{name}");
             assert!(!AccessLog::Off.wants(&line), "{name}: off keeps none");
         }
     }

@@ -22,10 +22,18 @@ pub const CORS_REQUEST_HEADERS: [&str; 4] = [
 /// header in order (an empty slice: the header is absent).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CorsRequest<'a> {
+    /// The request's method as sent (methods are case-sensitive: `OPTIONS`, not `options`).
     pub method: &'a [u8],
+    /// `Origin`: who is asking (<https://fetch.spec.whatwg.org/#origin-header>).
     pub origin: &'a [&'a [u8]],
+    /// `Access-Control-Request-Method`: the method a preflight asks to use.
     pub request_method: &'a [&'a [u8]],
+    /// `Access-Control-Request-Headers`: the non-safelisted header names a preflight asks to
+    /// send.
     pub request_headers: &'a [&'a [u8]],
+    /// `Access-Control-Request-Private-Network`: `true` when a Private Network Access
+    /// preflight asks to reach a more private address
+    /// (<https://wicg.github.io/private-network-access/#cors-preflight>).
     pub request_private_network: &'a [&'a [u8]],
 }
 
@@ -44,10 +52,12 @@ impl<'a> CorsRequest<'a> {
     }
 }
 
+/// Which half of the CORS protocol a request belongs to: the preflight a browser sends first,
+/// or the request itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RequestKind {
     /// `OPTIONS` with both `Origin` and `Access-Control-Request-Method`
-    /// (https://fetch.spec.whatwg.org/#cors-preflight-request).
+    /// (<https://fetch.spec.whatwg.org/#cors-preflight-request>).
     Preflight,
     /// Anything else, `OPTIONS` included; a CORS request when it carries `Origin`.
     Actual,
@@ -64,6 +74,8 @@ impl RequestKind {
 }
 
 impl CorsRequest<'_> {
+    /// A preflight when the method is `OPTIONS` and both `Origin` and
+    /// `Access-Control-Request-Method` are present, else an actual request.
     pub fn kind(&self) -> RequestKind {
         if self.method == b"OPTIONS" && !self.origin.is_empty() && !self.request_method.is_empty() {
             RequestKind::Preflight
@@ -73,13 +85,26 @@ impl CorsRequest<'_> {
     }
 }
 
+// The names of the response headers the gateway writes, lowercase as `HeaderList` yields them.
+
+/// The origin that may read the response: `*` or the request's `Origin` echoed
+/// (<https://fetch.spec.whatwg.org/#http-access-control-allow-origin>).
 pub const ALLOW_ORIGIN: &str = "access-control-allow-origin";
+/// `true` when the response may be read by a request made with credentials (cookies, HTTP
+/// authentication); never sent with `Access-Control-Allow-Origin: *`.
 pub const ALLOW_CREDENTIALS: &str = "access-control-allow-credentials";
+/// The methods a preflight answer allows (`allow_methods`).
 pub const ALLOW_METHODS: &str = "access-control-allow-methods";
+/// The request headers a preflight answer allows (`allow_headers`).
 pub const ALLOW_HEADERS: &str = "access-control-allow-headers";
+/// The response headers a page's script may read beyond the CORS-safelisted ones
+/// (`expose_headers`).
 pub const EXPOSE_HEADERS: &str = "access-control-expose-headers";
+/// How many seconds a browser may cache a preflight answer (`max_age`).
 pub const MAX_AGE: &str = "access-control-max-age";
+/// `true` when a Private Network Access preflight is granted (`allow_private_network`).
 pub const ALLOW_PRIVATE_NETWORK: &str = "access-control-allow-private-network";
+/// The request headers a response depends on, so caches keep one answer per value.
 pub const VARY: &str = "vary";
 
 /// What a preflight response varies on: the three request headers its answer depends on.
@@ -199,7 +224,7 @@ impl<'p, O: AsRef<[u8]>> HeaderList<'p, O> {
     }
 }
 
-/// The step of https://fetch.spec.whatwg.org/#cors-preflight-fetch that would fail in the
+/// The step of <https://fetch.spec.whatwg.org/#cors-preflight-fetch> that would fail in the
 /// browser, and so makes the gateway refuse the preflight.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PreflightRejection<'a> {
@@ -222,8 +247,11 @@ impl PreflightRejection<'_> {
     }
 }
 
+/// The gateway's answer to a preflight it answers itself (`preflight = "edge"`).
 #[derive(Clone, Copy, Debug)]
 pub struct PreflightDecision<'a> {
+    /// `Ok`: every step of the CORS-preflight fetch passes (answer `204`); `Err`: the first
+    /// step that fails, in the browser's order (answer `403`).
     pub result: Result<(), PreflightRejection<'a>>,
     /// The complete CORS header set of the response, `Vary` included.
     pub headers: HeaderList<'a>,
@@ -330,7 +358,7 @@ impl<'p> ForwardedCors<'p, &[u8]> {
 
 /// CORS headers for a forwarded response. Browsers check methods and request headers only in
 /// preflights, so an actual response depends on the origin alone
-/// (https://fetch.spec.whatwg.org/#cors-check). A preflight forwarded under
+/// (<https://fetch.spec.whatwg.org/#cors-check>). A preflight forwarded under
 /// `preflight = "forward"` that the policy allows also gets the preflight headers, so the
 /// browser can go on to the actual request.
 pub fn forwarded<'p, 'o>(

@@ -75,6 +75,7 @@ pub enum ClientAddress {
 }
 
 impl ClientAddress {
+    /// The environment variable that holds the setting, also read from the build's environment.
     pub const VARIABLE: &'static str = "CORSGATE_CLIENT_ADDRESS";
 
     /// The setting from the variable's value (`None`: unset). An unknown value is an error that
@@ -198,36 +199,64 @@ mod tests {
     #[test]
     fn client_address_from_the_host() {
         use ClientAddress::{SpinHeader, Unknown};
-        // (case, setting, spin-client-addr lines in order, expected)
-        let cases: &[(&str, ClientAddress, &[&str], &str)] = &[
-            (
-                "ipv4 with port",
-                SpinHeader,
-                &["127.0.0.1:51234"],
-                "127.0.0.1",
-            ),
-            ("ipv6 with port", SpinHeader, &["[::1]:51234"], "::1"),
-            ("absent", SpinHeader, &[], "unknown"),
-            ("garbage", SpinHeader, &["evil\r\nx: y"], "unknown"),
-            (
-                "the client's own line comes first and is ignored",
-                SpinHeader,
-                &["203.0.113.66:1", "192.0.2.1:5000"],
-                "192.0.2.1",
-            ),
-            (
-                "not Spin: never trusted",
-                Unknown,
-                &["192.0.2.1:5000"],
-                "unknown",
-            ),
+        struct Case {
+            name: &'static str,
+            setting: ClientAddress,
+            /// The request's `spin-client-addr` lines, in order.
+            lines: &'static [&'static str],
+            /// The address `X-Forwarded-For` gets.
+            client_ip: &'static str,
+        }
+        let cases: &[Case] = &[
+            Case {
+                name: "ipv4 with port",
+                setting: SpinHeader,
+                lines: &["127.0.0.1:51234"],
+                client_ip: "127.0.0.1",
+            },
+            Case {
+                name: "ipv6 with port",
+                setting: SpinHeader,
+                lines: &["[::1]:51234"],
+                client_ip: "::1",
+            },
+            Case {
+                name: "absent",
+                setting: SpinHeader,
+                lines: &[],
+                client_ip: "unknown",
+            },
+            Case {
+                name: "garbage",
+                setting: SpinHeader,
+                lines: &["evil\r\nx: y"],
+                client_ip: "unknown",
+            },
+            Case {
+                name: "the client's own line comes first and is ignored",
+                setting: SpinHeader,
+                lines: &["203.0.113.66:1", "192.0.2.1:5000"],
+                client_ip: "192.0.2.1",
+            },
+            Case {
+                name: "not Spin: never trusted",
+                setting: Unknown,
+                lines: &["192.0.2.1:5000"],
+                client_ip: "unknown",
+            },
         ];
-        for (name, setting, lines, expected) in cases {
-            let headers: Vec<(&str, &[u8])> = lines
+        for case in cases {
+            let headers: Vec<(&str, &[u8])> = case
+                .lines
                 .iter()
                 .map(|l| ("Spin-Client-Addr", l.as_bytes()))
                 .collect();
-            assert_eq!(setting.client_ip(&headers), *expected, "case {name}");
+            assert_eq!(
+                case.setting.client_ip(&headers),
+                case.client_ip,
+                "case {}",
+                case.name
+            );
         }
     }
 

@@ -2,14 +2,16 @@
 //!
 //! Run time (always built, also into the WebAssembly component): origin matching
 //! ([`origins`]), request-header checks ([`request_headers`]), routing ([`route`]), the
-//! decisions ([`decision`]), and the request [`plan`] that puts them together for the adapters,
-//! with the [`outcome`] that says what became of a request. Build time and the CLI (feature `config`): parsing and validating
-//! policy files into the compiled [`RouteTable`], and baking it into Rust source.
+//! decisions ([`decision`]), and the request [`plan`](mod@plan) that puts them together for the
+//! adapters, with the [`outcome`] that says what became of a request. Build time and the CLI
+//! (feature `config`): parsing and validating policy files into the compiled [`RouteTable`], and
+//! baking it into Rust source.
 //!
 //! The semantics are those of the Fetch Standard's CORS protocol,
-//! https://fetch.spec.whatwg.org/#http-cors-protocol.
+//! <https://fetch.spec.whatwg.org/#http-cors-protocol>.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod access_log;
 pub mod decision;
@@ -19,7 +21,7 @@ pub mod method;
 pub mod origin_set;
 pub mod origins;
 pub mod outcome;
-pub mod path;
+mod path;
 pub mod plan;
 pub mod policy;
 pub mod report_only;

@@ -26,13 +26,13 @@ const TCHAR: [bool; 256] = {
 };
 
 /// "A CORS-safelisted method is a method that is `GET`, `HEAD`, or `POST`"
-/// (https://fetch.spec.whatwg.org/#cors-safelisted-method). A byte match: `get` is not `GET`.
+/// (<https://fetch.spec.whatwg.org/#cors-safelisted-method>). A byte match: `get` is not `GET`.
 pub fn is_cors_safelisted_method(method: &[u8]) -> bool {
     matches!(method, b"GET" | b"HEAD" | b"POST")
 }
 
 /// "A forbidden method is a method that is a byte-case-insensitive match for `CONNECT`, `TRACE`,
-/// or `TRACK`" (https://fetch.spec.whatwg.org/#forbidden-method).
+/// or `TRACK`" (<https://fetch.spec.whatwg.org/#forbidden-method>).
 pub fn is_forbidden_method(method: &[u8]) -> bool {
     [&b"CONNECT"[..], b"TRACE", b"TRACK"]
         .iter()
@@ -51,7 +51,7 @@ pub enum AllowedMethods {
 impl AllowedMethods {
     /// Whether a preflight asking for `method` may proceed. CORS-safelisted methods always pass:
     /// the browser does not check them against `Access-Control-Allow-Methods`
-    /// (https://fetch.spec.whatwg.org/#cors-preflight-fetch, step 7.5).
+    /// (<https://fetch.spec.whatwg.org/#cors-preflight-fetch>, step 7.5).
     pub fn allows(&self, method: &[u8]) -> bool {
         if is_cors_safelisted_method(method) {
             return true;

@@ -8,6 +8,8 @@
 
 use crate::text::{List, Text};
 
+/// The wildcard-free allowed origins of a policy, as a hash table fixed at build time (see the
+/// module doc for its layout).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OriginSet {
     /// Length is a power of two (or zero for the empty set).
@@ -37,6 +39,7 @@ impl OriginSet {
         &self.entries
     }
 
+    /// The set with no origin, which allocates nothing.
     pub const EMPTY: OriginSet = OriginSet {
         slots: List::Borrowed(&[]),
         entries: List::Borrowed(&[]),
@@ -68,6 +71,8 @@ impl OriginSet {
         }
     }
 
+    /// Whether `origin` is one of the entries, byte for byte (the caller has already capped
+    /// its length; no case folding or parsing happens here).
     pub fn contains(&self, origin: &[u8]) -> bool {
         let size = self.slots.len();
         if size == 0 {
@@ -87,10 +92,12 @@ impl OriginSet {
         }
     }
 
+    /// How many distinct origins the set holds.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// Whether the set holds no origin.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

@@ -10,6 +10,7 @@ use crate::request_origin::{RequestOrigin, MAX_ORIGIN_LEN};
 use crate::route::Scheme;
 use crate::text::{List, Text};
 
+/// The hosts an [`OriginPattern`] matches.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HostPattern {
     /// The host itself (used with a port wildcard).
@@ -19,10 +20,13 @@ pub enum HostPattern {
     Subdomains(Text),
 }
 
+/// The ports an [`OriginPattern`] matches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PortPattern {
     /// The scheme's default port (absent from the serialization).
     Default,
+    /// This port only, written out in the origin (never the scheme's default, which browsers
+    /// omit).
     Exact(u16),
     /// `:*`: any port, the default one included.
     Any,
@@ -57,6 +61,7 @@ impl OriginPattern {
         self.port
     }
 
+    /// Whether `origin` has the pattern's scheme, one of its hosts and one of its ports.
     pub fn matches(&self, origin: &RequestOrigin<'_>) -> bool {
         if self.scheme != origin.scheme {
             return false;
@@ -78,12 +83,16 @@ impl OriginPattern {
     }
 }
 
+/// The origins a policy allows (`allow_origins`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AllowedOrigins {
     /// `"*"`: every origin, answered with `Access-Control-Allow-Origin: *`.
     Any,
+    /// Listed origins, answered by echoing the request's `Origin`; either list may be empty.
     Listed {
+        /// Wildcard-free origins, matched byte for byte against the header.
         exact: OriginSet,
+        /// Wildcard origins, matched against the parsed header when no exact origin matched.
         patterns: List<OriginPattern>,
     },
 }
@@ -130,6 +139,7 @@ impl AllowedOrigins {
         OriginVerdict::Denied
     }
 
+    /// Whether every origin is allowed (`allow_origins = ["*"]`).
     pub fn is_any(&self) -> bool {
         matches!(self, AllowedOrigins::Any)
     }

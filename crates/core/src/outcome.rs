@@ -10,17 +10,30 @@ use crate::decision::PreflightRejection;
 use crate::exchange::TargetPart;
 use crate::request_headers::HeaderRejection;
 
+/// What became of one request, from routing to the last byte of the response: each variant
+/// fixes the status, the log's decision word and reason, and whether the gateway writes the
+/// body itself. More variants may come as the gateway learns new ways a request can end, so
+/// matches outside this crate need a wildcard arm.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome<'a> {
     /// A preflight answered at the edge: `204`.
     Allowed,
     /// A preflight refused at the edge: `403`, naming the step that failed.
     Rejected(PreflightRejection<'a>),
     /// The upstream answered with `status` and its whole body was relayed.
-    Forwarded { status: u16 },
+    Forwarded {
+        /// The upstream's response status, relayed unchanged.
+        status: u16,
+    },
     /// The upstream's head was relayed with `status`, but the body broke off on `side`: the
     /// client's response is aborted, never passed off as complete.
-    BodyBrokeOff { status: u16, side: Side },
+    BodyBrokeOff {
+        /// The upstream's response status, already sent to the client.
+        status: u16,
+        /// The side whose stream failed first.
+        side: Side,
+    },
     /// No route matches the path: `404`, nothing contacted.
     NotFound,
     /// The path is not a valid request path or climbs out of its route: `400`.
@@ -28,7 +41,10 @@ pub enum Outcome<'a> {
     /// No response head from the upstream, for `cause`: `502`.
     UpstreamError(UpstreamCause),
     /// No response head within the route's `timeout_ms`: `504`.
-    Timeout { timeout_ms: u32 },
+    Timeout {
+        /// The route's upstream timeout that ran out, in milliseconds.
+        timeout_ms: u32,
+    },
     /// The client's request body broke off before the upstream answered: `400`.
     ClientAborted,
 }
@@ -36,7 +52,9 @@ pub enum Outcome<'a> {
 /// Which side of a relayed response body went away.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
+    /// Reading the upstream's body failed before its end: the upstream broke it off.
     Upstream,
+    /// Writing to the client failed: the client closed its connection.
     Client,
 }
 
@@ -44,12 +62,17 @@ pub enum Side {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum UpstreamCause {
+    /// The upstream host refused the TCP connection.
     ConnectionRefused,
     /// Closed or reset before a response head.
     ConnectionClosed,
+    /// DNS gave no address for the upstream's host name.
     NameNotResolved,
+    /// The upstream destination was not found or is not available.
     Unavailable,
+    /// The upstream's IP address cannot be routed to, or the host prohibits it.
     AddressUnreachable,
+    /// The TLS handshake failed: a protocol error, a bad certificate or an alert.
     TlsFailed,
     /// Not a valid HTTP response, or one over the host's size limits.
     Malformed,
@@ -86,8 +109,13 @@ impl fmt::Display for UpstreamCause {
 /// classification; the route turns it into an [`Outcome`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UpstreamFailure {
+    /// The upstream could not be reached or answered unusably: [`Outcome::UpstreamError`].
     Unreachable(UpstreamCause),
+    /// Connecting or waiting for the response head outlasted the route's `timeout_ms`, which
+    /// the adapter hands the host: [`Outcome::Timeout`].
     Timeout,
+    /// The client's request body broke off while it was being sent upstream:
+    /// [`Outcome::ClientAborted`].
     ClientAborted,
 }
 
@@ -100,6 +128,8 @@ impl UpstreamFailure {
 }
 
 impl Outcome<'_> {
+    /// The HTTP status of the client's response: the upstream's when it answered, else the
+    /// gateway's own (`204`, `400`, `403`, `404`, `502`, `504`).
     pub fn status(&self) -> u16 {
         match self {
             Outcome::Allowed => 204,
@@ -208,158 +238,166 @@ mod tests {
 
     #[test]
     fn each_outcome_owns_its_answer() {
-        // (case, outcome, status, decision, reason, body, problem)
-        type Row<'a> = (
-            &'a str,
-            Outcome<'a>,
-            u16,
-            &'a str,
-            Option<&'a str>,
-            Option<&'a str>,
-            bool,
-        );
-        let cases: Vec<Row> = vec![
-            (
-                "allowed preflight",
-                Outcome::Allowed,
-                204,
-                "allowed",
-                None,
-                Some(""),
-                false,
-            ),
-            (
-                "rejected origin",
-                Outcome::Rejected(PreflightRejection::Origin),
-                403,
-                "rejected",
-                Some("origin not allowed"),
-                Some("CORS preflight rejected: origin not allowed\n"),
-                true,
-            ),
-            (
-                "rejected method",
-                Outcome::Rejected(PreflightRejection::Method(b"PUT")),
-                403,
-                "rejected",
-                Some("method not allowed"),
-                Some("CORS preflight rejected: method not allowed\n"),
-                true,
-            ),
-            (
-                "rejected header",
-                Outcome::Rejected(PreflightRejection::Headers(HeaderRejection::NotAllowed(
-                    b"x-a",
-                ))),
-                403,
-                "rejected",
-                Some("request header not allowed"),
-                Some("CORS preflight rejected: request header not allowed\n"),
-                true,
-            ),
-            (
-                "rejected header list",
-                Outcome::Rejected(PreflightRejection::Headers(HeaderRejection::TooLong)),
-                403,
-                "rejected",
-                Some("request header list malformed or too long"),
-                Some("CORS preflight rejected: request header list malformed or too long\n"),
-                true,
-            ),
-            (
-                "forwarded, any status",
-                Outcome::Forwarded { status: 500 },
-                500,
-                "forwarded",
-                None,
-                None,
-                false,
-            ),
-            (
-                "upstream broke off the body",
-                Outcome::BodyBrokeOff {
+        struct Case {
+            name: &'static str,
+            outcome: Outcome<'static>,
+            status: u16,
+            /// The log's `decision` word.
+            decision: &'static str,
+            /// The log's `reason`.
+            reason: Option<&'static str>,
+            /// The body the gateway writes (`None`: the upstream's).
+            body: Option<&'static str>,
+            /// Whether `problems` logging keeps it.
+            problem: bool,
+        }
+        let cases: Vec<Case> = vec![
+            Case {
+                name: "allowed preflight",
+                outcome: Outcome::Allowed,
+                status: 204,
+                decision: "allowed",
+                reason: None,
+                body: Some(""),
+                problem: false,
+            },
+            Case {
+                name: "rejected origin",
+                outcome: Outcome::Rejected(PreflightRejection::Origin),
+                status: 403,
+                decision: "rejected",
+                reason: Some("origin not allowed"),
+                body: Some("CORS preflight rejected: origin not allowed\n"),
+                problem: true,
+            },
+            Case {
+                name: "rejected method",
+                outcome: Outcome::Rejected(PreflightRejection::Method(b"PUT")),
+                status: 403,
+                decision: "rejected",
+                reason: Some("method not allowed"),
+                body: Some("CORS preflight rejected: method not allowed\n"),
+                problem: true,
+            },
+            Case {
+                name: "rejected header",
+                outcome: Outcome::Rejected(PreflightRejection::Headers(
+                    HeaderRejection::NotAllowed(b"x-a"),
+                )),
+                status: 403,
+                decision: "rejected",
+                reason: Some("request header not allowed"),
+                body: Some("CORS preflight rejected: request header not allowed\n"),
+                problem: true,
+            },
+            Case {
+                name: "rejected header list",
+                outcome: Outcome::Rejected(PreflightRejection::Headers(HeaderRejection::TooLong)),
+                status: 403,
+                decision: "rejected",
+                reason: Some("request header list malformed or too long"),
+                body: Some("CORS preflight rejected: request header list malformed or too long\n"),
+                problem: true,
+            },
+            Case {
+                name: "forwarded, any status",
+                outcome: Outcome::Forwarded { status: 500 },
+                status: 500,
+                decision: "forwarded",
+                reason: None,
+                body: None,
+                problem: false,
+            },
+            Case {
+                name: "upstream broke off the body",
+                outcome: Outcome::BodyBrokeOff {
                     status: 200,
                     side: Side::Upstream,
                 },
-                200,
-                "forwarded",
-                Some("upstream broke off the response body"),
-                None,
-                true,
-            ),
-            (
-                "client went away",
-                Outcome::BodyBrokeOff {
+                status: 200,
+                decision: "forwarded",
+                reason: Some("upstream broke off the response body"),
+                body: None,
+                problem: true,
+            },
+            Case {
+                name: "client went away",
+                outcome: Outcome::BodyBrokeOff {
                     status: 200,
                     side: Side::Client,
                 },
-                200,
-                "forwarded",
-                Some("client went away during the response body"),
-                None,
-                true,
-            ),
-            (
-                "no route",
-                Outcome::NotFound,
-                404,
-                "not_found",
-                None,
-                Some("no route for this path\n"),
-                true,
-            ),
-            (
-                "bad path",
-                Outcome::BadPath,
-                400,
-                "bad_path",
-                None,
-                Some("path leaves its route or is not a valid request path\n"),
-                true,
-            ),
-            (
-                "refused",
-                Outcome::UpstreamError(UpstreamCause::ConnectionRefused),
-                502,
-                "upstream_error",
-                Some("upstream unreachable: connection refused"),
-                Some("upstream unreachable: connection refused\n"),
-                true,
-            ),
-            (
-                "host error without a class",
-                Outcome::UpstreamError(UpstreamCause::Other("InternalError".into())),
-                502,
-                "upstream_error",
-                Some("upstream unreachable: upstream error: InternalError"),
-                Some("upstream unreachable: upstream error: InternalError\n"),
-                true,
-            ),
-            (
-                "timeout",
-                Outcome::Timeout { timeout_ms: 500 },
-                504,
-                "timeout",
-                Some("upstream did not answer within 500 ms"),
-                Some("upstream did not answer within 500 ms\n"),
-                true,
-            ),
-            (
-                "client aborted",
-                Outcome::ClientAborted,
-                400,
-                "client_aborted",
-                Some("request body broke off"),
-                Some("request body broke off\n"),
-                true,
-            ),
+                status: 200,
+                decision: "forwarded",
+                reason: Some("client went away during the response body"),
+                body: None,
+                problem: true,
+            },
+            Case {
+                name: "no route",
+                outcome: Outcome::NotFound,
+                status: 404,
+                decision: "not_found",
+                reason: None,
+                body: Some("no route for this path\n"),
+                problem: true,
+            },
+            Case {
+                name: "bad path",
+                outcome: Outcome::BadPath,
+                status: 400,
+                decision: "bad_path",
+                reason: None,
+                body: Some("path leaves its route or is not a valid request path\n"),
+                problem: true,
+            },
+            Case {
+                name: "refused",
+                outcome: Outcome::UpstreamError(UpstreamCause::ConnectionRefused),
+                status: 502,
+                decision: "upstream_error",
+                reason: Some("upstream unreachable: connection refused"),
+                body: Some("upstream unreachable: connection refused\n"),
+                problem: true,
+            },
+            Case {
+                name: "host error without a class",
+                outcome: Outcome::UpstreamError(UpstreamCause::Other("InternalError".into())),
+                status: 502,
+                decision: "upstream_error",
+                reason: Some("upstream unreachable: upstream error: InternalError"),
+                body: Some("upstream unreachable: upstream error: InternalError\n"),
+                problem: true,
+            },
+            Case {
+                name: "timeout",
+                outcome: Outcome::Timeout { timeout_ms: 500 },
+                status: 504,
+                decision: "timeout",
+                reason: Some("upstream did not answer within 500 ms"),
+                body: Some("upstream did not answer within 500 ms\n"),
+                problem: true,
+            },
+            Case {
+                name: "client aborted",
+                outcome: Outcome::ClientAborted,
+                status: 400,
+                decision: "client_aborted",
+                reason: Some("request body broke off"),
+                body: Some("request body broke off\n"),
+                problem: true,
+            },
         ];
-        for (case, outcome, status, decision, reason, body, problem) in cases {
-            assert_eq!(outcome.status(), status, "case {case}: status");
-            assert_eq!(outcome.decision(), decision, "case {case}: decision");
-            assert_eq!(outcome.reason().as_deref(), reason, "case {case}: reason");
-            assert_eq!(outcome.body().as_deref(), body, "case {case}: body");
-            assert_eq!(outcome.is_problem(), problem, "case {case}: problem");
+        for case in cases {
+            let (outcome, name) = (&case.outcome, case.name);
+            assert_eq!(outcome.status(), case.status, "case {name}: status");
+            assert_eq!(outcome.decision(), case.decision, "case {name}: decision");
+            assert_eq!(
+                outcome.reason().as_deref(),
+                case.reason,
+                "case {name}: reason"
+            );
+            assert_eq!(outcome.body().as_deref(), case.body, "case {name}: body");
+            assert_eq!(outcome.is_problem(), case.problem, "case {name}: problem");
         }
     }
 }

@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 
+/// Why a request path cannot be normalized; the gateway answers `400`
+/// ([`crate::outcome::Outcome::BadPath`]) and contacts nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PathError {
     /// Not an origin-form path (`*`, empty, or not starting with `/`).
@@ -17,7 +19,7 @@ pub enum PathError {
 }
 
 /// Normalizes `path` (without its query). Returns it borrowed when it has no dot segments.
-pub fn normalize_path(path: &str) -> Result<Cow<'_, str>, PathError> {
+pub(crate) fn normalize_path(path: &str) -> Result<Cow<'_, str>, PathError> {
     if !path.starts_with('/') {
         return Err(PathError::NotOriginForm);
     }

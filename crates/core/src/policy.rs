@@ -16,6 +16,7 @@ pub enum PreflightMode {
 }
 
 impl PreflightMode {
+    /// Every mode: the names the validator accepts and the JSON schema lists.
     pub const ALL: [PreflightMode; 2] = [PreflightMode::Edge, PreflightMode::Forward];
 
     /// The mode's name in a policy file (`preflight = "edge"`).
@@ -26,6 +27,8 @@ impl PreflightMode {
         }
     }
 
+    /// The mode a policy file names, or `None` for a name that is not one of [`Self::ALL`]'s
+    /// (exact, case-sensitive).
     pub fn from_name(name: &str) -> Option<PreflightMode> {
         PreflightMode::ALL.into_iter().find(|m| m.name() == name)
     }
@@ -158,7 +161,7 @@ impl CorsPolicy {
 
     /// Whether responses of this route depend on the request's `Origin` (everything but `*`
     /// policies), and so must say `Vary: Origin`
-    /// (https://fetch.spec.whatwg.org/#cors-protocol-and-http-caches).
+    /// (<https://fetch.spec.whatwg.org/#cors-protocol-and-http-caches>).
     pub fn varies_by_origin(&self) -> bool {
         !self.origins.is_any()
     }

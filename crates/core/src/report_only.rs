@@ -14,11 +14,15 @@ use crate::request_headers::{wildcard_covers, MAX_REQUEST_HEADERS_BYTES};
 /// The two verdicts of a report-only request: the policy's and the upstream's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Report {
+    /// What the route's policy would have decided had it been enforced (the log's `would`).
     pub would: Verdict,
+    /// How a browser judges the answer the upstream actually gave (the log's `upstream`).
     pub upstream: Verdict,
 }
 
 impl Report {
+    /// Whether both verdicts allow or both reject, whatever step each rejects at: enforcing
+    /// the policy would not change what the browser lets the page have (the log's `agrees`).
     pub fn agrees(&self) -> bool {
         matches!(
             (self.would, self.upstream),
@@ -30,11 +34,16 @@ impl Report {
 /// Whether a browser lets the page have the response, and if not, at which step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
+    /// The browser hands the response to the page (or, for a preflight, goes on to the actual
+    /// request).
     Allow,
+    /// The browser withholds the response; the text names the failed step for the log's
+    /// `*_reason` field.
     Reject(&'static str),
 }
 
 impl Verdict {
+    /// The verdict as the log writes it: `allow` or `reject`.
     pub fn word(self) -> &'static str {
         match self {
             Verdict::Allow => "allow",
@@ -78,8 +87,8 @@ fn tokens<'s, 'a>(lines: &'s [&'a [u8]]) -> impl Iterator<Item = &'a [u8]> + 's 
 }
 
 /// How a browser judges the upstream's answer (`status`, `headers`) to `request`: the CORS check
-/// (https://fetch.spec.whatwg.org/#cors-check) and, for a preflight, the checks of
-/// https://fetch.spec.whatwg.org/#cors-preflight-fetch (an ok status, the method, every
+/// (<https://fetch.spec.whatwg.org/#cors-check>) and, for a preflight, the checks of
+/// <https://fetch.spec.whatwg.org/#cors-preflight-fetch> (an ok status, the method, every
 /// requested header; `*` never covers `Authorization`).
 pub fn upstream_verdict<N: AsRef<str>, V: AsRef<[u8]>>(
     request: &CorsRequest<'_>,
@@ -138,98 +147,101 @@ mod tests {
             request_headers: auth,
             ..CorsRequest::default()
         };
-        // (case, request, status, response headers, verdict)
-        type Case<'a> = (
-            &'a str,
-            CorsRequest<'a>,
-            u16,
-            Vec<(&'a str, &'a str)>,
-            Verdict,
-        );
+        struct Case<'a> {
+            name: &'static str,
+            request: CorsRequest<'a>,
+            /// The upstream's status.
+            status: u16,
+            /// The upstream's response headers.
+            headers: Vec<(&'static str, &'static str)>,
+            /// How a browser judges that answer.
+            verdict: Verdict,
+        }
         let cases: Vec<Case> = vec![
-            (
-                "echoed origin",
-                actual,
-                200,
-                vec![("Access-Control-Allow-Origin", "https://app.example.com")],
-                Verdict::Allow,
-            ),
-            (
-                "star",
-                actual,
-                500,
-                vec![("access-control-allow-origin", "*")],
-                Verdict::Allow,
-            ),
-            (
-                "none",
-                actual,
-                200,
-                vec![],
-                Verdict::Reject("no Access-Control-Allow-Origin"),
-            ),
-            (
-                "another origin",
-                actual,
-                200,
-                vec![("access-control-allow-origin", "https://evil.example")],
-                Verdict::Reject("Access-Control-Allow-Origin does not match"),
-            ),
-            (
-                "two lines",
-                actual,
-                200,
-                vec![
+            Case {
+                name: "echoed origin",
+                request: actual,
+                status: 200,
+                headers: vec![("Access-Control-Allow-Origin", "https://app.example.com")],
+                verdict: Verdict::Allow,
+            },
+            Case {
+                name: "star",
+                request: actual,
+                status: 500,
+                headers: vec![("access-control-allow-origin", "*")],
+                verdict: Verdict::Allow,
+            },
+            Case {
+                name: "none",
+                request: actual,
+                status: 200,
+                headers: vec![],
+                verdict: Verdict::Reject("no Access-Control-Allow-Origin"),
+            },
+            Case {
+                name: "another origin",
+                request: actual,
+                status: 200,
+                headers: vec![("access-control-allow-origin", "https://evil.example")],
+                verdict: Verdict::Reject("Access-Control-Allow-Origin does not match"),
+            },
+            Case {
+                name: "two lines",
+                request: actual,
+                status: 200,
+                headers: vec![
                     ("access-control-allow-origin", "*"),
                     ("access-control-allow-origin", "*"),
                 ],
-                Verdict::Reject("Access-Control-Allow-Origin does not match"),
-            ),
-            (
-                "preflight allowed",
-                preflight,
-                204,
-                vec![
+                verdict: Verdict::Reject("Access-Control-Allow-Origin does not match"),
+            },
+            Case {
+                name: "preflight allowed",
+                request: preflight,
+                status: 204,
+                headers: vec![
                     ("access-control-allow-origin", "*"),
                     ("access-control-allow-methods", "GET, PUT"),
                     ("access-control-allow-headers", "Authorization, X-A"),
                 ],
-                Verdict::Allow,
-            ),
-            (
-                "preflight: star does not cover authorization",
-                preflight,
-                204,
-                vec![
+                verdict: Verdict::Allow,
+            },
+            Case {
+                name: "preflight: star does not cover authorization",
+                request: preflight,
+                status: 204,
+                headers: vec![
                     ("access-control-allow-origin", "*"),
                     ("access-control-allow-methods", "*"),
                     ("access-control-allow-headers", "*"),
                 ],
-                Verdict::Reject("request header not allowed"),
-            ),
-            (
-                "preflight: method missing",
-                preflight,
-                200,
-                vec![
+                verdict: Verdict::Reject("request header not allowed"),
+            },
+            Case {
+                name: "preflight: method missing",
+                request: preflight,
+                status: 200,
+                headers: vec![
                     ("access-control-allow-origin", "*"),
                     ("access-control-allow-methods", "GET"),
                 ],
-                Verdict::Reject("method not allowed"),
-            ),
-            (
-                "preflight: not an ok status",
-                preflight,
-                404,
-                vec![("access-control-allow-origin", "*")],
-                Verdict::Reject("preflight status not ok"),
-            ),
+                verdict: Verdict::Reject("method not allowed"),
+            },
+            Case {
+                name: "preflight: not an ok status",
+                request: preflight,
+                status: 404,
+                headers: vec![("access-control-allow-origin", "*")],
+                verdict: Verdict::Reject("preflight status not ok"),
+            },
         ];
-        for (case, request, status, headers, verdict) in cases {
+        for case in cases {
             assert_eq!(
-                upstream_verdict(&request, status, &headers),
-                verdict,
-                "case {case}"
+                upstream_verdict(&case.request, case.status, &case.headers),
+                case.verdict,
+                "case {}",
+                case.name
             );
         }
     }

@@ -1,7 +1,7 @@
 //! `Access-Control-Request-Headers`: bounded parsing and the policy's allowed header names.
 //!
 //! Browsers send one line of sorted, lowercase, unique names
-//! (https://fetch.spec.whatwg.org/#cors-unsafe-request-header-names), but intermediaries may
+//! (<https://fetch.spec.whatwg.org/#cors-unsafe-request-header-names>), but intermediaries may
 //! split it over several lines or leave empty elements and whitespace, which RFC 9110 §5.6.1
 //! tells recipients to tolerate. A hostile client can send megabytes of commas, so the parser
 //! stops at fixed bounds and fails the preflight instead of scanning on.
@@ -30,7 +30,7 @@ pub enum HeaderRejection<'a> {
 
 /// Whether `*` in `Access-Control-Allow-Headers` covers the request header `name`: every name
 /// but `Authorization`, which must be listed
-/// (https://fetch.spec.whatwg.org/#cors-preflight-fetch, step 7.8).
+/// (<https://fetch.spec.whatwg.org/#cors-preflight-fetch>, step 7.8).
 pub fn wildcard_covers(name: &[u8]) -> bool {
     !name.eq_ignore_ascii_case(b"authorization")
 }
@@ -39,7 +39,7 @@ pub fn wildcard_covers(name: &[u8]) -> bool {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AllowedHeaders {
     /// `"*"` was configured: any name except `authorization`, which the Fetch Standard never
-    /// lets a wildcard cover (https://fetch.spec.whatwg.org/#cors-preflight-fetch, step 7.8).
+    /// lets a wildcard cover (<https://fetch.spec.whatwg.org/#cors-preflight-fetch>, step 7.8).
     pub(crate) any: bool,
     /// Explicitly listed names, lowercase.
     pub(crate) names: List<Text>,
@@ -62,11 +62,8 @@ impl AllowedHeaders {
         &self.names
     }
 
-    pub const NONE: AllowedHeaders = AllowedHeaders {
-        any: false,
-        names: List::Borrowed(&[]),
-    };
-
+    /// Whether a preflight may ask for the request header `name` (compared
+    /// case-insensitively): listed, or covered by `"*"`.
     pub fn allows(&self, name: &[u8]) -> bool {
         self.lists(name) || self.allows_unlisted(name)
     }
@@ -162,105 +159,132 @@ mod tests {
         let wildcard_with_auth = policy(true, &["authorization"]);
         let commas = ",".repeat(1 << 20);
         let many_names = vec!["x-a"; MAX_REQUEST_HEADER_NAMES + 1].join(",");
-        type Case<'a> = (
-            &'a str,
-            &'a AllowedHeaders,
-            Vec<&'a str>,
-            Result<bool, HeaderRejection<'a>>,
-        );
+        struct Case<'a> {
+            name: &'static str,
+            allowed: &'a AllowedHeaders,
+            /// The `Access-Control-Request-Headers` lines.
+            lines: Vec<&'a str>,
+            /// Whether any name was asked for, or why the list is refused.
+            expected: Result<bool, HeaderRejection<'a>>,
+        }
         let cases: Vec<Case> = vec![
-            ("one allowed name", &listed, vec!["content-type"], Ok(true)),
-            (
-                "several allowed names",
-                &listed,
-                vec!["authorization,content-type"],
-                Ok(true),
-            ),
-            (
-                "case-insensitive",
-                &listed,
-                vec!["Content-Type, X-A"],
-                Ok(true),
-            ),
-            (
-                "split over lines",
-                &listed,
-                vec!["authorization", "content-type"],
-                Ok(true),
-            ),
-            (
-                "empty elements and whitespace",
-                &listed,
-                vec![",,x-a,, \t,content-type ,"],
-                Ok(true),
-            ),
-            ("empty value asks nothing", &listed, vec![""], Ok(false)),
-            ("only commas asks nothing", &listed, vec![" , ,"], Ok(false)),
-            ("no lines asks nothing", &listed, vec![], Ok(false)),
-            (
-                "name not allowed",
-                &listed,
-                vec!["content-type,x-b"],
-                Err(HeaderRejection::NotAllowed(b"x-b")),
-            ),
-            (
-                "not a token",
-                &listed,
-                vec!["content type"],
-                Err(HeaderRejection::Malformed),
-            ),
-            (
-                "non-ascii",
-                &listed,
-                vec!["x-\u{e9}"],
-                Err(HeaderRejection::Malformed),
-            ),
-            (
-                "sixteen empty elements tolerated",
-                &listed,
-                vec![",,,,,,,,,,,,,,,x-a"],
-                Ok(true),
-            ),
-            (
-                "seventeen empty elements rejected",
-                &listed,
-                vec![",,,,,,,,,,,,,,,,,x-a"],
-                Err(HeaderRejection::TooLong),
-            ),
-            (
-                "a megabyte of commas",
-                &listed,
-                vec![&commas],
-                Err(HeaderRejection::TooLong),
-            ),
-            (
-                "too many names",
-                &listed,
-                vec![&many_names],
-                Err(HeaderRejection::TooLong),
-            ),
-            (
-                "wildcard allows any token",
-                &wildcard,
-                vec!["x-anything,content-type"],
-                Ok(true),
-            ),
-            (
-                "wildcard never covers authorization",
-                &wildcard,
-                vec!["authorization"],
-                Err(HeaderRejection::NotAllowed(b"authorization")),
-            ),
-            (
-                "explicit authorization with wildcard",
-                &wildcard_with_auth,
-                vec!["Authorization,x-b"],
-                Ok(true),
-            ),
+            Case {
+                name: "one allowed name",
+                allowed: &listed,
+                lines: vec!["content-type"],
+                expected: Ok(true),
+            },
+            Case {
+                name: "several allowed names",
+                allowed: &listed,
+                lines: vec!["authorization,content-type"],
+                expected: Ok(true),
+            },
+            Case {
+                name: "case-insensitive",
+                allowed: &listed,
+                lines: vec!["Content-Type, X-A"],
+                expected: Ok(true),
+            },
+            Case {
+                name: "split over lines",
+                allowed: &listed,
+                lines: vec!["authorization", "content-type"],
+                expected: Ok(true),
+            },
+            Case {
+                name: "empty elements and whitespace",
+                allowed: &listed,
+                lines: vec![",,x-a,, \t,content-type ,"],
+                expected: Ok(true),
+            },
+            Case {
+                name: "empty value asks nothing",
+                allowed: &listed,
+                lines: vec![""],
+                expected: Ok(false),
+            },
+            Case {
+                name: "only commas asks nothing",
+                allowed: &listed,
+                lines: vec![" , ,"],
+                expected: Ok(false),
+            },
+            Case {
+                name: "no lines asks nothing",
+                allowed: &listed,
+                lines: vec![],
+                expected: Ok(false),
+            },
+            Case {
+                name: "name not allowed",
+                allowed: &listed,
+                lines: vec!["content-type,x-b"],
+                expected: Err(HeaderRejection::NotAllowed(b"x-b")),
+            },
+            Case {
+                name: "not a token",
+                allowed: &listed,
+                lines: vec!["content type"],
+                expected: Err(HeaderRejection::Malformed),
+            },
+            Case {
+                name: "non-ascii",
+                allowed: &listed,
+                lines: vec!["x-\u{e9}"],
+                expected: Err(HeaderRejection::Malformed),
+            },
+            Case {
+                name: "sixteen empty elements tolerated",
+                allowed: &listed,
+                lines: vec![",,,,,,,,,,,,,,,x-a"],
+                expected: Ok(true),
+            },
+            Case {
+                name: "seventeen empty elements rejected",
+                allowed: &listed,
+                lines: vec![",,,,,,,,,,,,,,,,,x-a"],
+                expected: Err(HeaderRejection::TooLong),
+            },
+            Case {
+                name: "a megabyte of commas",
+                allowed: &listed,
+                lines: vec![&commas],
+                expected: Err(HeaderRejection::TooLong),
+            },
+            Case {
+                name: "too many names",
+                allowed: &listed,
+                lines: vec![&many_names],
+                expected: Err(HeaderRejection::TooLong),
+            },
+            Case {
+                name: "wildcard allows any token",
+                allowed: &wildcard,
+                lines: vec!["x-anything,content-type"],
+                expected: Ok(true),
+            },
+            Case {
+                name: "wildcard never covers authorization",
+                allowed: &wildcard,
+                lines: vec!["authorization"],
+                expected: Err(HeaderRejection::NotAllowed(b"authorization")),
+            },
+            Case {
+                name: "explicit authorization with wildcard",
+                allowed: &wildcard_with_auth,
+                lines: vec!["Authorization,x-b"],
+                expected: Ok(true),
+            },
         ];
-        for (name, allowed, lines, expected) in cases {
-            let lines: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
-            assert_eq!(allowed.check_request(&lines), expected, "case {name}");
+        for case in cases {
+            let lines: Vec<&[u8]> = case.lines.iter().map(|l| l.as_bytes()).collect();
+            assert_eq!(
+                case.allowed.check_request(&lines),
+                case.expected,
+                "case {}",
+                case.name
+            );
         }
     }
 

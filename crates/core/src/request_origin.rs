@@ -1,7 +1,7 @@
 //! Strict parsing of a request's `Origin` header.
 //!
 //! Browsers serialize an origin as `scheme "://" host [ ":" port ]`
-//! (https://html.spec.whatwg.org/multipage/browsers.html#ascii-serialisation-of-an-origin):
+//! (<https://html.spec.whatwg.org/multipage/browsers.html#ascii-serialisation-of-an-origin>):
 //! lowercase, no default port, no path, no userinfo. Anything else did not come from a browser's
 //! CORS machinery and is treated as "not allowed", never repaired.
 
@@ -14,6 +14,7 @@ pub const MAX_ORIGIN_LEN: usize = 300;
 /// An `Origin` value that is a valid browser serialization of an http(s) origin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RequestOrigin<'a> {
+    /// `http` or `https`; any other scheme is not parsed.
     pub scheme: Scheme,
     /// A lowercase domain, a dotted IPv4 address or a bracketed IPv6 address.
     pub host: &'a str,

@@ -2,7 +2,8 @@
 
 use std::borrow::Cow;
 
-use crate::path::{normalize_path, PathError};
+use crate::path::normalize_path;
+pub use crate::path::PathError;
 use crate::policy::CorsPolicy;
 use crate::text::{ends_with_ignore_case, List, Text};
 
@@ -33,6 +34,7 @@ impl Scheme {
     }
 }
 
+/// The request paths a route serves (its `path` key).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RoutePath {
     /// `path = "/health"`: that path only.
@@ -43,6 +45,8 @@ pub enum RoutePath {
 }
 
 impl RoutePath {
+    /// Whether the normalized request path `path` is this one, or under it at a `/` boundary
+    /// (`/users/...` matches `/users/1` but not `/usersx`); case-sensitive, no decoding.
     pub fn matches(&self, path: &str) -> bool {
         match self {
             RoutePath::Exact(exact) => path == exact,
@@ -238,7 +242,10 @@ pub enum RoutingError {
 /// A routed request: the route and the normalized path it matched.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Routed<'t, 'p> {
+    /// The first route in matching order whose path matches.
     pub route: &'t Route,
+    /// The request path with its dot segments resolved: the path the upstream is sent,
+    /// borrowed from the request when it had none.
     pub path: Cow<'p, str>,
 }
 

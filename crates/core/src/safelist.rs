@@ -1,7 +1,7 @@
 //! Which request headers a page may set without a preflight: the CORS-safelisted request-header
-//! rule (https://fetch.spec.whatwg.org/#cors-safelisted-request-header) and the list a browser
+//! rule (<https://fetch.spec.whatwg.org/#cors-safelisted-request-header>) and the list a browser
 //! puts in `Access-Control-Request-Headers`
-//! (https://fetch.spec.whatwg.org/#cors-unsafe-request-header-names).
+//! (<https://fetch.spec.whatwg.org/#cors-unsafe-request-header-names>).
 //!
 //! The gateway itself never needs this (browsers decide what to preflight); `corsgate explain`
 //! does, to predict the preflight a browser sends for a page's `fetch()`.
@@ -176,36 +176,46 @@ mod tests {
         let accept = "a".repeat(128);
         let many_safelisted: Vec<(&str, &[u8])> =
             (0..9).map(|_| ("Accept", accept.as_bytes())).collect();
-        /// (case, headers the page sets, names the browser lists)
-        type Case<'a> = (&'a str, Vec<(&'a str, &'a [u8])>, Vec<&'a str>);
+        struct Case<'a> {
+            name: &'static str,
+            /// The headers the page sets, as (name, value).
+            headers: Vec<(&'a str, &'a [u8])>,
+            /// The names the browser lists in `Access-Control-Request-Headers`.
+            listed: Vec<&'static str>,
+        }
         let cases: Vec<Case> = vec![
-            ("none", vec![], vec![]),
-            (
-                "only safelisted",
-                vec![("Accept", b"*/*"), ("Content-Type", b"text/plain")],
-                vec![],
-            ),
-            (
-                "sorted, lowercase, unique",
-                vec![
+            Case {
+                name: "none",
+                headers: vec![],
+                listed: vec![],
+            },
+            Case {
+                name: "only safelisted",
+                headers: vec![("Accept", b"*/*"), ("Content-Type", b"text/plain")],
+                listed: vec![],
+            },
+            Case {
+                name: "sorted, lowercase, unique",
+                headers: vec![
                     ("X-B", b"1"),
                     ("Authorization", b"x"),
                     ("x-b", b"2"),
                     ("Content-Type", b"application/json"),
                 ],
-                vec!["authorization", "content-type", "x-b"],
-            ),
-            (
-                "safelisted values over 1024 bytes in all",
-                many_safelisted,
-                vec!["accept"],
-            ),
+                listed: vec!["authorization", "content-type", "x-b"],
+            },
+            Case {
+                name: "safelisted values over 1024 bytes in all",
+                headers: many_safelisted,
+                listed: vec!["accept"],
+            },
         ];
-        for (case, headers, expected) in cases {
+        for case in cases {
             assert_eq!(
-                cors_unsafe_request_header_names(headers),
-                expected,
-                "case {case}"
+                cors_unsafe_request_header_names(case.headers),
+                case.listed,
+                "case {}",
+                case.name
             );
         }
     }

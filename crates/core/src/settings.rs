@@ -112,101 +112,113 @@ mod tests {
 
     #[test]
     fn settings_from_the_environment() {
-        // (case, environment, access log, client address, warnings)
-        type Case<'a> = (
-            &'a str,
-            &'a [(&'a str, &'a str)],
-            AccessLog,
-            ClientAddress,
-            usize,
-        );
+        struct Case {
+            name: &'static str,
+            /// The run-time environment, as (variable, value).
+            env: &'static [(&'static str, &'static str)],
+            access_log: AccessLog,
+            client_address: ClientAddress,
+            /// How many warnings the values that were not understood give.
+            warnings: usize,
+        }
         let cases: &[Case] = &[
-            (
-                "nothing set",
-                &[],
-                AccessLog::All,
-                ClientAddress::Unknown,
-                0,
-            ),
-            (
-                "both set",
-                &[
+            Case {
+                name: "nothing set",
+                env: &[],
+                access_log: AccessLog::All,
+                client_address: ClientAddress::Unknown,
+                warnings: 0,
+            },
+            Case {
+                name: "both set",
+                env: &[
                     ("CORSGATE_ACCESS_LOG", "problems"),
                     ("CORSGATE_CLIENT_ADDRESS", "spin"),
                 ],
-                AccessLog::Problems,
-                ClientAddress::SpinHeader,
-                0,
-            ),
-            (
-                "typos keep the safe defaults and warn",
-                &[
+                access_log: AccessLog::Problems,
+                client_address: ClientAddress::SpinHeader,
+                warnings: 0,
+            },
+            Case {
+                name: "typos keep the safe defaults and warn",
+                env: &[
                     ("CORSGATE_ACCESS_LOG", "off!"),
                     ("CORSGATE_CLIENT_ADDRESS", "yes"),
                 ],
-                AccessLog::All,
-                ClientAddress::Unknown,
-                2,
-            ),
+                access_log: AccessLog::All,
+                client_address: ClientAddress::Unknown,
+                warnings: 2,
+            },
         ];
-        for (case, env, access_log, client_address, warnings) in cases {
+        for case in cases {
             let settings = Settings::from_env(|name| {
-                env.iter()
+                case.env
+                    .iter()
                     .find(|(k, _)| *k == name)
                     .map(|(_, v)| v.to_string())
             });
-            assert_eq!(settings.access_log, *access_log, "case {case}");
-            assert_eq!(settings.client_address, *client_address, "case {case}");
-            assert_eq!(settings.warnings.len(), *warnings, "case {case}");
+            let name = case.name;
+            assert_eq!(settings.access_log, case.access_log, "case {name}");
+            assert_eq!(settings.client_address, case.client_address, "case {name}");
+            assert_eq!(settings.warnings.len(), case.warnings, "case {name}");
         }
     }
 
     #[test]
     fn built_in_values_fill_what_the_environment_leaves_unset() {
-        // (case, environment, built in, access log, client address)
-        type Case<'a> = (
-            &'a str,
-            &'a [(&'a str, &'a str)],
-            &'a [(&'a str, &'a str)],
-            AccessLog,
-            ClientAddress,
-        );
+        struct Case {
+            name: &'static str,
+            /// The run-time environment, as (variable, value).
+            env: &'static [(&'static str, &'static str)],
+            /// The build's environment, as (variable, value).
+            built_in: &'static [(&'static str, &'static str)],
+            access_log: AccessLog,
+            client_address: ClientAddress,
+        }
         let cases: &[Case] = &[
-            ("neither", &[], &[], AccessLog::All, ClientAddress::Unknown),
-            (
-                "built in only",
-                &[],
-                &[("CORSGATE_ACCESS_LOG", "problems")],
-                AccessLog::Problems,
-                ClientAddress::Unknown,
-            ),
-            (
-                "the environment wins",
-                &[("CORSGATE_ACCESS_LOG", "off")],
-                &[("CORSGATE_ACCESS_LOG", "problems")],
-                AccessLog::Off,
-                ClientAddress::Unknown,
-            ),
-            (
-                "each variable on its own",
-                &[("CORSGATE_CLIENT_ADDRESS", "spin")],
-                &[("CORSGATE_ACCESS_LOG", "off")],
-                AccessLog::Off,
-                ClientAddress::SpinHeader,
-            ),
+            Case {
+                name: "neither",
+                env: &[],
+                built_in: &[],
+                access_log: AccessLog::All,
+                client_address: ClientAddress::Unknown,
+            },
+            Case {
+                name: "built in only",
+                env: &[],
+                built_in: &[("CORSGATE_ACCESS_LOG", "problems")],
+                access_log: AccessLog::Problems,
+                client_address: ClientAddress::Unknown,
+            },
+            Case {
+                name: "the environment wins",
+                env: &[("CORSGATE_ACCESS_LOG", "off")],
+                built_in: &[("CORSGATE_ACCESS_LOG", "problems")],
+                access_log: AccessLog::Off,
+                client_address: ClientAddress::Unknown,
+            },
+            Case {
+                name: "each variable on its own",
+                env: &[("CORSGATE_CLIENT_ADDRESS", "spin")],
+                built_in: &[("CORSGATE_ACCESS_LOG", "off")],
+                access_log: AccessLog::Off,
+                client_address: ClientAddress::SpinHeader,
+            },
         ];
-        for (case, env, built_in, access_log, client_address) in cases {
+        for case in cases {
             let settings = Settings::read(
                 |name| {
-                    env.iter()
+                    case.env
+                        .iter()
                         .find(|(k, _)| *k == name)
                         .map(|(_, v)| v.to_string())
                 },
-                built_in,
+                case.built_in,
             );
-            assert_eq!(settings.access_log, *access_log, "case {case}");
-            assert_eq!(settings.client_address, *client_address, "case {case}");
-            assert!(settings.warnings.is_empty(), "case {case}");
+            let name = case.name;
+            assert_eq!(settings.access_log, case.access_log, "case {name}");
+            assert_eq!(settings.client_address, case.client_address, "case {name}");
+            assert!(settings.warnings.is_empty(), "case {name}");
         }
     }
 }

@@ -43,51 +43,64 @@ fn decisions_do_not_allocate() {
     let route = route_from_toml(text).expect("valid");
     let table = route_table_from_toml(&[("x", text)]).expect("valid");
     let commas = ",".repeat(100_000);
-    /// Name, Origin, Access-Control-Request-Method, Access-Control-Request-Headers.
-    type Case<'a> = (&'a str, &'a [u8], &'a [u8], &'a [u8]);
+    struct Case<'a> {
+        name: &'static str,
+        /// The one `Origin` line.
+        origin: &'a [u8],
+        /// The one `Access-Control-Request-Method` line.
+        request_method: &'a [u8],
+        /// The one `Access-Control-Request-Headers` line.
+        request_headers: &'a [u8],
+    }
     let cases: Vec<Case> = vec![
-        (
-            "allowed exact origin",
-            b"https://app.example.com",
-            b"PUT",
-            b"authorization, x-a",
-        ),
-        (
-            "allowed subdomain pattern",
-            b"https://a.b.example.org",
-            b"PUT",
-            b"x-a",
-        ),
-        (
-            "allowed port pattern",
-            b"http://localhost:3000",
-            b"PUT",
-            b"",
-        ),
-        ("disallowed origin", b"https://evil.example", b"PUT", b"x-a"),
-        (
-            "disallowed method",
-            b"https://app.example.com",
-            b"TRACE",
-            b"",
-        ),
-        (
-            "disallowed header",
-            b"https://app.example.com",
-            b"PUT",
-            b"x-nope",
-        ),
-        (
-            "hostile request headers",
-            b"https://app.example.com",
-            b"PUT",
-            commas.as_bytes(),
-        ),
+        Case {
+            name: "allowed exact origin",
+            origin: b"https://app.example.com",
+            request_method: b"PUT",
+            request_headers: b"authorization, x-a",
+        },
+        Case {
+            name: "allowed subdomain pattern",
+            origin: b"https://a.b.example.org",
+            request_method: b"PUT",
+            request_headers: b"x-a",
+        },
+        Case {
+            name: "allowed port pattern",
+            origin: b"http://localhost:3000",
+            request_method: b"PUT",
+            request_headers: b"",
+        },
+        Case {
+            name: "disallowed origin",
+            origin: b"https://evil.example",
+            request_method: b"PUT",
+            request_headers: b"x-a",
+        },
+        Case {
+            name: "disallowed method",
+            origin: b"https://app.example.com",
+            request_method: b"TRACE",
+            request_headers: b"",
+        },
+        Case {
+            name: "disallowed header",
+            origin: b"https://app.example.com",
+            request_method: b"PUT",
+            request_headers: b"x-nope",
+        },
+        Case {
+            name: "hostile request headers",
+            origin: b"https://app.example.com",
+            request_method: b"PUT",
+            request_headers: commas.as_bytes(),
+        },
     ];
-    for (name, origin, method, acrh) in cases {
-        let origin = [origin];
-        let method = [method];
-        let acrh = [acrh];
+    for case in cases {
+        let name = case.name;
+        let origin = [case.origin];
+        let method = [case.request_method];
+        let acrh = [case.request_headers];
         let request = CorsRequest {
             method: b"OPTIONS",
             origin: &origin,

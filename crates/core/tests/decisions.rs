@@ -98,311 +98,323 @@ fn preflight_table() {
         ("access-control-allow-methods", "PUT, DELETE, PATCH"),
         ("access-control-max-age", "600"),
     ]);
-    let cases: Vec<(&str, &Route, Ask, Outcome)> = vec![
-        (
-            "allowed with headers",
-            &credentialed,
-            Ask {
+    struct Case<'a> {
+        name: &'static str,
+        route: &'a Route,
+        ask: Ask<'a>,
+        /// Every CORS header of the `204`, or the step named by the `403`.
+        expected: Outcome,
+    }
+    let cases: Vec<Case> = vec![
+        Case {
+            name: "allowed with headers",
+            route: &credentialed,
+            ask: Ask {
                 origin: app,
                 method: &["PUT"],
                 headers: &["authorization,x-custom"],
                 ..Ask::default()
             },
-            full("https://app.example.com"),
-        ),
-        (
-            "allowed without headers",
-            &credentialed,
-            Ask {
+            expected: full("https://app.example.com"),
+        },
+        Case {
+            name: "allowed without headers",
+            route: &credentialed,
+            ask: Ask {
                 origin: app,
                 method: &["DELETE"],
                 ..Ask::default()
             },
-            no_headers.clone(),
-        ),
-        (
-            "empty request-headers asks nothing",
-            &credentialed,
-            Ask {
+            expected: no_headers.clone(),
+        },
+        Case {
+            name: "empty request-headers asks nothing",
+            route: &credentialed,
+            ask: Ask {
                 origin: app,
                 method: &["DELETE"],
                 headers: &[""],
                 ..Ask::default()
             },
-            no_headers,
-        ),
-        (
-            "subdomain wildcard",
-            &credentialed,
-            Ask {
+            expected: no_headers,
+        },
+        Case {
+            name: "subdomain wildcard",
+            route: &credentialed,
+            ask: Ask {
                 origin: &["https://a.b.example.org"],
                 method: &["PUT"],
                 headers: &["x-custom"],
                 ..Ask::default()
             },
-            full("https://a.b.example.org"),
-        ),
-        (
-            "port wildcard",
-            &credentialed,
-            Ask {
+            expected: full("https://a.b.example.org"),
+        },
+        Case {
+            name: "port wildcard",
+            route: &credentialed,
+            ask: Ask {
                 origin: &["http://localhost:5173"],
                 method: &["PUT"],
                 headers: &["X-Custom"],
                 ..Ask::default()
             },
-            full("http://localhost:5173"),
-        ),
-        (
-            "ipv6 loopback",
-            &credentialed,
-            Ask {
+            expected: full("http://localhost:5173"),
+        },
+        Case {
+            name: "ipv6 loopback",
+            route: &credentialed,
+            ask: Ask {
                 origin: &["http://[::1]:8080"],
                 method: &["PUT"],
                 headers: &["x-custom"],
                 ..Ask::default()
             },
-            full("http://[::1]:8080"),
-        ),
-        (
-            "safelisted method always passes",
-            &credentialed,
-            Ask {
+            expected: full("http://[::1]:8080"),
+        },
+        Case {
+            name: "safelisted method always passes",
+            route: &credentialed,
+            ask: Ask {
                 origin: app,
                 method: &["GET"],
                 headers: &["x-custom"],
                 ..Ask::default()
             },
-            full("https://app.example.com"),
-        ),
-        (
-            "private network asked and enabled",
-            &credentialed,
-            Ask {
+            expected: full("https://app.example.com"),
+        },
+        Case {
+            name: "private network asked and enabled",
+            route: &credentialed,
+            ask: Ask {
                 origin: app,
                 method: &["DELETE"],
                 private_network: &["true"],
                 ..Ask::default()
             },
-            ok_headers(&[
+            expected: ok_headers(&[
                 ("access-control-allow-origin", "https://app.example.com"),
                 ("access-control-allow-credentials", "true"),
                 ("access-control-allow-methods", "PUT, DELETE, PATCH"),
                 ("access-control-max-age", "600"),
                 ("access-control-allow-private-network", "true"),
             ]),
-        ),
-        (
-            "star policy",
-            &public,
-            Ask {
+        },
+        Case {
+            name: "star policy",
+            route: &public,
+            ask: Ask {
                 origin: &["https://anyone.example"],
                 method: &["PUT"],
                 headers: &["x-whatever"],
                 ..Ask::default()
             },
-            ok_headers(&[
+            expected: ok_headers(&[
                 ("access-control-allow-origin", "*"),
                 ("access-control-allow-methods", "PUT"),
                 ("access-control-allow-headers", "*"),
             ]),
-        ),
-        (
-            "star policy never covers authorization",
-            &public,
-            Ask {
+        },
+        Case {
+            name: "star policy never covers authorization",
+            route: &public,
+            ask: Ask {
                 origin: &["https://anyone.example"],
                 method: &["PUT"],
                 headers: &["authorization"],
                 ..Ask::default()
             },
-            Err("headers"),
-        ),
-        (
-            "origin not listed",
-            &credentialed,
-            Ask {
+            expected: Err("headers"),
+        },
+        Case {
+            name: "origin not listed",
+            route: &credentialed,
+            ask: Ask {
                 origin: &["https://evil.example"],
                 method: &["PUT"],
                 ..Ask::default()
             },
-            Err("origin"),
-        ),
-        (
-            "origin suffix attack",
-            &credentialed,
-            Ask {
+            expected: Err("origin"),
+        },
+        Case {
+            name: "origin suffix attack",
+            route: &credentialed,
+            ask: Ask {
                 origin: &["https://evilexample.org"],
                 method: &["PUT"],
                 ..Ask::default()
             },
-            Err("origin"),
-        ),
-        (
-            "origin as prefix attack",
-            &credentialed,
-            Ask {
+            expected: Err("origin"),
+        },
+        Case {
+            name: "origin as prefix attack",
+            route: &credentialed,
+            ask: Ask {
                 origin: &["https://app.example.com.evil.com"],
                 method: &["PUT"],
                 ..Ask::default()
             },
-            Err("origin"),
-        ),
-        (
-            "apex is not a subdomain",
-            &credentialed,
-            Ask {
+            expected: Err("origin"),
+        },
+        Case {
+            name: "apex is not a subdomain",
+            route: &credentialed,
+            ask: Ask {
                 origin: &["https://example.org"],
                 method: &["PUT"],
                 ..Ask::default()
             },
-            Err("origin"),
-        ),
-        (
-            "trailing slash",
-            &credentialed,
-            Ask {
+            expected: Err("origin"),
+        },
+        Case {
+            name: "trailing slash",
+            route: &credentialed,
+            ask: Ask {
                 origin: &["https://app.example.com/"],
                 method: &["PUT"],
                 ..Ask::default()
             },
-            Err("origin"),
-        ),
-        (
-            "default port",
-            &credentialed,
-            Ask {
+            expected: Err("origin"),
+        },
+        Case {
+            name: "default port",
+            route: &credentialed,
+            ask: Ask {
                 origin: &["https://app.example.com:443"],
                 method: &["PUT"],
                 ..Ask::default()
             },
-            Err("origin"),
-        ),
-        (
-            "uppercase",
-            &credentialed,
-            Ask {
+            expected: Err("origin"),
+        },
+        Case {
+            name: "uppercase",
+            route: &credentialed,
+            ask: Ask {
                 origin: &["https://APP.example.com"],
                 method: &["PUT"],
                 ..Ask::default()
             },
-            Err("origin"),
-        ),
-        (
-            "null",
-            &credentialed,
-            Ask {
+            expected: Err("origin"),
+        },
+        Case {
+            name: "null",
+            route: &credentialed,
+            ask: Ask {
                 origin: &["null"],
                 method: &["PUT"],
                 ..Ask::default()
             },
-            Err("origin"),
-        ),
-        (
-            "empty origin",
-            &credentialed,
-            Ask {
+            expected: Err("origin"),
+        },
+        Case {
+            name: "empty origin",
+            route: &credentialed,
+            ask: Ask {
                 origin: &[""],
                 method: &["PUT"],
                 ..Ask::default()
             },
-            Err("origin"),
-        ),
-        (
-            "two origin lines",
-            &credentialed,
-            Ask {
+            expected: Err("origin"),
+        },
+        Case {
+            name: "two origin lines",
+            route: &credentialed,
+            ask: Ask {
                 origin: &["https://app.example.com", "https://app.example.com"],
                 method: &["PUT"],
                 ..Ask::default()
             },
-            Err("origin"),
-        ),
-        (
-            "scheme mismatch",
-            &credentialed,
-            Ask {
+            expected: Err("origin"),
+        },
+        Case {
+            name: "scheme mismatch",
+            route: &credentialed,
+            ask: Ask {
                 origin: &["http://app.example.com"],
                 method: &["PUT"],
                 ..Ask::default()
             },
-            Err("origin"),
-        ),
-        (
-            "method not allowed",
-            &credentialed,
-            Ask {
+            expected: Err("origin"),
+        },
+        Case {
+            name: "method not allowed",
+            route: &credentialed,
+            ask: Ask {
                 origin: app,
                 method: &["POSTX"],
                 ..Ask::default()
             },
-            Err("method"),
-        ),
-        (
-            "method case matters",
-            &credentialed,
-            Ask {
+            expected: Err("method"),
+        },
+        Case {
+            name: "method case matters",
+            route: &credentialed,
+            ask: Ask {
                 origin: app,
                 method: &["patch"],
                 ..Ask::default()
             },
-            Err("method"),
-        ),
-        (
-            "safelisted method case matters",
-            &credentialed,
-            Ask {
+            expected: Err("method"),
+        },
+        Case {
+            name: "safelisted method case matters",
+            route: &credentialed,
+            ask: Ask {
                 origin: app,
                 method: &["get"],
                 ..Ask::default()
             },
-            Err("method"),
-        ),
-        (
-            "method not a token",
-            &credentialed,
-            Ask {
+            expected: Err("method"),
+        },
+        Case {
+            name: "method not a token",
+            route: &credentialed,
+            ask: Ask {
                 origin: app,
                 method: &["PUT, DELETE"],
                 ..Ask::default()
             },
-            Err("method"),
-        ),
-        (
-            "two method lines",
-            &credentialed,
-            Ask {
+            expected: Err("method"),
+        },
+        Case {
+            name: "two method lines",
+            route: &credentialed,
+            ask: Ask {
                 origin: app,
                 method: &["PUT", "PUT"],
                 ..Ask::default()
             },
-            Err("method"),
-        ),
-        (
-            "header not allowed",
-            &credentialed,
-            Ask {
+            expected: Err("method"),
+        },
+        Case {
+            name: "header not allowed",
+            route: &credentialed,
+            ask: Ask {
                 origin: app,
                 method: &["PUT"],
                 headers: &["x-custom,x-other"],
                 ..Ask::default()
             },
-            Err("headers"),
-        ),
-        (
-            "malformed header list",
-            &credentialed,
-            Ask {
+            expected: Err("headers"),
+        },
+        Case {
+            name: "malformed header list",
+            route: &credentialed,
+            ask: Ask {
                 origin: app,
                 method: &["PUT"],
                 headers: &["x custom"],
                 ..Ask::default()
             },
-            Err("headers"),
-        ),
+            expected: Err("headers"),
+        },
     ];
-    for (name, route, ask, expected) in cases {
-        assert_eq!(run_preflight(route, ask), expected, "case {name}");
+    for case in cases {
+        assert_eq!(
+            run_preflight(case.route, case.ask),
+            case.expected,
+            "case {}",
+            case.name
+        );
     }
 }
 
@@ -427,52 +439,60 @@ fn rejection_reports_the_offending_value() {
 
 #[test]
 fn classification_table() {
-    type Lines<'a> = &'a [&'a [u8]];
-    let cases: &[(&str, &[u8], Lines, Lines, RequestKind)] = &[
-        (
-            "preflight",
-            b"OPTIONS",
-            &[b"https://a.example"],
-            &[b"PUT"],
-            RequestKind::Preflight,
-        ),
-        (
-            "options without request method",
-            b"OPTIONS",
-            &[b"https://a.example"],
-            &[],
-            RequestKind::Actual,
-        ),
-        (
-            "options without origin",
-            b"OPTIONS",
-            &[],
-            &[b"PUT"],
-            RequestKind::Actual,
-        ),
-        (
-            "lowercase options",
-            b"options",
-            &[b"https://a.example"],
-            &[b"PUT"],
-            RequestKind::Actual,
-        ),
-        (
-            "get with request method",
-            b"GET",
-            &[b"https://a.example"],
-            &[b"PUT"],
-            RequestKind::Actual,
-        ),
+    struct Case {
+        name: &'static str,
+        method: &'static [u8],
+        /// The `Origin` lines.
+        origin: &'static [&'static [u8]],
+        /// The `Access-Control-Request-Method` lines.
+        request_method: &'static [&'static [u8]],
+        kind: RequestKind,
+    }
+    let cases: &[Case] = &[
+        Case {
+            name: "preflight",
+            method: b"OPTIONS",
+            origin: &[b"https://a.example"],
+            request_method: &[b"PUT"],
+            kind: RequestKind::Preflight,
+        },
+        Case {
+            name: "options without request method",
+            method: b"OPTIONS",
+            origin: &[b"https://a.example"],
+            request_method: &[],
+            kind: RequestKind::Actual,
+        },
+        Case {
+            name: "options without origin",
+            method: b"OPTIONS",
+            origin: &[],
+            request_method: &[b"PUT"],
+            kind: RequestKind::Actual,
+        },
+        Case {
+            name: "lowercase options",
+            method: b"options",
+            origin: &[b"https://a.example"],
+            request_method: &[b"PUT"],
+            kind: RequestKind::Actual,
+        },
+        Case {
+            name: "get with request method",
+            method: b"GET",
+            origin: &[b"https://a.example"],
+            request_method: &[b"PUT"],
+            kind: RequestKind::Actual,
+        },
     ];
-    for (name, method, origin, acrm, expected) in cases {
+    for case in cases {
         let request = CorsRequest {
-            method,
-            origin,
-            request_method: acrm,
+            method: case.method,
+            origin: case.origin,
+            request_method: case.request_method,
             ..CorsRequest::default()
         };
-        assert_eq!(request.kind(), *expected, "case {name}");
+        assert_eq!(request.kind(), case.kind, "case {}", case.name);
     }
 }
 
@@ -481,62 +501,82 @@ fn actual_response_table() {
     let credentialed = route(CREDENTIALED);
     let uncredentialed = route("allow_origins = [\"https://app.example.com\"]");
     let public = route(PUBLIC);
-    type Expect<'a> = (
-        Option<&'a str>,
-        Option<&'a str>,
-        Option<&'a str>,
-        &'a [&'a str],
-    );
-    let cases: Vec<(&str, &Route, &[&[u8]], Expect)> = vec![
-        (
-            "allowed with credentials",
-            &credentialed,
-            &[b"https://app.example.com"],
-            (
-                Some("https://app.example.com"),
-                Some("true"),
-                Some("x-request-id"),
-                &["Origin"],
-            ),
-        ),
-        (
-            "allowed without credentials",
-            &uncredentialed,
-            &[b"https://app.example.com"],
-            (Some("https://app.example.com"), None, None, &["Origin"]),
-        ),
-        (
-            "disallowed",
-            &credentialed,
-            &[b"https://evil.example"],
-            (None, None, None, &["Origin"]),
-        ),
-        (
-            "absent origin",
-            &credentialed,
-            &[],
-            (None, None, None, &["Origin"]),
-        ),
-        (
-            "star with origin",
-            &public,
-            &[b"https://x.example"],
-            (Some("*"), None, None, &[]),
-        ),
-        (
-            "star without origin",
-            &public,
-            &[],
-            (Some("*"), None, None, &[]),
-        ),
+    struct Case<'a> {
+        name: &'static str,
+        route: &'a Route,
+        /// The `Origin` lines.
+        origin: &'static [&'static [u8]],
+        /// The expected `Access-Control-Allow-Origin` (`None`: absent), and so on.
+        allow_origin: Option<&'static str>,
+        allow_credentials: Option<&'static str>,
+        expose_headers: Option<&'static str>,
+        /// The tokens to merge into the upstream's `Vary`.
+        vary: &'static [&'static str],
+    }
+    let cases: Vec<Case> = vec![
+        Case {
+            name: "allowed with credentials",
+            route: &credentialed,
+            origin: &[b"https://app.example.com"],
+            allow_origin: Some("https://app.example.com"),
+            allow_credentials: Some("true"),
+            expose_headers: Some("x-request-id"),
+            vary: &["Origin"],
+        },
+        Case {
+            name: "allowed without credentials",
+            route: &uncredentialed,
+            origin: &[b"https://app.example.com"],
+            allow_origin: Some("https://app.example.com"),
+            allow_credentials: None,
+            expose_headers: None,
+            vary: &["Origin"],
+        },
+        Case {
+            name: "disallowed",
+            route: &credentialed,
+            origin: &[b"https://evil.example"],
+            allow_origin: None,
+            allow_credentials: None,
+            expose_headers: None,
+            vary: &["Origin"],
+        },
+        Case {
+            name: "absent origin",
+            route: &credentialed,
+            origin: &[],
+            allow_origin: None,
+            allow_credentials: None,
+            expose_headers: None,
+            vary: &["Origin"],
+        },
+        Case {
+            name: "star with origin",
+            route: &public,
+            origin: &[b"https://x.example"],
+            allow_origin: Some("*"),
+            allow_credentials: None,
+            expose_headers: None,
+            vary: &[],
+        },
+        Case {
+            name: "star without origin",
+            route: &public,
+            origin: &[],
+            allow_origin: Some("*"),
+            allow_credentials: None,
+            expose_headers: None,
+            vary: &[],
+        },
     ];
-    for (name, route, origin, (acao, acac, aceh, vary)) in cases {
+    for case in cases {
+        let name = case.name;
         let request = CorsRequest {
             method: b"GET",
-            origin,
+            origin: case.origin,
             ..CorsRequest::default()
         };
-        let answer = forwarded(route.cors(), &request);
+        let answer = forwarded(case.route.cors(), &request);
         let get = |n: &str| {
             answer
                 .headers
@@ -545,17 +585,17 @@ fn actual_response_table() {
         };
         assert_eq!(
             get("access-control-allow-origin").as_deref(),
-            acao,
+            case.allow_origin,
             "case {name}: ACAO"
         );
         assert_eq!(
             get("access-control-allow-credentials").as_deref(),
-            acac,
+            case.allow_credentials,
             "case {name}: ACAC"
         );
         assert_eq!(
             get("access-control-expose-headers").as_deref(),
-            aceh,
+            case.expose_headers,
             "case {name}: ACEH"
         );
         assert_eq!(
@@ -563,57 +603,80 @@ fn actual_response_table() {
             None,
             "case {name}: no preflight headers"
         );
-        assert_eq!(answer.vary, vary, "case {name}: Vary");
+        assert_eq!(answer.vary, case.vary, "case {name}: Vary");
     }
 }
 
 #[test]
 fn vary_merge_table() {
-    type Case<'a> = (&'a str, &'a [&'a str], &'a [&'a str], Option<&'a str>);
+    struct Case {
+        name: &'static str,
+        /// The upstream's `Vary` lines.
+        upstream: &'static [&'static str],
+        /// The tokens the gateway adds.
+        extra: &'static [&'static str],
+        /// The merged value (`None`: no `Vary` at all).
+        merged: Option<&'static str>,
+    }
     let cases: &[Case] = &[
-        ("no upstream vary", &[], &["Origin"], Some("Origin")),
-        ("nothing at all", &[], &[], None),
-        (
-            "keeps upstream tokens first",
-            &["Accept-Encoding"],
-            &["Origin"],
-            Some("Accept-Encoding, Origin"),
-        ),
-        (
-            "several lines",
-            &["Accept-Encoding", "Accept-Language, Cookie"],
-            &["Origin"],
-            Some("Accept-Encoding, Accept-Language, Cookie, Origin"),
-        ),
-        (
-            "origin once, case-insensitively",
-            &["origin"],
-            &["Origin"],
-            Some("origin"),
-        ),
-        (
-            "empty elements dropped",
-            &[" , Accept ,,"],
-            &["Origin"],
-            Some("Accept, Origin"),
-        ),
-        ("star stays alone", &["Accept, *"], &["Origin"], Some("*")),
-        (
-            "preflight tokens",
-            &["Origin"],
-            &["Origin", "Access-Control-Request-Method"],
-            Some("Origin, Access-Control-Request-Method"),
-        ),
-        (
-            "kept on star routes",
-            &["Accept-Encoding"],
-            &[],
-            Some("Accept-Encoding"),
-        ),
+        Case {
+            name: "no upstream vary",
+            upstream: &[],
+            extra: &["Origin"],
+            merged: Some("Origin"),
+        },
+        Case {
+            name: "nothing at all",
+            upstream: &[],
+            extra: &[],
+            merged: None,
+        },
+        Case {
+            name: "keeps upstream tokens first",
+            upstream: &["Accept-Encoding"],
+            extra: &["Origin"],
+            merged: Some("Accept-Encoding, Origin"),
+        },
+        Case {
+            name: "several lines",
+            upstream: &["Accept-Encoding", "Accept-Language, Cookie"],
+            extra: &["Origin"],
+            merged: Some("Accept-Encoding, Accept-Language, Cookie, Origin"),
+        },
+        Case {
+            name: "origin once, case-insensitively",
+            upstream: &["origin"],
+            extra: &["Origin"],
+            merged: Some("origin"),
+        },
+        Case {
+            name: "empty elements dropped",
+            upstream: &[" , Accept ,,"],
+            extra: &["Origin"],
+            merged: Some("Accept, Origin"),
+        },
+        Case {
+            name: "star stays alone",
+            upstream: &["Accept, *"],
+            extra: &["Origin"],
+            merged: Some("*"),
+        },
+        Case {
+            name: "preflight tokens",
+            upstream: &["Origin"],
+            extra: &["Origin", "Access-Control-Request-Method"],
+            merged: Some("Origin, Access-Control-Request-Method"),
+        },
+        Case {
+            name: "kept on star routes",
+            upstream: &["Accept-Encoding"],
+            extra: &[],
+            merged: Some("Accept-Encoding"),
+        },
     ];
-    for (name, upstream, extra, expected) in cases {
-        let lines: Vec<&[u8]> = upstream.iter().map(|l| l.as_bytes()).collect();
-        let merged = merge_vary(&lines, extra).map(|v| String::from_utf8(v).expect("ascii"));
-        assert_eq!(merged.as_deref(), *expected, "case {name}");
+    for case in cases {
+        let lines: Vec<&[u8]> = case.upstream.iter().map(|l| l.as_bytes()).collect();
+        let merged = merge_vary(&lines, case.extra).map(|v| String::from_utf8(v).expect("ascii"));
+        assert_eq!(merged.as_deref(), case.merged, "case {}", case.name);
     }
 }

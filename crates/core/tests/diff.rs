@@ -39,109 +39,122 @@ fn changes(old: &str, new: &str) -> Vec<(Direction, Key, String)> {
 fn access_gained_lost_and_changed() {
     use Direction::{Changes, Narrows, Widens};
     const APP: &str = "[cors]\nallow_origins = [\"https://app.example.com\"]\n";
-    /// (case, old [cors] and more, new, expected (direction, key, text fragment))
-    type Case<'a> = (&'a str, &'a str, &'a str, &'a [(Direction, Key, &'a str)]);
+    struct Case {
+        name: &'static str,
+        /// The old policy's `[cors]` table and anything after `[route]`.
+        old: &'static str,
+        /// The new policy's, likewise.
+        new: &'static str,
+        /// Every change, in order, as (direction, key, a fragment of its text).
+        expected: &'static [(Direction, Key, &'static str)],
+    }
     let cases: &[Case] = &[
-        ("nothing changes", APP, APP, &[]),
-        (
-            "a wildcard that now covers more",
-            APP,
-            "[cors]\nallow_origins = [\"https://*.example.com\"]\n",
-            &[(Widens, Key::AllowOrigins, "`https://*.example.com` now covers more than `https://app.example.com` did")],
-        ),
-        (
-            "\"*\" introduced",
-            APP,
-            "[cors]\nallow_origins = [\"*\"]\n",
-            &[(Widens, Key::AllowOrigins, "`\"*\"` introduced: every origin is now allowed")],
-        ),
-        (
-            "a narrower wildcard",
-            "[cors]\nallow_origins = [\"https://*.example.com\"]\n",
-            "[cors]\nallow_origins = [\"https://*.eu.example.com\"]\n",
-            &[(Narrows, Key::AllowOrigins, "`https://*.example.com` no longer allowed")],
-        ),
-        (
-            "any port covers one port",
-            "[cors]\nallow_origins = [\"http://localhost:3000\"]\n",
-            "[cors]\nallow_origins = [\"http://localhost:*\"]\n",
-            &[(Widens, Key::AllowOrigins, "`http://localhost:*` now covers more than `http://localhost:3000` did")],
-        ),
-        (
-            "an origin now allowed with credentials",
-            "[cors]\nallow_origins = [\"https://app.example.com\"]\nallow_credentials = true\n",
-            "[cors]\nallow_origins = [\"https://app.example.com\", \"https://admin.example.com\"]\nallow_credentials = true\n",
-            &[(Widens, Key::AllowOrigins, "`https://admin.example.com` now allowed, with credentials")],
-        ),
-        (
-            "credentials turned on",
-            APP,
-            "[cors]\nallow_origins = [\"https://app.example.com\"]\nallow_credentials = true\n",
-            &[(Widens, Key::AllowCredentials, "credentials (cookies, HTTP authentication) now allowed")],
-        ),
-        (
-            "methods: one gained, one lost, safelisted ones do not count",
-            "[cors]\nallow_origins = [\"https://app.example.com\"]\nallow_methods = [\"PUT\", \"DELETE\"]\n",
-            "[cors]\nallow_origins = [\"https://app.example.com\"]\nallow_methods = [\"GET\", \"PUT\", \"PATCH\"]\n",
-            &[(Widens, Key::AllowMethods, "method `PATCH` now allowed"), (Narrows, Key::AllowMethods, "method `DELETE` no longer allowed")],
-        ),
-        (
-            "request headers: \"*\" introduced, Authorization still needs listing",
-            "[cors]\nallow_origins = [\"https://app.example.com\"]\nallow_headers = [\"X-A\"]\n",
-            "[cors]\nallow_origins = [\"https://app.example.com\"]\nallow_headers = [\"*\", \"Authorization\"]\n",
-            &[(Widens, Key::AllowHeaders, "any request header but Authorization"), (Widens, Key::AllowHeaders, "request header `authorization` now allowed")],
-        ),
-        (
-            "exposed headers, case-insensitively",
-            "[cors]\nallow_origins = [\"https://app.example.com\"]\nexpose_headers = [\"X-Request-Id\"]\n",
-            "[cors]\nallow_origins = [\"https://app.example.com\"]\nexpose_headers = [\"x-request-id\", \"X-Total\"]\n",
-            &[(Widens, Key::ExposeHeaders, "exposed header `x-total` now allowed")],
-        ),
-        (
-            "a longer preflight cache",
-            "[cors]\nallow_origins = [\"https://app.example.com\"]\nmax_age = 600\n",
-            "[cors]\nallow_origins = [\"https://app.example.com\"]\nmax_age = 7200\n",
-            &[(Widens, Key::MaxAge, "600 s → 7200 s")],
-        ),
-        (
-            "the cache header removed",
-            "[cors]\nallow_origins = [\"https://app.example.com\"]\nmax_age = 600\n",
-            APP,
-            &[(Narrows, Key::MaxAge, "600 s → no header")],
-        ),
-        (
-            "preflights forwarded",
-            APP,
-            "[cors]\nallow_origins = [\"https://app.example.com\"]\npreflight = \"forward\"\n",
-            &[(Changes, Key::Preflight, "preflights now go to the upstream")],
-        ),
-        (
-            "report-only rollout begins",
-            APP,
-            "[cors]\nallow_origins = [\"https://app.example.com\"]\nreport_only = true\n",
-            &[(Widens, Key::ReportOnly, "the gateway stops enforcing this policy")],
-        ),
-        (
-            "private network access",
-            APP,
-            "[cors]\nallow_origins = [\"https://app.example.com\"]\nallow_private_network = true\n",
-            &[(Widens, Key::AllowPrivateNetwork, "private network access now allowed")],
-        ),
+        Case {
+            name: "nothing changes",
+            old: APP,
+            new: APP,
+            expected: &[],
+        },
+        Case {
+            name: "a wildcard that now covers more",
+            old: APP,
+            new: "[cors]\nallow_origins = [\"https://*.example.com\"]\n",
+            expected: &[(Widens, Key::AllowOrigins, "`https://*.example.com` now covers more than `https://app.example.com` did")],
+        },
+        Case {
+            name: "\"*\" introduced",
+            old: APP,
+            new: "[cors]\nallow_origins = [\"*\"]\n",
+            expected: &[(Widens, Key::AllowOrigins, "`\"*\"` introduced: every origin is now allowed")],
+        },
+        Case {
+            name: "a narrower wildcard",
+            old: "[cors]\nallow_origins = [\"https://*.example.com\"]\n",
+            new: "[cors]\nallow_origins = [\"https://*.eu.example.com\"]\n",
+            expected: &[(Narrows, Key::AllowOrigins, "`https://*.example.com` no longer allowed")],
+        },
+        Case {
+            name: "any port covers one port",
+            old: "[cors]\nallow_origins = [\"http://localhost:3000\"]\n",
+            new: "[cors]\nallow_origins = [\"http://localhost:*\"]\n",
+            expected: &[(Widens, Key::AllowOrigins, "`http://localhost:*` now covers more than `http://localhost:3000` did")],
+        },
+        Case {
+            name: "an origin now allowed with credentials",
+            old: "[cors]\nallow_origins = [\"https://app.example.com\"]\nallow_credentials = true\n",
+            new: "[cors]\nallow_origins = [\"https://app.example.com\", \"https://admin.example.com\"]\nallow_credentials = true\n",
+            expected: &[(Widens, Key::AllowOrigins, "`https://admin.example.com` now allowed, with credentials")],
+        },
+        Case {
+            name: "credentials turned on",
+            old: APP,
+            new: "[cors]\nallow_origins = [\"https://app.example.com\"]\nallow_credentials = true\n",
+            expected: &[(Widens, Key::AllowCredentials, "credentials (cookies, HTTP authentication) now allowed")],
+        },
+        Case {
+            name: "methods: one gained, one lost, safelisted ones do not count",
+            old: "[cors]\nallow_origins = [\"https://app.example.com\"]\nallow_methods = [\"PUT\", \"DELETE\"]\n",
+            new: "[cors]\nallow_origins = [\"https://app.example.com\"]\nallow_methods = [\"GET\", \"PUT\", \"PATCH\"]\n",
+            expected: &[(Widens, Key::AllowMethods, "method `PATCH` now allowed"), (Narrows, Key::AllowMethods, "method `DELETE` no longer allowed")],
+        },
+        Case {
+            name: "request headers: \"*\" introduced, Authorization still needs listing",
+            old: "[cors]\nallow_origins = [\"https://app.example.com\"]\nallow_headers = [\"X-A\"]\n",
+            new: "[cors]\nallow_origins = [\"https://app.example.com\"]\nallow_headers = [\"*\", \"Authorization\"]\n",
+            expected: &[(Widens, Key::AllowHeaders, "any request header but Authorization"), (Widens, Key::AllowHeaders, "request header `authorization` now allowed")],
+        },
+        Case {
+            name: "exposed headers, case-insensitively",
+            old: "[cors]\nallow_origins = [\"https://app.example.com\"]\nexpose_headers = [\"X-Request-Id\"]\n",
+            new: "[cors]\nallow_origins = [\"https://app.example.com\"]\nexpose_headers = [\"x-request-id\", \"X-Total\"]\n",
+            expected: &[(Widens, Key::ExposeHeaders, "exposed header `x-total` now allowed")],
+        },
+        Case {
+            name: "a longer preflight cache",
+            old: "[cors]\nallow_origins = [\"https://app.example.com\"]\nmax_age = 600\n",
+            new: "[cors]\nallow_origins = [\"https://app.example.com\"]\nmax_age = 7200\n",
+            expected: &[(Widens, Key::MaxAge, "600 s → 7200 s")],
+        },
+        Case {
+            name: "the cache header removed",
+            old: "[cors]\nallow_origins = [\"https://app.example.com\"]\nmax_age = 600\n",
+            new: APP,
+            expected: &[(Narrows, Key::MaxAge, "600 s → no header")],
+        },
+        Case {
+            name: "preflights forwarded",
+            old: APP,
+            new: "[cors]\nallow_origins = [\"https://app.example.com\"]\npreflight = \"forward\"\n",
+            expected: &[(Changes, Key::Preflight, "preflights now go to the upstream")],
+        },
+        Case {
+            name: "report-only rollout begins",
+            old: APP,
+            new: "[cors]\nallow_origins = [\"https://app.example.com\"]\nreport_only = true\n",
+            expected: &[(Widens, Key::ReportOnly, "the gateway stops enforcing this policy")],
+        },
+        Case {
+            name: "private network access",
+            old: APP,
+            new: "[cors]\nallow_origins = [\"https://app.example.com\"]\nallow_private_network = true\n",
+            expected: &[(Widens, Key::AllowPrivateNetwork, "private network access now allowed")],
+        },
     ];
-    for (case, old, new, expected) in cases {
-        let got = changes(old, new);
-        assert_eq!(got.len(), expected.len(), "case {case}: {got:?}");
+    for case in cases {
+        let name = case.name;
+        let got = changes(case.old, case.new);
+        assert_eq!(got.len(), case.expected.len(), "case {name}: {got:?}");
         for ((direction, key, what), (want_direction, want_key, fragment)) in
-            got.iter().zip(*expected)
+            got.iter().zip(case.expected)
         {
             assert_eq!(
                 (direction, key),
                 (want_direction, want_key),
-                "case {case}: {what}"
+                "case {name}: {what}"
             );
             assert!(
                 what.contains(fragment),
-                "case {case}: {what:?} lacks {fragment:?}"
+                "case {name}: {what:?} lacks {fragment:?}"
             );
         }
     }
@@ -180,45 +193,48 @@ fn routes_added_removed_moved_and_rerouted() {
         load_policies(&new).expect("new"),
     );
     let routes = diff(&old, &new);
-    /// (route, status, its changes)
-    type Summary<'a> = (&'a str, RouteStatus, Vec<(Direction, Key)>);
+    #[derive(Debug, PartialEq)]
+    struct Summary<'a> {
+        route: &'a str,
+        status: RouteStatus,
+        /// Each change as (direction, key), in order.
+        changes: Vec<(Direction, Key)>,
+    }
     let summary: Vec<Summary> = routes
         .iter()
-        .map(|r| {
-            (
-                r.route.as_str(),
-                r.status,
-                r.changes.iter().map(|c| (c.direction, c.key)).collect(),
-            )
+        .map(|r| Summary {
+            route: r.route.as_str(),
+            status: r.status,
+            changes: r.changes.iter().map(|c| (c.direction, c.key)).collect(),
         })
         .collect();
     assert_eq!(
         summary,
         [
-            (
-                "catalog",
-                RouteStatus::Added,
-                vec![(Direction::Widens, Key::Path)]
-            ),
-            (
-                "health",
-                RouteStatus::Changed,
-                vec![(Direction::Changes, Key::TimeoutMs)]
-            ),
-            (
-                "orders",
-                RouteStatus::Removed,
-                vec![(Direction::Narrows, Key::Path)]
-            ),
-            (
-                "users",
-                RouteStatus::Changed,
-                vec![
+            Summary {
+                route: "catalog",
+                status: RouteStatus::Added,
+                changes: vec![(Direction::Widens, Key::Path)]
+            },
+            Summary {
+                route: "health",
+                status: RouteStatus::Changed,
+                changes: vec![(Direction::Changes, Key::TimeoutMs)]
+            },
+            Summary {
+                route: "orders",
+                status: RouteStatus::Removed,
+                changes: vec![(Direction::Narrows, Key::Path)]
+            },
+            Summary {
+                route: "users",
+                status: RouteStatus::Changed,
+                changes: vec![
                     (Direction::Widens, Key::Path),
                     (Direction::Widens, Key::Upstream),
                     (Direction::Narrows, Key::Path)
                 ]
-            ),
+            },
         ]
     );
     // Each change points at the line that shows it: the new file for what is gained.

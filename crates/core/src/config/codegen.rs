@@ -186,7 +186,7 @@ fn pattern(p: &OriginPattern) -> String {
 /// A component's build script: compiles the policy folder named by `CORSGATE_POLICIES` (absolute,
 /// or relative to the repository root, as CONTRACT.md §3 says; default `policies`) into
 /// `$OUT_DIR/compiled.rs` as `ROUTES`, beside the run-time settings' values in the build's
-/// environment as `BUILT_IN_SETTINGS` ([`built_in_settings`]). `repo_root` is the repository
+/// environment as `BUILT_IN_SETTINGS` (`built_in_settings`). `repo_root` is the repository
 /// root as seen from the package (`.` for the WASIp2 gateway at the root, `../..` for
 /// `components/*`). An invalid policy or setting fails the build with every error, a policy's
 /// as `file:line:column: message`. One copy for every component built from the engine.

@@ -22,6 +22,8 @@ use crate::request_headers::wildcard_covers;
 use crate::request_origin::RequestOrigin;
 use crate::route::{Route, RoutePath, Upstream};
 
+/// Which way a change moves access. The order (widens, narrows, changes) is the order a
+/// review reads them in, and the order [`RouteDiff::changes`] is sorted by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Direction {
     /// Access gained: another origin, method, header, credentials, a longer cache…
@@ -33,6 +35,7 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// The word the CLI prints and its JSON output holds: `widens`, `narrows` or `changes`.
     pub fn name(self) -> &'static str {
         match self {
             Direction::Widens => "widens",
@@ -45,21 +48,29 @@ impl Direction {
 /// One difference, with the place in the policy file that shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Change {
+    /// Whether it gains access, loses it, or neither.
     pub direction: Direction,
+    /// The key whose value changed (`path` for a route added or removed).
     pub key: Key,
+    /// One line for a reviewer: the old and new values, or what was added or removed.
     pub what: String,
     /// In the new file for what it gains or changes; in the old one for what was there before.
     pub at: Location,
 }
 
+/// Whether a route (matched by name) is on one side of the diff only, or on both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RouteStatus {
+    /// Only in the new policies: everything it allows is gained.
     Added,
+    /// Only in the old policies: its paths now answer `404`.
     Removed,
+    /// In both, with at least one difference (a `path` change included).
     Changed,
 }
 
 impl RouteStatus {
+    /// The word the CLI prints and its JSON output holds: `added`, `removed` or `changed`.
     pub fn name(self) -> &'static str {
         match self {
             RouteStatus::Added => "added",
@@ -72,13 +83,16 @@ impl RouteStatus {
 /// What changed for one route; routes without a change are left out.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteDiff {
+    /// The route's name: its file stem.
     pub route: String,
+    /// Whether it was added, removed or changed.
     pub status: RouteStatus,
     /// Widenings first, then narrowings, then other changes, each in file order.
     pub changes: Vec<Change>,
 }
 
 impl RouteDiff {
+    /// Whether any change gains access: what a review must look at first.
     pub fn widens(&self) -> bool {
         self.changes
             .iter()

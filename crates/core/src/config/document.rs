@@ -16,14 +16,21 @@ use super::schema::{did_you_mean, Key, Table, ValueKind, KEYS};
 /// A value with the byte span it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Located<T> {
+    /// What was read.
     pub value: T,
+    /// Byte offsets of the value in the file's text (for a string, its quotes included).
     pub span: Range<usize>,
 }
 
+/// A key's value as read from the file, already of the key's [`ValueKind`].
 #[derive(Clone, Debug)]
 pub enum FieldValue {
+    /// The value of a [`ValueKind::String`] key, escapes resolved.
     String(String),
+    /// The elements of a [`ValueKind::StringArray`] key, each with its own span so that an
+    /// error can point at the one element at fault.
     StringArray(Vec<Located<String>>),
+    /// The value of a [`ValueKind::Bool`] key.
     Bool(bool),
     /// Kept as i128 so out-of-range values can still be reported with their value.
     Integer(i128),
@@ -32,7 +39,9 @@ pub enum FieldValue {
 /// The keys of a policy file that passed the structural pass.
 #[derive(Debug)]
 pub struct PolicyDocument<'s> {
+    /// The file as errors name it.
     pub file: &'s str,
+    /// The file's text, which every span points into.
     pub source: &'s str,
     fields: BTreeMap<Key, Located<FieldValue>>,
     /// Keys present in the file, whether or not their value had the right type.
@@ -40,10 +49,12 @@ pub struct PolicyDocument<'s> {
 }
 
 impl<'s> PolicyDocument<'s> {
+    /// `span` of this file as a line and column.
     pub fn location(&self, span: Range<usize>) -> Location {
         Location::new(self.file, self.source, span)
     }
 
+    /// An error of `kind` located at `span` of this file.
     pub fn error(
         &self,
         kind: ErrorKind,
@@ -59,6 +70,8 @@ impl<'s> PolicyDocument<'s> {
         }
     }
 
+    /// The key's value, or `None` when it is absent or was of the wrong type (a
+    /// [`ErrorKind::WrongType`] error was reported instead).
     pub fn get(&self, key: Key) -> Option<&Located<FieldValue>> {
         self.fields.get(&key)
     }
@@ -68,6 +81,7 @@ impl<'s> PolicyDocument<'s> {
         self.get(key).map_or(0..0, |f| f.span.clone())
     }
 
+    /// A string key's value, or `None` when it is absent, of the wrong type or not a string key.
     pub fn string(&self, key: Key) -> Option<Located<&str>> {
         match self.get(key)? {
             Located {
@@ -81,6 +95,9 @@ impl<'s> PolicyDocument<'s> {
         }
     }
 
+    /// A string-array key's elements with the span of the whole array, or `None` when it is
+    /// absent, of the wrong type or not a string-array key (its default is the caller's to
+    /// apply).
     pub fn strings(&self, key: Key) -> Option<Located<&[Located<String>]>> {
         match self.get(key)? {
             Located {

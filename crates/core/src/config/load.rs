@@ -15,14 +15,18 @@ pub struct PolicySource {
     pub name: String,
     /// How errors name the file (the folder as given, joined with the file name).
     pub file: String,
+    /// The file's whole content, UTF-8.
     pub text: String,
 }
 
 /// A validated policy file: its compiled route and the document it came from (for `explain`).
 #[derive(Debug)]
 pub struct LoadedPolicy<'s> {
+    /// The file it was read from.
     pub source: &'s PolicySource,
+    /// The file's keys with their spans, for pointing at lines and computing warnings.
     pub document: PolicyDocument<'s>,
+    /// The compiled route, named after the file.
     pub route: Route,
 }
 

@@ -1,7 +1,7 @@
 //! Validation of `allow_origins` entries into exact origins and wildcard patterns.
 //!
 //! Each entry must be written exactly as a browser serializes an origin
-//! (https://html.spec.whatwg.org/multipage/browsers.html#ascii-serialisation-of-an-origin),
+//! (<https://html.spec.whatwg.org/multipage/browsers.html#ascii-serialisation-of-an-origin>),
 //! since the request's `Origin` is compared byte for byte. The WHATWG URL parser (`url` crate)
 //! computes that canonical form, and a mismatch names it.
 
@@ -14,16 +14,23 @@ use crate::route::Scheme;
 /// One valid `allow_origins` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OriginEntry {
+    /// `"*"`: every origin ([`AllowedOrigins::Any`](crate::origins::AllowedOrigins::Any)).
     Any,
+    /// A wildcard-free origin, in its canonical serialization (for the
+    /// [`OriginSet`](crate::origin_set::OriginSet)).
     Exact(String),
+    /// An origin with a subdomain or port wildcard.
     Pattern(OriginPattern),
 }
 
 /// A rejected entry: the kind, the message and a fix.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OriginProblem {
+    /// Which rule the entry breaks.
     pub kind: ErrorKind,
+    /// What is wrong, quoting the entry.
     pub message: String,
+    /// How to fix it, when there is a concrete fix (the canonical spelling, the key to set).
     pub help: Option<String>,
 }
 
@@ -38,14 +45,20 @@ fn problem(kind: ErrorKind, message: String, help: Option<String>) -> OriginProb
 /// Settings of the policy that change which origins are acceptable.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct OriginRules {
+    /// `allow_credentials`: forbids `"*"`, and plain-http origins other than loopback.
     pub allow_credentials: bool,
+    /// `dangerously_allow_insecure_origins`: lifts the ban on plain-http origins with
+    /// credentials.
     pub dangerously_allow_insecure_origins: bool,
+    /// `dangerously_allow_public_suffix_wildcards`: allows `https://*.co.uk` and the like.
     pub dangerously_allow_public_suffix_wildcards: bool,
 }
 
 /// The label that stands in for `*` while the URL parser canonicalizes the rest.
 const WILDCARD_LABEL: &str = "wildcard-label-placeholder";
 
+/// Reads one `allow_origins` entry under `rules`: `"*"`, an exact origin or a wildcard
+/// pattern, each of which must already be written as browsers serialize origins.
 pub fn parse_origin_entry(entry: &str, rules: OriginRules) -> Result<OriginEntry, OriginProblem> {
     if entry == "*" {
         return any_origin(rules);
@@ -280,7 +293,7 @@ fn reject_public_suffix_wildcard(
 }
 
 /// Loopback hosts, the only ones where plain http is as private as https
-/// (https://w3c.github.io/webappsec-secure-contexts/#is-origin-trustworthy).
+/// (<https://w3c.github.io/webappsec-secure-contexts/#is-origin-trustworthy>).
 pub fn is_loopback(host: &str) -> bool {
     host == "localhost"
         || host == "[::1]"

@@ -11,13 +11,17 @@ use std::fmt;
 /// The two tables of a policy file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Table {
+    /// `[route]`: where requests come from (the path) and where they go (the upstream).
     Route,
+    /// `[cors]`: the CORS policy applied to the route's requests.
     Cors,
 }
 
 impl Table {
+    /// Both tables: the only ones a policy file may have.
     pub const ALL: [Table; 2] = [Table::Route, Table::Cors];
 
+    /// The table's name in a policy file, without brackets.
     pub fn name(self) -> &'static str {
         match self {
             Table::Route => "route",
@@ -33,34 +37,59 @@ impl fmt::Display for Table {
 }
 
 /// Every key of a policy file.
+///
+/// Each key's meaning, type and default are in its [`KeySpec`] ([`Key::spec`]), which the
+/// README's reference is checked against; the notes on the variants only say what each is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Key {
+    /// `route.path`: the exact path or `/...` prefix the route serves.
     Path,
+    /// `route.upstream`: the URL requests are forwarded to.
     Upstream,
+    /// `route.strip_prefix`: whether the route's prefix is removed before forwarding.
     StripPrefix,
+    /// `route.timeout_ms`: how long the upstream has for its response head, in milliseconds.
     TimeoutMs,
+    /// `cors.allow_origins`: the origins that may read responses.
     AllowOrigins,
+    /// `cors.allow_methods`: the methods a preflight may ask for.
     AllowMethods,
+    /// `cors.allow_headers`: the request headers a preflight may ask for.
     AllowHeaders,
+    /// `cors.expose_headers`: the response headers scripts may read beyond the safelisted ones.
     ExposeHeaders,
+    /// `cors.allow_credentials`: whether cookies and HTTP authentication may be sent.
     AllowCredentials,
+    /// `cors.max_age`: how long, in seconds, browsers may cache a preflight answer.
     MaxAge,
+    /// `cors.allow_private_network`: whether Private Network Access preflights are granted.
     AllowPrivateNetwork,
+    /// `cors.preflight`: whether the gateway or the upstream answers preflights.
     Preflight,
+    /// `cors.report_only`: log what the policy would decide instead of enforcing it.
     ReportOnly,
+    /// `cors.dangerously_allow_insecure_origins`: plain-http origins with credentials.
     DangerouslyAllowInsecureOrigins,
+    /// `cors.dangerously_allow_public_suffix_wildcards`: wildcards right under a public suffix.
     DangerouslyAllowPublicSuffixWildcards,
 }
 
+/// The TOML type a key's value must have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ValueKind {
+    /// A TOML string.
     String,
+    /// A TOML array whose elements are all strings (possibly empty).
     StringArray,
+    /// `true` or `false`.
     Bool,
+    /// A TOML integer; its range is checked by the semantic pass, not here.
     Integer,
 }
 
 impl ValueKind {
+    /// The type with its article, as a [`ErrorKind::WrongType`](super::ErrorKind::WrongType)
+    /// message ends: "`max_age` must be an integer".
     pub fn describe(self) -> &'static str {
         match self {
             ValueKind::String => "a string",
@@ -88,9 +117,13 @@ pub enum Default {
     Required,
     /// Absent means "not sent" (`max_age`: no `Access-Control-Max-Age` header).
     NoValue,
+    /// A boolean key's value when absent.
     Bool(bool),
+    /// An integer key's value when absent (`timeout_ms`: milliseconds).
     Integer(u32),
+    /// A string key's value when absent (`preflight`: `"edge"`).
     String(&'static str),
+    /// A string-array key's elements when absent (`allow_methods`: `GET`, `HEAD`, `POST`).
     Strings(&'static [&'static str]),
 }
 
@@ -111,17 +144,26 @@ impl fmt::Display for Default {
     }
 }
 
+/// Everything about one key: one entry of [`KEYS`].
 #[derive(Clone, Copy, Debug)]
 pub struct KeySpec {
+    /// The key described, which is also the entry's index in [`KEYS`].
     pub key: Key,
+    /// The table the key belongs in.
     pub table: Table,
+    /// The key's name as written in a policy file (snake case).
     pub name: &'static str,
+    /// The type its value must have.
     pub kind: ValueKind,
+    /// What applies when it is absent.
     pub default: Default,
+    /// One or two sentences of Markdown: the README's description of the key, and the help of
+    /// a [`ErrorKind::MissingKey`](super::ErrorKind::MissingKey) error.
     pub doc: &'static str,
 }
 
 impl KeySpec {
+    /// Whether a policy file must set the key (it has no default).
     pub fn required(&self) -> bool {
         self.default == Default::Required
     }
@@ -252,14 +294,17 @@ pub const KEYS: &[KeySpec] = &[
 ];
 
 impl Key {
+    /// The key's entry in [`KEYS`]: its table, name, type, default and description.
     pub fn spec(self) -> &'static KeySpec {
         &KEYS[self as usize]
     }
 
+    /// The key's name as written in a policy file (its [`KeySpec::name`]).
     pub fn name(self) -> &'static str {
         self.spec().name
     }
 
+    /// The table the key belongs in.
     pub fn table(self) -> Table {
         self.spec().table
     }

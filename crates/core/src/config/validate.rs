@@ -19,6 +19,8 @@ use crate::text::Text;
 
 pub use super::origin_rules::is_loopback as is_loopback_host;
 
+/// The largest `max_age` accepted, in seconds (one day): Firefox's cap, the highest of any
+/// engine; longer values would only pretend to cache longer.
 pub const MAX_MAX_AGE: i128 = 86_400;
 
 /// Collects errors while each key is validated, so one pass reports them all.

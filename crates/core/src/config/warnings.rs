@@ -6,7 +6,10 @@ use super::validate::is_loopback_host;
 use crate::method::AllowedMethods;
 use crate::origins::AllowedOrigins;
 
+/// Which risky setting a warning is about. Tests match on this, never on message text; new
+/// warnings add kinds, so matches outside this crate need a wildcard arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum WarningKind {
     /// `"*"` origins on a route that allows `Authorization`: any site can send tokens it holds.
     StarOriginsWithAuthorization,
@@ -30,13 +33,20 @@ pub enum WarningKind {
 /// validator's maximum of 86400 s).
 const ENGINE_MAX_AGE_CAPS: [(&str, u32); 2] = [("WebKit", 600), ("Chromium", 7200)];
 
+/// One risky setting in a valid policy file; unlike a [`ConfigError`](super::ConfigError) it
+/// does not stop the build.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigWarning {
+    /// What is risky, for programs and tests to match on.
     pub kind: WarningKind,
+    /// The value of the key the warning is about (the start of the file when the key is
+    /// absent).
     pub location: super::Location,
+    /// What the setting does and why it is risky, naming the value.
     pub message: String,
 }
 
+/// The warnings for one validated policy, in the order their keys appear in the file.
 pub fn warnings(policy: &LoadedPolicy<'_>) -> Vec<ConfigWarning> {
     let doc = &policy.document;
     let cors = policy.route.cors();
