@@ -258,7 +258,7 @@ fn explain_cases() {
     struct Case {
         name: &'static str,
         args: &'static [&'static str],
-        /// explain's exit code: 0 when the browser allows the request, 1 when it blocks it.
+        /// explain's exit code: 0 when the browser allows the request, 1 when it blocks it\n        /// (3 when the upstream decides: `explain_leaves_a_report_only_route_to_its_upstream`).
         code: i32,
         /// Text the output must contain.
         expected: &'static [&'static str],
@@ -356,6 +356,47 @@ fn explain_cases() {
             assert!(out.contains(e), "case {name}: missing {e:?} in:\n{out}");
         }
     }
+}
+
+/// On a report-only route the gateway sets no CORS header of its own: explain says so, says what
+/// the policy would decide once enforced, and leaves the verdict to the upstream (exit code 3).
+#[test]
+fn explain_leaves_a_report_only_route_to_its_upstream() {
+    let dir = folder(
+        "report-only",
+        &[(
+            "rollout.toml",
+            "[route]\npath = \"/rollout/...\"\nupstream = \"http://127.0.0.1:9\"\n[cors]\nallow_origins = [\"https://app.example.com\"]\nallow_methods = [\"PUT\"]\nreport_only = true\n",
+        )],
+    );
+    let dir = dir.to_string_lossy();
+    let args = [
+        "explain",
+        "--origin",
+        "https://evil.example",
+        "--method",
+        "PUT",
+    ];
+    let o = corsgate(&[&args[..], &["/rollout/x", &dir]].concat());
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    for expected in [
+        "(the gateway sets no CORS header: report_only = true)",
+        "once enforced, this policy would refuse it: origin not allowed",
+        "browser: DEPENDS ON THE UPSTREAM.",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+    let o = corsgate(&[&args[..], &["--format", "json", "/rollout/x", &dir]].concat());
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("explain's JSON");
+    assert_eq!(json["browser"], "depends_on_upstream", "{json:#}");
+    assert_eq!(json["gateway"][0]["request"], "preflight", "{json:#}");
+    assert_eq!(
+        json["gateway"][0]["status"],
+        serde_json::Value::Null,
+        "{json:#}"
+    );
+    assert_eq!(json["gateway"][0]["cors_headers"], "upstream", "{json:#}");
 }
 
 #[test]

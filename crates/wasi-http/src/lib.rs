@@ -78,18 +78,23 @@ macro_rules! fields {
         $vis fn fields<'n, V: AsRef<[u8]>>(
             headers: impl IntoIterator<Item = (&'n str, V)>,
         ) -> $Fields {
-            type F = $Fields;
+            /// The host calls, written once whatever the caller's value type (each copy of a
+            /// generic function is code in the component).
+            fn from_list(list: &[(::std::string::String, ::std::vec::Vec<u8>)]) -> $Fields {
+                type F = $Fields;
+                F::from_list(list).unwrap_or_else(|_| {
+                    let fields = F::new();
+                    for (name, value) in list {
+                        let _ = fields.append(name, value);
+                    }
+                    fields
+                })
+            }
             let list: ::std::vec::Vec<(::std::string::String, ::std::vec::Vec<u8>)> = headers
                 .into_iter()
                 .map(|(n, v)| (n.to_string(), v.as_ref().to_vec()))
                 .collect();
-            F::from_list(&list).unwrap_or_else(|_| {
-                let fields = F::new();
-                for (name, value) in &list {
-                    let _ = fields.append(name, value);
-                }
-                fields
-            })
+            from_list(&list)
         }
     };
 }
