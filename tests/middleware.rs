@@ -99,6 +99,23 @@ fn check_middleware(app: &Server) {
     expect::allows_origin(&other, "*");
 }
 
+/// On a report-only route the app's own CORS headers pass untouched, and the log holds the
+/// policy's verdict beside the app's, as the gateway's does beside its upstream's.
+fn check_report_only(app: &Server) {
+    let stranger = answered(
+        app,
+        Request::new("GET", "/rollout/x").origin("https://evil.example"),
+    );
+    expect::allows_origin(&stranger, "*");
+    let line = app.log_line_with("path=/rollout/x");
+    assert!(
+        line.contains(
+            "report_only=true would=reject would_reason=\"origin not allowed\" upstream=allow agrees=no"
+        ),
+        "the policy's verdict beside the app's: {line}"
+    );
+}
+
 #[test]
 fn composed_with_the_app_by_wac_on_wasmtime() {
     if !Host::Wasmtime.runs_here() {
@@ -115,15 +132,21 @@ fn composed_with_the_app_by_wac_on_wasmtime() {
         &format!("allow_origins = [\"{APP}\", \"{{PAGE_ORIGIN}}\"]"),
     );
     assert_ne!(policy, example, "the example's allow_origins line changed");
+    // And a report-only route, whose CORS stays the app's.
+    let rollout = format!("[route]\npath = \"/rollout/...\"\nupstream = \"http://api.spin.internal\"\n[cors]\nallow_origins = [\"{APP}\"]\nreport_only = true\n");
     let policies = dir.join("policies");
     write_policies(
         &policies,
-        &[("api.toml".into(), policy)],
+        &[
+            ("api.toml".into(), policy),
+            ("rollout.toml".into(), rollout),
+        ],
         &[("PAGE_ORIGIN", page.origin())],
     );
     let composed = compose(&dir, &policies);
     let app = Target::p3(Host::Wasmtime).serve(&composed, &dir, &ServeOptions::default());
     check_middleware(&app);
+    check_report_only(&app);
 
     if !TargetAndEngine(Target::p3(Host::Wasmtime), Engine::Chromium).runs_here() {
         return;

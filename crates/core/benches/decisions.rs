@@ -17,7 +17,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response};
 use tower::{Service, ServiceExt};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-const APP: &str = "https://app.example.com";
+use corsgate_testkit::expect::APP;
 
 fn origins(n: usize) -> Vec<String> {
     let mut list: Vec<String> = (0..n.saturating_sub(1))

@@ -38,7 +38,7 @@ fn changes(old: &str, new: &str) -> Vec<(Direction, Key, String)> {
 #[test]
 fn access_gained_lost_and_changed() {
     use Direction::{Changes, Narrows, Widens};
-    const APP: &str = "[cors]\nallow_origins = [\"https://app.example.com\"]\n";
+    const APP_ONLY: &str = "[cors]\nallow_origins = [\"https://app.example.com\"]\n";
     struct Case {
         name: &'static str,
         /// The old policy's `[cors]` table and anything after `[route]`.
@@ -51,19 +51,19 @@ fn access_gained_lost_and_changed() {
     let cases: &[Case] = &[
         Case {
             name: "nothing changes",
-            old: APP,
-            new: APP,
+            old: APP_ONLY,
+            new: APP_ONLY,
             expected: &[],
         },
         Case {
             name: "a wildcard that now covers more",
-            old: APP,
+            old: APP_ONLY,
             new: "[cors]\nallow_origins = [\"https://*.example.com\"]\n",
             expected: &[(Widens, Key::AllowOrigins, "`https://*.example.com` now covers more than `https://app.example.com` did")],
         },
         Case {
             name: "\"*\" introduced",
-            old: APP,
+            old: APP_ONLY,
             new: "[cors]\nallow_origins = [\"*\"]\n",
             expected: &[(Widens, Key::AllowOrigins, "`\"*\"` introduced: every origin is now allowed")],
         },
@@ -87,7 +87,7 @@ fn access_gained_lost_and_changed() {
         },
         Case {
             name: "credentials turned on",
-            old: APP,
+            old: APP_ONLY,
             new: "[cors]\nallow_origins = [\"https://app.example.com\"]\nallow_credentials = true\n",
             expected: &[(Widens, Key::AllowCredentials, "credentials (cookies, HTTP authentication) now allowed")],
         },
@@ -118,24 +118,24 @@ fn access_gained_lost_and_changed() {
         Case {
             name: "the cache header removed",
             old: "[cors]\nallow_origins = [\"https://app.example.com\"]\nmax_age = 600\n",
-            new: APP,
+            new: APP_ONLY,
             expected: &[(Narrows, Key::MaxAge, "600 s → no header")],
         },
         Case {
             name: "preflights forwarded",
-            old: APP,
+            old: APP_ONLY,
             new: "[cors]\nallow_origins = [\"https://app.example.com\"]\npreflight = \"forward\"\n",
             expected: &[(Changes, Key::Preflight, "preflights now go to the upstream")],
         },
         Case {
             name: "report-only rollout begins",
-            old: APP,
+            old: APP_ONLY,
             new: "[cors]\nallow_origins = [\"https://app.example.com\"]\nreport_only = true\n",
             expected: &[(Widens, Key::ReportOnly, "the gateway stops enforcing this policy")],
         },
         Case {
             name: "private network access",
-            old: APP,
+            old: APP_ONLY,
             new: "[cors]\nallow_origins = [\"https://app.example.com\"]\nallow_private_network = true\n",
             expected: &[(Widens, Key::AllowPrivateNetwork, "private network access now allowed")],
         },

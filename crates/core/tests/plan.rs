@@ -13,7 +13,7 @@ use corsgate_core::{
     RequestHead, RouteTable, UpstreamCause, UpstreamFailure,
 };
 
-const APP: &str = "https://app.example.com";
+use corsgate_testkit::expect::APP;
 
 fn table() -> RouteTable {
     let cors = "[cors]\nallow_origins = [\"https://app.example.com\"]\nallow_methods = [\"PUT\"]\nallow_credentials = true\n";

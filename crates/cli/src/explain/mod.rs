@@ -197,6 +197,13 @@ struct Page<'a> {
     engine: BrowserEngine,
 }
 
+impl Page<'_> {
+    /// The console lines the page's browser engine prints when it blocks the request so.
+    fn console(&self, blocked: Blocked) -> String {
+        shows(self.engine, blocked, self.url, self.origin)
+    }
+}
+
 /// The preflight the browser sends before `actual` (an `OPTIONS` request asking for its method
 /// and headers: https://fetch.spec.whatwg.org/#cors-preflight-fetch), its steps and answer from
 /// the plan; whether the browser goes on to the actual request.
@@ -334,12 +341,7 @@ fn preflight_verdict(
     policy: &LoadedPolicy<'_>,
     page: &Page<'_>,
 ) -> bool {
-    let Page {
-        req,
-        url,
-        origin,
-        engine,
-    } = *page;
+    let (req, origin) = (page.req, page.origin);
     if answer.headers.is_none() {
         r.depends_on_upstream(REPORT_ONLY_VERDICT);
         return false;
@@ -349,15 +351,12 @@ fn preflight_verdict(
             "(the browser's message will not say why: the gateway refused at the {} step)",
             rejection.step()
         ));
-        r.verdict(
-            false,
-            shows(engine, Blocked::PreflightRefused { status }, url, origin),
-        );
+        r.verdict(false, page.console(Blocked::PreflightRefused { status }));
         r.fix(preflight_fix(rejection, policy, origin, &req.method));
         return false;
     }
     if let Some(blocked) = credentials_problem(&answer.header_lines(), req.credentials, true) {
-        r.verdict(false, shows(engine, blocked, url, origin));
+        r.verdict(false, page.console(blocked));
         r.fix(credentials_fix(policy));
         return false;
     }
@@ -431,12 +430,7 @@ fn actual_verdict(
     policy: &LoadedPolicy<'_>,
     page: &Page<'_>,
 ) {
-    let Page {
-        req,
-        url,
-        origin,
-        engine,
-    } = *page;
+    let (req, origin) = (page.req, page.origin);
     if !cors.iter().any(|(n, _)| *n == ALLOW_ORIGIN) {
         r.step(
             false,
@@ -448,13 +442,13 @@ fn actual_verdict(
         let blocked = Blocked::NoAllowOrigin {
             status: Status::Upstream,
         };
-        r.verdict(false, shows(engine, blocked, url, origin));
+        r.verdict(false, page.console(blocked));
         r.fix(origin_fix(policy, origin));
         return;
     }
     let headers: Vec<(&str, &[u8])> = cors.iter().map(|(n, v)| (*n, v.as_slice())).collect();
     if let Some(blocked) = credentials_problem(&headers, req.credentials, false) {
-        r.verdict(false, shows(engine, blocked, url, origin));
+        r.verdict(false, page.console(blocked));
         r.fix(credentials_fix(policy));
         return;
     }
