@@ -143,6 +143,157 @@ fn check_spinapp(app: &serde_yaml::Value, path: &str) {
     );
 }
 
+/// The `SpinApp` CRD's OpenAPI v3 schema (`v1alpha1`), vendored in `deploy/schemas/`, as a
+/// validator. Unknown fields are refused, as `kubectl apply --validate=strict` refuses them: the
+/// API server would otherwise prune them silently, and a misspelt field is a setting that never
+/// applies. (The schema's `x-kubernetes-int-or-string` nodes already spell out their
+/// `anyOf: [integer, string]`; no node preserves unknown fields.)
+fn spinapp_schema() -> jsonschema::Validator {
+    let crd: serde_yaml::Value =
+        serde_yaml::from_str(&repo_file("deploy/schemas/core.spinkube.dev_spinapps.yaml"))
+            .expect("the CRD's YAML");
+    let version = crd["spec"]["versions"]
+        .as_sequence()
+        .expect("versions")
+        .iter()
+        .find(|v| v["name"].as_str() == Some("v1alpha1"))
+        .expect("the v1alpha1 version");
+    let mut schema =
+        serde_json::to_value(&version["schema"]["openAPIV3Schema"]).expect("schema as JSON");
+    refuse_unknown_fields(&mut schema);
+    jsonschema::draft4::new(&schema).expect("a valid schema")
+}
+
+/// Every object schema that lists its properties gets `additionalProperties: false`, unless it
+/// says otherwise itself; nested schemas likewise.
+fn refuse_unknown_fields(schema: &mut Value) {
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    if object.contains_key("properties")
+        && !object.contains_key("additionalProperties")
+        && !object.contains_key("x-kubernetes-preserve-unknown-fields")
+    {
+        object.insert("additionalProperties".into(), Value::Bool(false));
+    }
+    for (key, value) in object.iter_mut() {
+        match key.as_str() {
+            "properties" | "patternProperties" => {
+                for property in value
+                    .as_object_mut()
+                    .into_iter()
+                    .flat_map(|p| p.values_mut())
+                {
+                    refuse_unknown_fields(property);
+                }
+            }
+            "items" | "additionalProperties" | "not" => refuse_unknown_fields(value),
+            "anyOf" | "allOf" | "oneOf" => {
+                for alternative in value.as_array_mut().into_iter().flatten() {
+                    refuse_unknown_fields(alternative);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What `schema` finds wrong with `app`, one `message at /path` line each.
+fn schema_errors(schema: &jsonschema::Validator, app: &serde_yaml::Value) -> Vec<String> {
+    let app = serde_json::to_value(app).expect("manifest as JSON");
+    schema
+        .iter_errors(&app)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn spinkube_manifests_follow_the_spinapp_crd() {
+    let schema = spinapp_schema();
+    let mut checked = 0;
+    for path in [
+        "deploy/spinkube/spinapp.yaml",
+        "deploy/spinkube/spinapp-fixed-replicas.yaml",
+    ] {
+        for app in yaml_documents(path) {
+            if app["kind"].as_str() != Some("SpinApp") {
+                continue;
+            }
+            let errors = schema_errors(&schema, &app);
+            assert!(
+                errors.is_empty(),
+                "{path} breaks the SpinApp CRD:\n{}",
+                errors.join("\n")
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 2, "both SpinApp manifests were checked");
+}
+
+/// The CRD check can fail: each broken copy of a shipped manifest is refused, at the place the
+/// mistake is.
+#[test]
+fn a_broken_spinapp_manifest_is_refused() {
+    struct Case {
+        name: &'static str,
+        break_it: fn(&mut serde_yaml::Value),
+        at: &'static str,
+    }
+    let cases = [
+        Case {
+            name: "replicas written as a word",
+            break_it: |app| app["spec"]["replicas"] = "two".into(),
+            at: "/spec/replicas",
+        },
+        Case {
+            name: "a misspelt field",
+            break_it: |app| {
+                app["spec"]
+                    .as_mapping_mut()
+                    .expect("spec")
+                    .insert("replica".into(), 2.into());
+            },
+            at: "/spec",
+        },
+        Case {
+            name: "no executor",
+            break_it: |app| {
+                app["spec"]
+                    .as_mapping_mut()
+                    .expect("spec")
+                    .remove("executor");
+            },
+            at: "/spec",
+        },
+        Case {
+            name: "a CPU limit that is not a quantity",
+            break_it: |app| app["spec"]["resources"]["limits"]["cpu"] = "half a core".into(),
+            at: "/spec/resources/limits/cpu",
+        },
+        Case {
+            name: "enableAutoscaling as a string",
+            break_it: |app| app["spec"]["enableAutoscaling"] = "yes".into(),
+            at: "/spec/enableAutoscaling",
+        },
+    ];
+    let schema = spinapp_schema();
+    let shipped = yaml_documents("deploy/spinkube/spinapp-fixed-replicas.yaml").remove(0);
+    for case in cases {
+        let mut broken = shipped.clone();
+        (case.break_it)(&mut broken);
+        let errors = schema_errors(&schema, &broken);
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.ends_with(&format!(" at {}", case.at))),
+            "case {}: expected an error at {}, got {errors:?}",
+            case.name,
+            case.at
+        );
+    }
+}
+
 #[test]
 fn spinkube_manifests_are_coherent() {
     let fixed = yaml_documents("deploy/spinkube/spinapp-fixed-replicas.yaml");
