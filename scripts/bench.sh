@@ -10,7 +10,7 @@
 # checked out in a git worktree under target/bench/ for the benchmark to build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --wasmtime
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"

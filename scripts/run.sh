@@ -33,6 +33,10 @@ host="${CORSGATE_HOST:-}"
 if [ -z "$host" ]; then
   if command -v spin >/dev/null 2>&1; then host=spin; else host=wasmtime; fi
 fi
+# wasmtime-cli compiles from source (about 17 minutes once per machine): only when it serves.
+if [ "$host" = wasmtime ]; then
+  scripts/setup.sh --wasmtime
+fi
 
 pids=()
 gateway_pid=""

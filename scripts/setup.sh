@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what corsgate needs, skipping whatever is already there (idempotent):
 #   - the wasm32-wasip2 Rust target;
-#   - wasmtime-cli 48.0.8, the reference host (~17 min to compile on 2 cores, once per machine);
+#   - with --wasmtime or --tests: wasmtime-cli 48.0.8, the reference host (~17 min to compile on
+#     2 cores, once per machine); scripts/run.sh asks for it only when it serves on wasmtime;
 #   - spin (3.6.3, what SpinKube's shim embeds): from PATH; else the binary kept beside the
 #     repository in ../shared/tools/spin/, copied into cargo's bin folder. On your own machine,
 #     install Spin with Spin's installer (https://spinframework.dev/install). In CI a missing
@@ -17,10 +18,12 @@
 set -euo pipefail
 
 want_tests=false
+want_wasmtime=false
 for arg in "$@"; do
   case "$arg" in
-    --tests|--browser) want_tests=true ;;
-    *) echo "usage: scripts/setup.sh [--tests]" >&2; exit 2 ;;
+    --tests|--browser) want_tests=true; want_wasmtime=true ;;
+    --wasmtime) want_wasmtime=true ;;
+    *) echo "usage: scripts/setup.sh [--wasmtime] [--tests]" >&2; exit 2 ;;
   esac
 done
 
@@ -31,7 +34,7 @@ if ! rustup target list --installed | grep -qx wasm32-wasip2; then
   rustup target add wasm32-wasip2
 fi
 
-if [ "$(wasmtime --version 2>/dev/null | awk '{print $2}')" != "48.0.8" ]; then
+if $want_wasmtime && [ "$(wasmtime --version 2>/dev/null | awk '{print $2}')" != "48.0.8" ]; then
   echo "setup: installing wasmtime-cli 48.0.8 (compiles from source; about 17 minutes on 2 cores)"
   cargo install wasmtime-cli --version 48.0.8 --locked
 fi

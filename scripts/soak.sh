@@ -6,6 +6,7 @@
 #   SOAK_SECONDS=600 SOAK_WORKERS=4 SOAK_HOST=wasmtime|spin scripts/soak.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+# The soak serves on wasmtime unless SOAK_HOST=spin.
+if [ "${SOAK_HOST:-wasmtime}" = spin ]; then scripts/setup.sh; else scripts/setup.sh --wasmtime; fi
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 exec cargo run --locked --release --package corsgate-tools --bin corsgate-soak
