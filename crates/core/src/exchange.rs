@@ -217,11 +217,6 @@ pub struct Relay<'t, 'r> {
 }
 
 impl<'t: 'r, 'r> Relay<'t, 'r> {
-    /// The client response's status: the upstream's.
-    pub fn status(&self) -> u16 {
-        self.status
-    }
-
     /// The client response's headers for the upstream's `upstream_headers`: the upstream's,
     /// minus hop-by-hop and every `Access-Control-*` header, plus the gateway's CORS headers
     /// and `Vary` merged with the upstream's. On a report-only route the upstream's headers pass

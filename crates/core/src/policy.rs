@@ -134,11 +134,6 @@ impl CorsPolicy {
         self.report_only
     }
 
-    /// Whether a preflight may ask for private network access (`allow_private_network`).
-    pub fn allow_private_network(&self) -> bool {
-        self.allow_private_network
-    }
-
     /// `Access-Control-Allow-Methods` of a successful preflight.
     pub fn allow_methods_value(&self) -> &str {
         &self.values.allow_methods

@@ -52,16 +52,6 @@ impl AllowedHeaders {
         AllowedHeaders { any, names }
     }
 
-    /// Whether `"*"` was configured.
-    pub fn any(&self) -> bool {
-        self.any
-    }
-
-    /// The explicitly listed names, lowercase.
-    pub fn names(&self) -> &[Text] {
-        &self.names
-    }
-
     /// Whether a preflight may ask for the request header `name` (compared
     /// case-insensitively): listed, or covered by `"*"`.
     pub fn allows(&self, name: &[u8]) -> bool {
