@@ -91,6 +91,15 @@ impl Settings {
             .collect()
     }
 
+    /// The warnings as the adapters write them: one `corsgate warning: …` line each, newline
+    /// included (empty when every value was understood).
+    pub fn warning_lines(&self) -> String {
+        self.warnings
+            .iter()
+            .map(|warning| format!("corsgate warning: {warning}\n"))
+            .collect()
+    }
+
     /// The settings from `var` alone. A value that is not understood leaves its setting at the
     /// safe default and says so in a warning.
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Settings {
@@ -109,6 +118,17 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn warnings_are_written_one_line_each() {
+        let settings = Settings::from_env(|name| Some(format!("{name}?")));
+        assert_eq!(
+            settings.warning_lines(),
+            "corsgate warning: CORSGATE_ACCESS_LOG=\"CORSGATE_ACCESS_LOG?\" is not one of all, problems, off; logging every request\n\
+             corsgate warning: CORSGATE_CLIENT_ADDRESS=\"CORSGATE_CLIENT_ADDRESS?\" is not one of spin, unknown; the client address is logged as unknown\n"
+        );
+        assert_eq!(Settings::default().warning_lines(), "");
+    }
 
     #[test]
     fn settings_from_the_environment() {

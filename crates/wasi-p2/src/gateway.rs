@@ -104,12 +104,7 @@ corsgate_wasi_http::set_target!(OutgoingRequest, Method, Scheme);
 /// The settings' warnings and the request's line, when the `CORSGATE_ACCESS_LOG` setting wants
 /// it, in one write, newline included: each write is a host call (`eprintln!` makes two).
 fn write_log(line: &LogLine<'_>, settings: &Settings) {
-    let mut text = String::new();
-    for warning in &settings.warnings {
-        text.push_str("corsgate warning: ");
-        text.push_str(warning);
-        text.push('\n');
-    }
+    let mut text = settings.warning_lines();
     if let Some(line) = settings.access_log.render(line) {
         text.push_str(&line);
     }

@@ -15,13 +15,7 @@ pub fn instance_settings(built_in: &[(&str, &str)]) -> &'static Settings {
     static SETTINGS: OnceLock<Settings> = OnceLock::new();
     SETTINGS.get_or_init(|| {
         let settings = Settings::read(|name| std::env::var(name).ok(), built_in);
-        let mut text = String::new();
-        for warning in &settings.warnings {
-            text.push_str("corsgate warning: ");
-            text.push_str(warning);
-            text.push('\n');
-        }
-        write(&text);
+        write(&settings.warning_lines());
         settings
     })
 }
