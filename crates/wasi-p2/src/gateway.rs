@@ -61,8 +61,7 @@ fn forward_request<'t: 'r, 'r>(
     };
     let sent = {
         let upstream = exchange.upstream_request(incoming.all_headers(), connection);
-        let outgoing =
-            OutgoingRequest::new(fields(upstream.headers.iter().map(|(n, v)| (*n, &**v))));
+        let outgoing = OutgoingRequest::new(fields(upstream.headers.iter().map(|(n, v)| (*n, v))));
         set_target(&outgoing, &incoming.method, &upstream).and_then(|()| {
             send(
                 request,

@@ -36,10 +36,7 @@ pub async fn serve(
         match plan(table, &head) {
             // The gateway's own answer (preflights, most of all): no task, no channel.
             Plan::Answer(answer) => {
-                let (response, write_body) = respond::answer(&answer);
-                if let Some(write_body) = write_body {
-                    wit_bindgen::spawn(write_body);
-                }
+                let response = respond::answer_now(&answer);
                 log(&answer.log_line(&head, elapsed_us(started)), settings);
                 return Ok(response);
             }

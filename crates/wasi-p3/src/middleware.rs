@@ -9,7 +9,7 @@ use corsgate_core::settings::Settings;
 use corsgate_core::{governs, plan, Exchange, Plan, RouteTable};
 use wasip3::clocks::monotonic_clock;
 use wasip3::http::types::{ErrorCode, Request, Response};
-use wasip3::{wit_bindgen, wit_future};
+use wasip3::wit_future;
 
 use crate::incoming::Incoming;
 use crate::instance::{elapsed_us, log};
@@ -40,10 +40,7 @@ where
     let head = incoming.head(&lines);
     let (line, response) = match plan(table, &head) {
         Plan::Answer(answer) => {
-            let (response, write_body) = respond::answer(&answer);
-            if let Some(write_body) = write_body {
-                wit_bindgen::spawn(write_body);
-            }
+            let response = respond::answer_now(&answer);
             (answer.log_line(&head, elapsed_us(started)), response)
         }
         Plan::Forward(planned) => {
@@ -80,10 +77,7 @@ where
         }
         Err(code) => {
             let failed = exchange.fail(classify(&code));
-            let (response, write_body) = respond::answer(&failed.answer());
-            if let Some(write_body) = write_body {
-                wit_bindgen::spawn(write_body);
-            }
+            let response = respond::answer_now(&failed.answer());
             (failed.finish(elapsed_us(started)), response)
         }
     }

@@ -4,7 +4,7 @@ use std::future::Future;
 
 use corsgate_core::Answer;
 use wasip3::http::types::{ErrorCode, Fields, Response, Trailers};
-use wasip3::wit_bindgen::{FutureReader, StreamReader};
+use wasip3::wit_bindgen::{self, FutureReader, StreamReader};
 use wasip3::{wit_future, wit_stream};
 
 corsgate_wasi_http::fields!(pub(crate) Fields);
@@ -26,6 +26,16 @@ pub(crate) fn response(
     // gateway's own has nothing to do about a client that left.
     let (response, _transmitted) = Response::new(headers, body, trailers);
     let _ = response.set_status_code(status);
+    response
+}
+
+/// An answer of the plan's, returned from the export call at once, with its body (if any)
+/// written by a task of its own once the host reads it.
+pub(crate) fn answer_now(planned: &Answer<'_>) -> Response {
+    let (response, write_body) = answer(planned);
+    if let Some(write_body) = write_body {
+        wit_bindgen::spawn(write_body);
+    }
     response
 }
 
