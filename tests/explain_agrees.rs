@@ -11,6 +11,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use corsgate_core::decision::is_access_control_header;
 use corsgate_testkit::client::{send, Request, Response};
 use corsgate_testkit::harness::{corsgate_cli, Host};
 use corsgate_testkit::rng::Rng;
@@ -246,7 +247,7 @@ fn compare(predicted: &Value, answer: &Response, upstream_cors: &[(&str, &str)],
         _ if answer.status >= 502 => BTreeSet::new(),
         _ => upstream_cors
             .iter()
-            .filter(|(name, _)| name.to_ascii_lowercase().starts_with("access-control-"))
+            .filter(|(name, _)| is_access_control_header(name))
             .map(|(name, value)| (name.to_ascii_lowercase(), value.to_string()))
             .collect(),
     };
@@ -278,7 +279,7 @@ fn cors_lines(answer: &Response) -> BTreeSet<(String, String)> {
         .head
         .headers
         .iter()
-        .filter(|(name, _)| name.to_ascii_lowercase().starts_with("access-control-"))
+        .filter(|(name, _)| is_access_control_header(name))
         .map(|(name, value)| {
             (
                 name.to_ascii_lowercase(),

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use corsgate_core::config::schema::Key;
 use corsgate_core::config::{load_policies, LoadedPolicy};
-use corsgate_core::decision::{PreflightRejection, ALLOW_ORIGIN};
+use corsgate_core::decision::{is_access_control_header, PreflightRejection, ALLOW_ORIGIN, VARY};
 use corsgate_core::method::is_cors_safelisted_method;
 use corsgate_core::plan::ForwardCors;
 use corsgate_core::report_only::Verdict;
@@ -467,7 +467,7 @@ fn cors_headers<'h>(
     headers: impl Iterator<Item = (&'static str, &'h [u8])>,
 ) -> Vec<(&'static str, Vec<u8>)> {
     headers
-        .filter(|(n, _)| n.starts_with("access-control-") || *n == "vary")
+        .filter(|(n, _)| is_access_control_header(n) || *n == VARY)
         .map(|(n, v)| (n, v.to_vec()))
         .collect()
 }

@@ -1,7 +1,7 @@
 //! The explanation as a list of lines, rendered for a terminal, and what the gateway answers
 //! each request of the page's, rendered as JSON for tools (`--format json`).
 
-use corsgate_core::decision::CORS_REQUEST_HEADERS;
+use corsgate_core::decision::{is_access_control_header, CORS_REQUEST_HEADERS};
 use corsgate_core::RequestHead;
 use serde_json::{json, Value};
 
@@ -89,7 +89,7 @@ impl GatewayAnswer {
             let value = String::from_utf8_lossy(value).into_owned();
             if name.eq_ignore_ascii_case("vary") {
                 vary.extend(value.split(',').map(|t| t.trim().to_string()));
-            } else if name.to_ascii_lowercase().starts_with("access-control-") {
+            } else if is_access_control_header(name) {
                 cors.push((name.to_string(), value));
             }
         }
