@@ -6,8 +6,7 @@ use crate::origin_set::OriginSet;
 use crate::origins::{AllowedOrigins, HostPattern, OriginPattern, PortPattern};
 use crate::policy::{CorsPolicy, PreflightMode};
 use crate::request_headers::AllowedHeaders;
-use crate::route::Scheme;
-use crate::route::{Route, RoutePath, RouteTable};
+use crate::route::{Route, RoutePath, RouteTable, Scheme};
 
 const CRATE: &str = "::corsgate_core";
 
