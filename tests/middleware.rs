@@ -16,7 +16,7 @@ use corsgate_testkit::harness::{
 };
 use corsgate_testkit::pages::PageServer;
 use corsgate_testkit::webdriver::{Browser, Engine, TargetAndEngine};
-use corsgate_testkit::world::write_policies;
+use corsgate_testkit::world::{policy_files, write_policies};
 use serde_json::Value;
 
 /// The example's app and the middleware (with the policies of `policies`), composed with
@@ -231,4 +231,79 @@ fn log_setting_fixed_at_build_time_on_spin4() {
         "an allowed request is no problem:\n{}",
         app.log()
     );
+}
+
+/// The prebuilt middleware (`corsgate-middleware-prebuilt`, no policy compiled in) in front of
+/// the example app on `host`, reading `folder` from the files mount: composed by `wac plug`
+/// and served with `--dir` on wasmtime; chained by Spin 4.1 with the app's `files` mount and
+/// environment inherited (`inherit_configuration = ["files", "environment"]`), as a user's
+/// manifest has it.
+fn prebuilt_in_front_of_the_app(host: Host, name: &str, folder: &Path) -> Server {
+    let dir = work_dir(&format!("middleware-prebuilt-{name}-{host}"));
+    let api = Component::package("example-p3-api").build(&dir.join("api.wasm"));
+    let middleware =
+        Component::package("corsgate-middleware-prebuilt").build(&dir.join("middleware.wasm"));
+    let options = ServeOptions::default()
+        .middleware(&middleware)
+        .policy_folder(folder);
+    Target::p3(host).serve(&api, &dir, &options)
+}
+
+#[test]
+fn prebuilt_middleware_reads_its_policies_from_the_mount() {
+    let folder = repo_root().join("examples/spin-middleware/policies");
+    for host in [Host::Wasmtime, Host::Spin4]
+        .into_iter()
+        .filter(|h| h.runs_here())
+    {
+        let app = prebuilt_in_front_of_the_app(host, "valid", &folder);
+        check_middleware(&app);
+    }
+}
+
+/// With an invalid policy folder the prebuilt middleware logs each problem once and hands every
+/// request to the app as it came, adding nothing: the app's own answers, preflights included.
+#[test]
+fn prebuilt_middleware_without_a_valid_policy_passes_everything_to_the_app() {
+    for host in [Host::Wasmtime, Host::Spin4]
+        .into_iter()
+        .filter(|h| h.runs_here())
+    {
+        let dir = work_dir(&format!("middleware-prebuilt-invalid-{host}"));
+        let folder = dir.join("policies");
+        write_policies(&folder, &policy_files("tests/invalid-policies"), &[]);
+        let app = prebuilt_in_front_of_the_app(host, "invalid", &folder);
+        for _ in 0..2 {
+            let preflight = answered(
+                &app,
+                Request::new("OPTIONS", "/api/items")
+                    .origin(APP)
+                    .header("Access-Control-Request-Method", "PUT"),
+            );
+            assert_eq!(preflight.status, 200, "{host}: the app answered it");
+            assert!(
+                preflight.text().contains("\"method\":\"OPTIONS\""),
+                "{host}: {}",
+                preflight.text()
+            );
+            let items = answered(&app, Request::new("GET", "/api/items").origin(APP));
+            assert!(items.text().contains("\"method\":\"GET\""), "{host}");
+            assert_eq!(
+                items.head.all("access-control-allow-origin"),
+                [b"*".as_slice()],
+                "{host}: the app's own header, nothing added"
+            );
+            assert!(items.header("access-control-allow-credentials").is_none());
+            assert_eq!(items.header("vary").as_deref(), Some("Accept-Encoding"));
+        }
+        let log = app.log();
+        let summary = "corsgate: no valid policy in /corsgate/policies (9 error(s)); every request goes to the app as it came, with no CORS header added";
+        assert_eq!(log.matches(summary).count(), 1, "{host}: once:\n{log}");
+        assert_eq!(
+            log.matches("/corsgate/policies/broken.toml:6:1: unknown key `allow_origin` in `[cors]` (did you mean `allow_origins`?)").count(),
+            1,
+            "{host}: each problem once:\n{log}"
+        );
+        assert!(!log.contains("panicked"), "{host}:\n{log}");
+    }
 }

@@ -38,6 +38,6 @@ pub mod config;
 pub use decision::{forwarded, preflight, CorsRequest, RequestKind};
 pub use exchange::{ClientConnection, ClientScheme, Exchange};
 pub use outcome::{Outcome, UpstreamCause, UpstreamFailure};
-pub use plan::{governs, plan, Answer, Forward, Plan, RequestHead};
+pub use plan::{governs, plan, policy_unavailable, Answer, Forward, Plan, RequestHead};
 pub use policy::{CorsPolicy, PreflightMode};
 pub use route::{Route, RouteTable, RoutingError, Scheme};

@@ -47,6 +47,10 @@ pub enum Outcome<'a> {
     },
     /// The client's request body broke off before the upstream answered: `400`.
     ClientAborted,
+    /// The instance has no valid policy (a prebuilt artifact whose policy folder is missing or
+    /// invalid): `503`, no CORS header, nothing contacted. Fail closed: serving without the
+    /// reviewed policy would mean guessing one.
+    PolicyUnavailable,
 }
 
 /// Which side of a relayed response body went away.
@@ -129,7 +133,7 @@ impl UpstreamFailure {
 
 impl Outcome<'_> {
     /// The HTTP status of the client's response: the upstream's when it answered, else the
-    /// gateway's own (`204`, `400`, `403`, `404`, `502`, `504`).
+    /// gateway's own (`204`, `400`, `403`, `404`, `502`, `503`, `504`).
     pub fn status(&self) -> u16 {
         match self {
             Outcome::Allowed => 204,
@@ -139,6 +143,7 @@ impl Outcome<'_> {
             Outcome::BadPath | Outcome::ClientAborted => 400,
             Outcome::UpstreamError(_) => 502,
             Outcome::Timeout { .. } => 504,
+            Outcome::PolicyUnavailable => 503,
         }
     }
 
@@ -153,6 +158,7 @@ impl Outcome<'_> {
             Outcome::UpstreamError(_) => "upstream_error",
             Outcome::Timeout { .. } => "timeout",
             Outcome::ClientAborted => "client_aborted",
+            Outcome::PolicyUnavailable => "policy_unavailable",
         }
     }
 
@@ -173,6 +179,7 @@ impl Outcome<'_> {
                 Cow::Owned(format!("upstream did not answer within {timeout_ms} ms"))
             }
             Outcome::ClientAborted => Cow::Borrowed("request body broke off"),
+            Outcome::PolicyUnavailable => Cow::Borrowed(POLICY_UNAVAILABLE),
             Outcome::Allowed | Outcome::Forwarded { .. } | Outcome::NotFound | Outcome::BadPath => {
                 return None
             }
@@ -199,6 +206,11 @@ impl Outcome<'_> {
             Outcome::BadPath => {
                 Cow::Borrowed("path leaves its route or is not a valid request path\n")
             }
+            Outcome::PolicyUnavailable => Cow::Borrowed(
+                "corsgate has no valid CORS policy loaded, so it serves no request. \
+                 Its log names every problem of the policy folder as file:line:column; \
+                 `corsgate check` on the folder names them too.\n",
+            ),
             Outcome::UpstreamError(_) | Outcome::Timeout { .. } | Outcome::ClientAborted => {
                 let reason = self.reason().unwrap_or_default();
                 Cow::Owned(format!("{reason}\n"))
@@ -221,6 +233,9 @@ impl Outcome<'_> {
         !matches!(self, Outcome::Allowed | Outcome::Forwarded { .. })
     }
 }
+
+/// The log's reason when no valid policy is loaded.
+const POLICY_UNAVAILABLE: &str = "no valid policy loaded (the policy folder is missing or invalid)";
 
 /// The log's reason for a refused preflight, naming the step.
 pub(crate) fn rejection_reason(rejection: &PreflightRejection<'_>) -> &'static str {
@@ -384,6 +399,19 @@ mod tests {
                 decision: "client_aborted",
                 reason: Some("request body broke off"),
                 body: Some("request body broke off\n"),
+                problem: true,
+            },
+            Case {
+                name: "no valid policy loaded",
+                outcome: Outcome::PolicyUnavailable,
+                status: 503,
+                decision: "policy_unavailable",
+                reason: Some("no valid policy loaded (the policy folder is missing or invalid)"),
+                body: Some(
+                    "corsgate has no valid CORS policy loaded, so it serves no request. \
+                     Its log names every problem of the policy folder as file:line:column; \
+                     `corsgate check` on the folder names them too.\n",
+                ),
                 problem: true,
             },
         ];

@@ -118,6 +118,12 @@ pub fn plan<'t: 'r, 'r>(table: &'t RouteTable, head: &RequestHead<'r>) -> Plan<'
     })
 }
 
+/// The answer to every request of an instance that has no valid policy (a prebuilt artifact
+/// whose policy folder is missing or invalid): `503`, no CORS header, whatever was asked.
+pub fn policy_unavailable<'r>() -> Answer<'r> {
+    Answer::new(None, Outcome::PolicyUnavailable, None, None)
+}
+
 /// A response the gateway makes itself.
 #[derive(Clone, Debug)]
 pub struct Answer<'a> {

@@ -47,10 +47,15 @@ impl Component {
         Component::artifact(Artifact::P2, policies)
     }
 
-    /// A gateway artifact, with the policies of `policies` compiled in.
+    /// A gateway artifact, with the policies of `policies` compiled in (a prebuilt artifact
+    /// has none: it reads them from the mount its host gives it, [`ServeOptions::policy_folder`]).
     pub fn artifact(artifact: Artifact, policies: &Path) -> Component {
-        Component::package(artifact.package())
-            .env("CORSGATE_POLICIES", &policies.display().to_string())
+        let component = Component::package(artifact.package());
+        if artifact.is_prebuilt() {
+            component
+        } else {
+            component.env("CORSGATE_POLICIES", &policies.display().to_string())
+        }
     }
 
     /// Another component package of the workspace (the benchmark references).
@@ -223,11 +228,14 @@ impl Host {
 }
 
 /// Which gateway component: the WASIp2 one (`corsgate`, a fresh instance per request on every
-/// host) or the WASIp3 one (`corsgate-p3`, `wasi:http/handler@0.3.0`, reused across requests).
+/// host), the WASIp3 one (`corsgate-p3`, `wasi:http/handler@0.3.0`, reused across requests), or
+/// the prebuilt WASIp3 one (`corsgate-p3-prebuilt`: no policy compiled in, the policy folder
+/// read from its files mount once per instance).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Artifact {
     P2,
     P3,
+    P3Prebuilt,
 }
 
 impl Artifact {
@@ -236,7 +244,19 @@ impl Artifact {
         match self {
             Artifact::P2 => "corsgate",
             Artifact::P3 => "corsgate-p3",
+            Artifact::P3Prebuilt => "corsgate-p3-prebuilt",
         }
+    }
+
+    /// Whether it reads its policies from a files mount instead of compiling them in.
+    pub fn is_prebuilt(self) -> bool {
+        self == Artifact::P3Prebuilt
+    }
+
+    /// Whether it is a WASIp3 component (reused across requests; Spin 4.1 or wasmtime's
+    /// WASIp3 support to run it).
+    pub fn is_p3(self) -> bool {
+        matches!(self, Artifact::P3 | Artifact::P3Prebuilt)
     }
 }
 
@@ -249,12 +269,14 @@ pub struct Target {
 
 impl Target {
     /// Every artifact on every host that runs it: WASIp2 on wasmtime and Spin 3.6 (SpinKube's),
-    /// WASIp3 on wasmtime and Spin 4.1.
-    pub const ALL: [Target; 4] = [
+    /// WASIp3, compiled-in and prebuilt, on wasmtime and Spin 4.1.
+    pub const ALL: [Target; 6] = [
         Target::p2(Host::Wasmtime),
         Target::p2(Host::Spin),
         Target::p3(Host::Wasmtime),
         Target::p3(Host::Spin4),
+        Target::prebuilt(Host::Wasmtime),
+        Target::prebuilt(Host::Spin4),
     ];
 
     pub const fn p2(host: Host) -> Target {
@@ -271,18 +293,25 @@ impl Target {
         }
     }
 
+    pub const fn prebuilt(host: Host) -> Target {
+        Target {
+            artifact: Artifact::P3Prebuilt,
+            host,
+        }
+    }
+
     /// Whether the host tells the component the authority the client asked for (its `Host`):
     /// `wasmtime serve` 48 gives a WASIp3 component neither an authority nor a `Host` header,
     /// so there the gateway cannot set `X-Forwarded-Host` nor tell a request without `Host`.
     pub fn reports_authority(self) -> bool {
-        self != Target::p3(Host::Wasmtime)
+        !(self.artifact.is_p3() && self.host == Host::Wasmtime)
     }
 
     /// Serves the artifact `wasm` (see [`Host::serve`]), with what the host needs for it:
     /// `wasmtime serve` runs WASIp3 components only with WASIp3 and async support turned on.
     pub fn serve(self, wasm: &Path, dir: &Path, options: &ServeOptions) -> Server {
         match (self.artifact, self.host) {
-            (Artifact::P3, Host::Wasmtime) => {
+            (Artifact::P3 | Artifact::P3Prebuilt, Host::Wasmtime) => {
                 let options =
                     options
                         .clone()
@@ -303,11 +332,12 @@ impl From<Host> for Target {
 
 impl std::fmt::Display for Target {
     /// The WASIp2 gateway's targets are named by their host alone (`wasmtime`, `spin`), the
-    /// WASIp3 gateway's `p3-<host>`.
+    /// WASIp3 gateway's `p3-<host>`, the prebuilt one's `prebuilt-<host>`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.artifact {
             Artifact::P2 => write!(f, "{}", self.host),
             Artifact::P3 => write!(f, "p3-{}", self.host),
+            Artifact::P3Prebuilt => write!(f, "prebuilt-{}", self.host),
         }
     }
 }
@@ -332,6 +362,10 @@ pub struct ServeOptions {
     /// A WASIp3 middleware in front of the component (which is then the app): composed with it
     /// by `wac plug` for `wasmtime serve`, chained by Spin 4.1 (`dependencies.middleware`).
     pub middleware: Option<PathBuf>,
+    /// A policy folder mounted where the prebuilt artifacts read it (`/corsgate/policies`):
+    /// `wasmtime serve --dir`; Spin's `files` on the component, which a middleware in front of
+    /// it inherits (`inherit_configuration = ["files", "environment"]`).
+    pub policy_folder: Option<PathBuf>,
 }
 
 impl ServeOptions {
@@ -359,6 +393,11 @@ impl ServeOptions {
         self.middleware = Some(middleware.to_path_buf());
         self
     }
+
+    pub fn policy_folder(mut self, folder: &Path) -> ServeOptions {
+        self.policy_folder = Some(folder.to_path_buf());
+        self
+    }
 }
 
 /// A running host, stopped by PID when dropped.
@@ -371,6 +410,10 @@ pub struct Server {
     pub ready_after: Duration,
     guard: ChildGuard,
 }
+
+/// Where the prebuilt artifacts read their policy folder (`corsgate_wasi_p3::policy_folder`,
+/// CONTRACT.md).
+pub const POLICY_MOUNT: &str = "/corsgate/policies";
 
 /// How long a host may take to start serving.
 const READY_DEADLINE: Duration = Duration::from_secs(60);
@@ -509,6 +552,11 @@ fn wasmtime_command(wasm: &Path, options: &ServeOptions) -> Command {
     for (name, value) in &options.env {
         command.arg("--env").arg(format!("{name}={value}"));
     }
+    if let Some(folder) = &options.policy_folder {
+        command
+            .arg("--dir")
+            .arg(format!("{}::{POLICY_MOUNT}", folder.display()));
+    }
     command.arg(wasm);
     command
 }
@@ -569,8 +617,10 @@ pub fn spin4() -> Result<PathBuf, String> {
 }
 
 /// A manifest for one component, written into `dir`: the component on the catch-all route, its
-/// environment and its `allowed_outbound_hosts`; with the middleware, if any, in front of it
-/// (Spin takes no environment for a dependency: the middleware runs on its defaults).
+/// environment, its `allowed_outbound_hosts` and its policy folder's mount, if any; with the
+/// middleware, if any, in front of it. A dependency may have no configuration of its own: with a
+/// policy folder, the middleware inherits the component's files and environment (as a user of
+/// the prebuilt middleware writes it), else it runs on its built-in settings.
 fn spin_manifest(wasm: &Path, dir: &Path, options: &ServeOptions) -> PathBuf {
     let quoted = |items: &[String]| {
         items
@@ -591,8 +641,14 @@ fn spin_manifest(wasm: &Path, dir: &Path, options: &ServeOptions) -> PathBuf {
     let mut manifest = String::from(
         "spin_manifest_version = 2\n\n[application]\nname = \"corsgate-test\"\n\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"gateway\"\n",
     );
-    if options.middleware.is_some() {
-        manifest.push_str("dependencies.middleware = [{ component = \"middleware\" }]\n");
+    match (&options.middleware, &options.policy_folder) {
+        (Some(_), Some(_)) => manifest.push_str(
+            "dependencies.middleware = [{ component = \"middleware\", inherit_configuration = [\"files\", \"environment\"] }]\n",
+        ),
+        (Some(_), None) => {
+            manifest.push_str("dependencies.middleware = [{ component = \"middleware\" }]\n")
+        }
+        (None, _) => {}
     }
     manifest.push_str(&format!(
         "\n[component.gateway]\nsource = {:?}\nallowed_outbound_hosts = [{}]\nenvironment = {{ {} }}\n",
@@ -600,6 +656,12 @@ fn spin_manifest(wasm: &Path, dir: &Path, options: &ServeOptions) -> PathBuf {
         quoted(&options.allowed_outbound_hosts),
         env.join(", ")
     ));
+    if let Some(folder) = &options.policy_folder {
+        manifest.push_str(&format!(
+            "files = [{{ source = {:?}, destination = {POLICY_MOUNT:?} }}]\n",
+            within_app(folder, dir).display().to_string()
+        ));
+    }
     if let Some(middleware) = &options.middleware {
         manifest.push_str(&format!(
             "\n[component.middleware]\nsource = {:?}\n",
@@ -609,6 +671,25 @@ fn spin_manifest(wasm: &Path, dir: &Path, options: &ServeOptions) -> PathBuf {
     let path = dir.join("spin.toml");
     std::fs::write(&path, manifest).expect("write spin.toml");
     path
+}
+
+/// `folder` as a Spin manifest in `dir` may mount it: Spin maps files from within the app's
+/// folder only, so a folder elsewhere is copied into `dir/policies` first.
+fn within_app(folder: &Path, dir: &Path) -> PathBuf {
+    if folder.starts_with(dir) {
+        return folder.to_path_buf();
+    }
+    let copy = dir.join("policies");
+    let _ = std::fs::remove_dir_all(&copy);
+    std::fs::create_dir_all(&copy).expect("create the mounted policy folder");
+    for entry in std::fs::read_dir(folder).expect("read the policy folder") {
+        let path = entry.expect("policy folder entry").path();
+        if path.is_file() {
+            std::fs::copy(&path, copy.join(path.file_name().expect("file name")))
+                .expect("copy a policy file");
+        }
+    }
+    copy
 }
 
 /// `spin up --from <from>`. `HOME` is a scratch folder in `dir`, so Spin's plugin and template

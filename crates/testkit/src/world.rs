@@ -114,7 +114,10 @@ impl Gateway {
         write_policies(&policies, files, substitutions);
         let wasm =
             Component::artifact(target.artifact, &policies).build(&dir.join("corsgate.wasm"));
-        let options = ServeOptions::default().allow_outbound(allowed_outbound_hosts);
+        let mut options = ServeOptions::default().allow_outbound(allowed_outbound_hosts);
+        if target.artifact.is_prebuilt() {
+            options = options.policy_folder(&policies);
+        }
         let server = target.serve(&wasm, &dir, &options);
         Gateway {
             server,

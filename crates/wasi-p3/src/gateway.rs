@@ -10,7 +10,7 @@
 //! moves into the task beside what was read of the request.
 
 use corsgate_core::settings::Settings;
-use corsgate_core::{plan, Exchange, Forward, Plan, RouteTable};
+use corsgate_core::{plan, policy_unavailable, Exchange, Forward, Plan, RouteTable};
 use futures::channel::oneshot;
 use wasip3::clocks::monotonic_clock;
 use wasip3::http::types::{ErrorCode, Request, Response};
@@ -50,6 +50,20 @@ pub async fn serve(
     response
         .await
         .map_err(|_| ErrorCode::InternalError(Some("corsgate: no response".into())))
+}
+
+/// Serves `request` on an instance without a valid policy (a prebuilt gateway whose policy
+/// folder is missing or invalid): the engine's `503`, no CORS header, nothing contacted; logged
+/// like any answer.
+pub fn serve_without_policy(settings: &'static Settings, request: Request) -> Response {
+    let started = monotonic_clock::now();
+    let incoming = Incoming::read(&request, request.get_path_with_query().unwrap_or_default());
+    let lines = incoming.cors_lines();
+    let head = incoming.head(&lines);
+    let answer = policy_unavailable();
+    let response = respond::answer_now(&answer);
+    log(&answer.log_line(&head, elapsed_us(started)), settings);
+    response
 }
 
 /// A forwarded request, in a task of its own that owns what was read of it: the response head

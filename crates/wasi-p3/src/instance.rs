@@ -33,7 +33,7 @@ pub(crate) fn log(line: &LogLine<'_>, settings: &Settings) {
 }
 
 /// One write, newline included, since each write is a host call.
-fn write(text: &str) {
+pub(crate) fn write(text: &str) {
     if !text.is_empty() {
         let _ = std::io::stderr().write_all(text.as_bytes());
     }

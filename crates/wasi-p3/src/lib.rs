@@ -17,6 +17,8 @@ pub mod gateway;
 mod incoming;
 mod instance;
 pub mod middleware;
+#[cfg(feature = "policy-folder")]
+pub mod policy_folder;
 mod respond;
 mod upstream;
 

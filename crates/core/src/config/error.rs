@@ -76,6 +76,9 @@ pub enum ErrorKind {
     /// The policy folder or one of its files could not be read; the location names the path,
     /// with line and column 0.
     Io,
+    /// A policy folder read at run time (a prebuilt artifact's files mount) holds no policy
+    /// file: the mount names the wrong folder, or none. Line and column 0.
+    NoPolicyFiles,
 }
 
 /// A location in a policy file: byte span plus the 1-based line and column of its start.

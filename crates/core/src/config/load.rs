@@ -33,16 +33,8 @@ pub struct LoadedPolicy<'s> {
 /// Reads every policy file of `dir` in name order. Files whose name starts with `_` or `.`, and
 /// anything that is not a `.toml` file, are skipped.
 pub fn read_policy_dir(dir: &Path) -> Result<Vec<PolicySource>, ConfigError> {
-    let io_error = |e: std::io::Error, what: &Path| ConfigError {
-        kind: ErrorKind::Io,
-        location: Location {
-            file: what.display().to_string(),
-            line: 0,
-            column: 0,
-            span: 0..0,
-        },
-        message: format!("cannot read: {e}"),
-        help: None,
+    let io_error = |e: std::io::Error, what: &Path| {
+        path_error(ErrorKind::Io, what, format!("cannot read: {e}"), None)
     };
     let mut sources = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| io_error(e, dir))? {
@@ -65,6 +57,21 @@ pub fn read_policy_dir(dir: &Path) -> Result<Vec<PolicySource>, ConfigError> {
     }
     sources.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(sources)
+}
+
+/// An error about a file or folder as a whole: its location is the path, line and column 0.
+fn path_error(kind: ErrorKind, path: &Path, message: String, help: Option<String>) -> ConfigError {
+    ConfigError {
+        kind,
+        location: Location {
+            file: path.display().to_string(),
+            line: 0,
+            column: 0,
+            span: 0..0,
+        },
+        message,
+        help,
+    }
 }
 
 /// Validates every source, reporting every error of every file; two routes with the same path
@@ -122,6 +129,29 @@ pub fn load_policies(sources: &[PolicySource]) -> Result<Vec<LoadedPolicy<'_>>, 
 /// Reads and validates `dir` into the route table.
 pub fn load_route_table(dir: &Path) -> Result<RouteTable, Vec<ConfigError>> {
     let sources = read_policy_dir(dir).map_err(|e| vec![e])?;
+    let loaded = load_policies(&sources)?;
+    Ok(RouteTable::new(
+        loaded.into_iter().map(|l| l.route).collect(),
+    ))
+}
+
+/// The route table of the policy folder a prebuilt artifact reads at run time from its files
+/// mount: as [`load_route_table`], and a folder without a policy file is an error too (an empty
+/// table would answer every request `404`, where the likely cause is a mount of the wrong
+/// folder).
+pub fn load_policy_folder(dir: &Path) -> Result<RouteTable, Vec<ConfigError>> {
+    let sources = read_policy_dir(dir).map_err(|e| vec![e])?;
+    if sources.is_empty() {
+        return Err(vec![path_error(
+            ErrorKind::NoPolicyFiles,
+            dir,
+            "no policy files (*.toml) in this folder".into(),
+            Some(format!(
+                "mount the folder of your policy files at {}",
+                dir.display()
+            )),
+        )]);
+    }
     let loaded = load_policies(&sources)?;
     Ok(RouteTable::new(
         loaded.into_iter().map(|l| l.route).collect(),

@@ -66,6 +66,8 @@ pub(crate) fn figures(
         let wasm = match serving.artifact {
             Artifact::P2 => 0,
             Artifact::P3 => 1,
+            // Earlier revisions have no prebuilt artifact to compare with.
+            Artifact::P3Prebuilt => continue,
         };
         let mut configs: Vec<Config> = [Load::Preflight, Load::Get]
             .into_iter()
