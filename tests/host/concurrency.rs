@@ -129,7 +129,10 @@ fn instances_are_reused_and_read_their_settings_once(g: &Gateway) {
     );
     match g.target.artifact {
         Artifact::P2 => assert_eq!(instances, requests, "an instance per request"),
-        // Measured on 2 cores: 12 to 22 instances on wasmtime serve, 13 to 21 on Spin 4.1.
+        // Measured on 2 cores: 12 to 22 instances on wasmtime serve, 13 to 21 on Spin 4.1; the
+        // prebuilt gateway, whose first request per instance reads its policy folder, 13 on
+        // wasmtime and 39 to 48 on Spin 4.1 (the burst finds the new instances busy loading).
+        // At most the burst's 48: the requests sent one by one must all reuse an instance.
         Artifact::P3 | Artifact::P3Prebuilt => assert!(
             (1..=requests / 2).contains(&instances),
             "{requests} requests from {instances} instance(s)"

@@ -8,6 +8,7 @@
 pub mod cases;
 pub mod client;
 pub mod expect;
+pub mod file_server;
 pub mod harness;
 pub mod http;
 pub mod pages;
