@@ -7,6 +7,7 @@ mod diff;
 mod error;
 mod explain;
 mod har;
+mod invocation;
 mod render;
 mod routes;
 mod spin;
@@ -14,7 +15,7 @@ mod spin;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -83,7 +84,7 @@ pub enum Format {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     let result = match cli.command {
         Command::Check {
             dir,
@@ -102,8 +103,29 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("corsgate: {error}");
+            eprintln!("corsgate: {}", invocation::spelled(&error.to_string()));
             ExitCode::from(error.exit_code())
         }
     }
+}
+
+/// The command line, parsed with usage lines and examples naming the program as the user typed
+/// it (`spin corsgate check` under Spin), so what help shows can be pasted back.
+fn parse() -> Cli {
+    let mut command = Cli::command().bin_name(invocation::program());
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|sub| sub.get_name().to_string())
+        .collect();
+    for name in names {
+        command = command.mut_subcommand(name, |sub| match sub.get_after_help() {
+            Some(examples) => {
+                let examples = invocation::spelled(&examples.to_string());
+                sub.after_help(examples)
+            }
+            None => sub,
+        });
+    }
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
 }
