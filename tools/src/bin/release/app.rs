@@ -7,8 +7,8 @@ use corsgate_core::config::load_route_table;
 
 use crate::artifacts::{gateway, VERSION};
 
-/// Where the gateway finds its policies in its files mount.
-const POLICIES_MOUNT: &str = "/policies";
+/// Where the prebuilt gateway reads its policies (CONTRACT.md).
+const POLICIES_MOUNT: &str = "/corsgate/policies";
 
 /// Writes `dir/spin.toml` and `dir/policies/` (a copy of `policies`), the gateway being
 /// `../<file>` in the release folder. Fails with every error when a policy is invalid: an app

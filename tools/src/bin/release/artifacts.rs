@@ -16,12 +16,11 @@ pub(crate) struct Component {
     pub(crate) role: Role,
 }
 
-/// The released components. The prebuilt ones (`corsgate-p3-prebuilt`,
-/// `corsgate-middleware-prebuilt`, which read their policies from a files mount) take these
-/// packages' places when they land.
+/// The released components: the prebuilt ones, which read their policies from a files mount,
+/// so that users need no Rust toolchain.
 pub(crate) const COMPONENTS: [Component; 2] = [
-    Component::new("corsgate-p3", Role::Gateway),
-    Component::new("corsgate-middleware", Role::Middleware),
+    Component::new("corsgate-p3-prebuilt", Role::Gateway),
+    Component::new("corsgate-middleware-prebuilt", Role::Middleware),
 ];
 
 impl Component {
