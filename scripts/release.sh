@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Builds a release into target/corsgate-release/dist: the prebuilt WASIp3 components, the CLI as
-# a Spin plugin (tarball and manifest), SHA256SUMS, and the app pushed to registries (app/:
-# spin.toml and the policies it serves). The work is done by `corsgate-release`
-# (tools/src/bin/release/); this script only runs its steps.
+# a Spin plugin (tarball and manifest), SHA256SUMS, the Spin templates (corsgate-templates.tar.gz)
+# and the app pushed to registries (app/: spin.toml and the policies it serves). The work is
+# done by `corsgate-release` (tools/src/bin/release/); this script only runs its steps.
 #
 #   --verify-reproducible  build a second time from a fresh checkout of HEAD at another path,
 #                          into another target folder, and fail unless every artifact is
 #                          byte-identical (needs a clean working tree; doubles the build time)
 #   --push HOST:PORT       push the components and the app to that registry (plain HTTP:
 #                          a local or test registry) with `spin registry push`
-#   --plugin-url URL       where users will download the plugin tarball from (default: its
-#                          file:// URL in dist/, for `spin plugins install --file` here)
+#   --release-url URL      where dist/ will be served from, which the plugin manifest and the
+#                          templates name (default: its file:// URL, for installing here)
 #
 #   SOURCE_DATE_EPOCH      the time stamped into the release (default: HEAD's commit time)
 set -euo pipefail
@@ -19,13 +19,13 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 verify=false
 registry=""
-plugin_url=()
+release_url=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --verify-reproducible) verify=true ;;
     --push) registry="$2"; shift ;;
-    --plugin-url) plugin_url=(--plugin-url "$2"); shift ;;
-    *) echo "usage: scripts/release.sh [--verify-reproducible] [--push HOST:PORT] [--plugin-url URL]" >&2; exit 2 ;;
+    --release-url) release_url=(--release-url "$2"); shift ;;
+    *) echo "usage: scripts/release.sh [--verify-reproducible] [--push HOST:PORT] [--release-url URL]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -41,7 +41,7 @@ if $verify && [ -n "$(git status --porcelain --untracked-files=no)" ]; then
 fi
 
 started=$(date +%s)
-"$tool" build --out "$work/dist" --target-dir "$work/target" "${plugin_url[@]}"
+"$tool" build --out "$work/dist" --target-dir "$work/target" "${release_url[@]}"
 echo "release: built in $(( $(date +%s) - started )) s"
 
 if $verify; then
@@ -50,7 +50,7 @@ if $verify; then
   trap 'git worktree remove --force "$second/checkout" 2>/dev/null; rm -rf "$second"' EXIT
   git worktree add --quiet --detach "$second/checkout" HEAD
   started=$(date +%s)
-  "$tool" build --source "$second/checkout" --out "$second/dist" --target-dir "$second/target" "${plugin_url[@]}"
+  "$tool" build --source "$second/checkout" --out "$second/dist" --target-dir "$second/target" "${release_url[@]}"
   echo "release: second build in $(( $(date +%s) - started )) s"
   "$tool" compare "$work/dist" "$second/dist"
 fi

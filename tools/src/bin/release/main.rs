@@ -10,6 +10,8 @@ mod build;
 mod digests;
 mod oci;
 mod plugin;
+mod tarball;
+mod templates;
 mod timestamp;
 
 use std::path::{Path, PathBuf};
@@ -43,10 +45,10 @@ enum Step {
         /// The policies the app serves (default: the checkout's policies/).
         #[arg(long)]
         policies: Option<PathBuf>,
-        /// Where the plugin tarball will be downloaded from (default: its file:// URL in the
-        /// release folder, for installing on this machine).
+        /// The URL the release folder will be served from, which the plugin manifest and the
+        /// templates name (default: the folder's file:// URL, for installing on this machine).
         #[arg(long)]
-        plugin_url: Option<String>,
+        release_url: Option<String>,
     },
     /// Check that two release folders hold the same artifacts, byte for byte.
     Compare { first: PathBuf, second: PathBuf },
@@ -70,10 +72,10 @@ fn main() -> ExitCode {
             source,
             target_dir,
             policies,
-            plugin_url,
+            release_url,
         } => {
             let policies = policies.unwrap_or_else(|| source.join("policies"));
-            release(&out, &source, &target_dir, &policies, plugin_url)
+            release(&out, &source, &target_dir, &policies, release_url)
         }
         Step::Compare { first, second } => compare(&first, &second),
         Step::Push {
@@ -96,7 +98,7 @@ fn release(
     source: &Path,
     target_dir: &Path,
     policies: &Path,
-    plugin_url: Option<String>,
+    release_url: Option<String>,
 ) -> Result<(), String> {
     let built = build::build(source, target_dir)?;
     let _ = std::fs::remove_dir_all(out);
@@ -116,15 +118,31 @@ fn release(
     write(&plugin::tarball_name(), &tarball)?;
     released.push(plugin::tarball_name());
 
+    // The built artifacts only: the manifest and the templates name URLs, which vary with
+    // where the release is served from.
     let sums = digests::write_sums(out, &released).map_err(|e| format!("SHA256SUMS: {e}"))?;
-    let url = match plugin_url {
-        Some(url) => url,
-        None => plugin::file_url(&out.join(plugin::tarball_name()))?,
+    let base = match release_url {
+        Some(url) => url.trim_end_matches('/').to_string(),
+        None => plugin::file_url(out)?,
     };
+    let plugin_url = format!("{base}/{}", plugin::tarball_name());
     write(
         plugin::MANIFEST_NAME,
-        plugin::manifest(&tarball, &url).as_bytes(),
+        plugin::manifest(&tarball, &plugin_url).as_bytes(),
     )?;
+    let gateway_file = gateway().file_name();
+    let facts = templates::Facts {
+        version: VERSION.to_string(),
+        gateway_url: format!("{base}/{gateway_file}"),
+        gateway_digest_hex: sums
+            .iter()
+            .find(|(name, _)| *name == gateway_file)
+            .map(|(_, hex)| hex.clone())
+            .expect("the gateway is in SHA256SUMS"),
+        plugin_manifest_url: format!("{base}/{}", plugin::MANIFEST_NAME),
+    };
+    let templates = templates::tarball(&source.join("release/templates"), &facts, built.epoch)?;
+    write(templates::TARBALL_NAME, &templates)?;
     app::write(&out.join("app"), policies)?;
     write(EPOCH_FILE, format!("{}\n", built.epoch).as_bytes())?;
     for (name, hex) in sums {
