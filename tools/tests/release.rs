@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use corsgate_testkit::harness::{repo_root, spin_run, work_dir, Host};
+use corsgate_testkit::client::{send, Request};
+use corsgate_testkit::harness::{repo_root, spin_run, spin_up, work_dir, Host};
 use corsgate_testkit::registry::Registry;
 use sha2::{Digest, Sha256};
 
@@ -224,5 +225,55 @@ fn the_registry_holds_what_sha256sums_lists() {
     assert!(
         digests.contains(&format!("sha256:{}", sums[gateway]).as_str()),
         "the app's layers {digests:?} hold {gateway}"
+    );
+
+    // Served from the registry, the prebuilt gateway reads the policies mounted beside it.
+    let reference = format!("{}/corsgate/app:{version}", registry.addr);
+    let served = spin_up(
+        Host::Spin4,
+        &reference,
+        &["--insecure"],
+        &work_dir("release").join("from-registry"),
+    );
+    let preflight = Request::new("OPTIONS", "/users/42")
+        .origin("https://app.example.com")
+        .header("Access-Control-Request-Method", "PUT");
+    let answer = send(served.addr, &preflight).expect("preflight");
+    assert_eq!(answer.status, 204, "{}", answer.text());
+    assert_eq!(
+        answer.header("access-control-allow-origin").as_deref(),
+        Some("https://app.example.com")
+    );
+}
+
+#[test]
+fn the_templates_name_the_released_gateway() {
+    let out = release();
+    let bytes = std::fs::read(out.join("corsgate-templates.tar.gz")).expect("templates");
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
+    let mut manifest = String::new();
+    for entry in archive.entries().expect("a tar") {
+        let mut entry = entry.expect("an entry");
+        let path = entry.path().expect("a path").display().to_string();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut entry, &mut text).expect("text");
+        assert!(
+            !text.contains("@CORSGATE_"),
+            "{path} still has a placeholder"
+        );
+        if path == "templates/corsgate-prebuilt/content/spin.toml" {
+            manifest = text;
+        }
+    }
+    let gateway = sums(out)
+        .into_iter()
+        .find(|(name, _)| name.contains("p3"))
+        .expect("the gateway in SHA256SUMS");
+    assert!(
+        manifest.contains(&format!(
+            "/{}\", digest = \"sha256:{}\"",
+            gateway.0, gateway.1
+        )),
+        "{manifest}"
     );
 }
