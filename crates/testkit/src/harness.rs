@@ -725,16 +725,61 @@ pub fn spin_run(spin: Host, args: &[&str], dir: &Path) -> std::process::Output {
     let keep = |name: &str, default: &str| {
         std::env::var_os(name).unwrap_or_else(|| user_home.join(default).into_os_string())
     };
-    Command::new(spin.program().unwrap_or_else(|e| panic!("{e}")))
+    let program = spin.program().unwrap_or_else(|e| panic!("{e}"));
+    Command::new(&program)
         .args(args)
         .current_dir(repo_root())
         .env("CARGO_HOME", keep("CARGO_HOME", ".cargo"))
         .env("RUSTUP_HOME", keep("RUSTUP_HOME", ".rustup"))
         .env("HOME", scratch_home(dir))
+        .env("PATH", path_with_spin(&program))
         .env_remove("RUST_BACKTRACE")
         .stdin(Stdio::null())
         .output()
         .expect("run spin")
+}
+
+/// `PATH` with `spin`'s folder first: the `spin` a build command runs (`spin corsgate check`)
+/// is the one the user ran, as in a user's shell.
+fn path_with_spin(spin: &Path) -> std::ffi::OsString {
+    let folder = spin.parent().map(Path::to_path_buf).unwrap_or_default();
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    std::env::join_paths(std::iter::once(folder).chain(std::env::split_paths(&rest)))
+        .expect("a PATH")
+}
+
+/// `spin up --from <from>` that must fail to start (a component refused at load: a wrong
+/// digest, say): returns Spin's output once it exits, and panics if it serves instead or is
+/// still loading after the start deadline.
+pub fn spin_refuses(spin: Host, from: &Path, dir: &Path) -> String {
+    std::fs::create_dir_all(dir).expect("create the folder");
+    let log_path = dir.join(format!("{spin}-refused.log"));
+    let log = std::fs::File::create(&log_path).expect("create log");
+    let child = spin_command(spin, from.as_os_str(), dir, &ServeOptions::default())
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("clone log"))
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {spin}: {e}"));
+    let mut guard = ChildGuard::group(spin.name(), child);
+    let deadline = Instant::now() + READY_DEADLINE;
+    loop {
+        let output = std::fs::read_to_string(&log_path).unwrap_or_default();
+        assert!(
+            !output.contains("Serving http://"),
+            "{spin} served {} instead of refusing it:\n{output}",
+            from.display()
+        );
+        if !guard.is_running() {
+            return std::fs::read_to_string(&log_path).unwrap_or_default();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{spin} neither served nor refused within {READY_DEADLINE:?}:\n{output}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// Waits for `marker` in the host's log and parses what follows it.
