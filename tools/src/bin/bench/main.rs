@@ -33,7 +33,7 @@ use corsgate_testkit::harness::{
 use corsgate_testkit::process::{peak_rss_kib, rss_kib, wait_for_port, ChildGuard};
 use corsgate_testkit::world::write_policies;
 
-use crate::report::{percent, table, versus};
+use crate::report::{percent, problems_section, table, versus};
 use crate::settings::Settings;
 use crate::wrk::{interleaved, served, Config, Load, Target};
 
@@ -591,25 +591,6 @@ fn nginx_mistakes_section(wrong: &[String]) -> Vec<String> {
         String::new(),
     ];
     out.extend(wrong.iter().map(|w| format!("- {w}")));
-    out
-}
-
-/// Runs with unexpected statuses or socket errors, if any.
-fn problems_section(groups: &[&[Config]]) -> Vec<String> {
-    let problems: Vec<String> = groups
-        .iter()
-        .flat_map(|group| group.iter())
-        .flat_map(Config::problems)
-        .collect();
-    if problems.is_empty() {
-        return Vec::new();
-    }
-    let mut out = vec![
-        String::new(),
-        "Unexpected statuses or socket errors:".into(),
-        String::new(),
-    ];
-    out.extend(problems.iter().map(|p| format!("- {p}")));
     out
 }
 

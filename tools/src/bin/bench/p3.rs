@@ -7,7 +7,6 @@
 //! - an actual request through corsgate as middleware in front of a WASIp3 app, against the app
 //!   alone and against the WASIp3 gateway forwarding to the app over HTTP.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -16,7 +15,7 @@ use corsgate_testkit::harness::{
 };
 use corsgate_testkit::world::write_policies;
 
-use crate::report::table;
+use crate::report::{reference, table};
 use crate::settings::Settings;
 use crate::wrk::{interleaved, served, Config, Load, Target};
 
@@ -327,12 +326,4 @@ fn sizes(artifacts: &[(&str, &Path)]) -> String {
         "Artifact sizes (bench policy compiled in): {}.",
         sizes.join(", ")
     )
-}
-
-/// Which configuration each is compared with, by index: (of, against).
-fn reference<'c>(configs: &'c [Config], pairs: &[(usize, usize)]) -> HashMap<String, &'c Config> {
-    pairs
-        .iter()
-        .map(|&(of, against)| (configs[of].label.clone(), &configs[against]))
-        .collect()
 }

@@ -79,3 +79,33 @@ pub(crate) fn thousands(value: f64) -> String {
 pub(crate) fn percent(a: f64, b: f64) -> String {
     format!("{:.0} %", a / b * 100.0)
 }
+
+/// Which configuration each is compared with, by index: (of, against).
+pub(crate) fn reference<'c>(
+    configs: &'c [Config],
+    pairs: &[(usize, usize)],
+) -> HashMap<String, &'c Config> {
+    pairs
+        .iter()
+        .map(|&(of, against)| (configs[of].label.clone(), &configs[against]))
+        .collect()
+}
+
+/// Runs with unexpected statuses or socket errors, if any.
+pub(crate) fn problems_section(groups: &[&[Config]]) -> Vec<String> {
+    let problems: Vec<String> = groups
+        .iter()
+        .flat_map(|group| group.iter())
+        .flat_map(Config::problems)
+        .collect();
+    if problems.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![
+        String::new(),
+        "Unexpected statuses or socket errors:".into(),
+        String::new(),
+    ];
+    out.extend(problems.iter().map(|p| format!("- {p}")));
+    out
+}
