@@ -1,6 +1,7 @@
 //! Where a prebuilt artifact's first request goes, natively: reading its policy folder
 //! (`read_policy_dir`), parsing and validating it (`load_policies`) and building the route table
-//! (`RouteTable::new`), for folders of 5 and 100 routes of bench/policies/numbered.toml. Native code on a warm page cache: in
+//! (`RouteTable::new`), for folders of 5 and 100 routes of bench/policies/numbered.toml (the
+//! folders corsgate-bench's `BENCH_ONLY=prebuilt` serves). Native code on a warm page cache: in
 //! a component the same work runs compiled to wasm and reads the folder through the host's
 //! WASI filesystem calls, so these figures split the in-wasm total, they do not add up to it.
 

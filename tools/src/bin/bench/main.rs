@@ -14,6 +14,7 @@
 mod baseline;
 mod chart;
 mod p3;
+mod prebuilt;
 mod report;
 mod settings;
 mod wrk;
@@ -34,7 +35,7 @@ use corsgate_testkit::process::{peak_rss_kib, rss_kib, wait_for_port, ChildGuard
 use corsgate_testkit::world::write_policies;
 
 use crate::report::{percent, problems_section, table, versus};
-use crate::settings::Settings;
+use crate::settings::{Only, Settings};
 use crate::wrk::{interleaved, served, Config, Load, Target};
 
 const REUSE: &[&str] = &["--max-instance-reuse-count", "128"];
@@ -52,12 +53,17 @@ fn main() {
         write_only(&settings, &work, "results-baseline.md", &figures);
         return;
     }
+    if settings.only == Only::Prebuilt {
+        let figures = prebuilt::figures(&settings, &work, &upstream);
+        write_only(&settings, &work, "results-prebuilt.md", &figures);
+        return;
+    }
 
     eprintln!("bench: building components");
     let components = Components::build(&work, &upstream);
     let nginx = nginx_starter(&work, &upstream, &settings);
     let wasip3 = p3::figures(&settings, &work, &upstream, &components.small, &nginx);
-    if settings.only_p3 {
+    if settings.only == Only::P3 {
         write_only(&settings, &work, "results-p3.md", &wasip3);
         return;
     }
@@ -125,7 +131,7 @@ fn start_demo_api(settings: &Settings) -> (ChildGuard, String) {
     (demo, upstream)
 }
 
-/// One part of the figures (`BENCH_ONLY=p3`, `BENCH_BASELINE`) and the footer, in
+/// One part of the figures (`BENCH_ONLY`, `BENCH_BASELINE`) and the footer, in
 /// `work/<file>` and on stdout.
 fn write_only(settings: &Settings, work: &Path, file: &str, figures: &[String]) {
     let text = format!("{}\n\n{}\n", figures.join("\n"), footer(settings));

@@ -69,7 +69,7 @@ fn policies(work: &Path, name: &str, text: String) -> PathBuf {
 }
 
 /// `component` built as `work/<name>.wasm`.
-fn built(work: &Path, name: &str, component: Component) -> PathBuf {
+pub(crate) fn built(work: &Path, name: &str, component: Component) -> PathBuf {
     component.build(&work.join(format!("{name}.wasm")))
 }
 

@@ -1,5 +1,17 @@
 //! The benchmark's settings, read once from the environment.
 
+/// Which figures a run measures (`BENCH_ONLY`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Only {
+    /// Unset (or any other value): the WASIp3 figures, then the WASIp2 ones.
+    Everything,
+    /// `p3`: only the WASIp3 figures (about 5 minutes).
+    P3,
+    /// `prebuilt`: only the prebuilt artifacts against the compiled-in ones (about 4 minutes
+    /// with `BENCH_SECONDS=3 BENCH_ROUNDS=5` once its components are built).
+    Prebuilt,
+}
+
 pub(crate) struct Settings {
     /// Seconds per wrk run (`BENCH_SECONDS`, default 5).
     pub seconds: u64,
@@ -9,8 +21,8 @@ pub(crate) struct Settings {
     pub connections: u64,
     /// Servers on CPU 0, wrk and the upstream on CPU 1: with two CPUs or more and `taskset`.
     pub pinned: bool,
-    /// `BENCH_ONLY=p3`: only the WASIp3 figures (about 5 minutes).
-    pub only_p3: bool,
+    /// `BENCH_ONLY`: one part of the figures only.
+    pub only: Only,
     /// `BENCH_BASELINE=<checkout>`: only this build against that checkout's (scripts/bench.sh
     /// sets it from `BENCH_BASELINE_REV`).
     pub baseline: Option<std::path::PathBuf>,
@@ -34,7 +46,11 @@ impl Settings {
             rounds: number("BENCH_ROUNDS", 3),
             connections: number("BENCH_CONNECTIONS", 8),
             pinned: cpus >= 2 && taskset,
-            only_p3: std::env::var("BENCH_ONLY").is_ok_and(|only| only == "p3"),
+            only: match std::env::var("BENCH_ONLY").as_deref() {
+                Ok("p3") => Only::P3,
+                Ok("prebuilt") => Only::Prebuilt,
+                _ => Only::Everything,
+            },
             baseline: std::env::var_os("BENCH_BASELINE").map(Into::into),
         }
     }
