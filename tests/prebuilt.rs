@@ -208,3 +208,24 @@ fn the_shipped_policies_mounted_answer_as_compiled_in() {
         }
     }
 }
+
+/// A file too large to be a policy (a mount of the wrong folder: a log, an image) is refused
+/// whole, not read into the instance's memory: the folder fails closed, naming the file.
+#[test]
+fn a_file_over_one_mib_fails_closed() {
+    for host in HOSTS.into_iter().filter(|h| h.runs_here()) {
+        let dir = work_dir(&format!("prebuilt-huge-{host}"));
+        let folder = dir.join("policies");
+        let mut files = policy_files("policies");
+        files.push(("huge.toml".into(), "#".repeat((1 << 20) + 1)));
+        write_policies(&folder, &files, &[]);
+        let gateway = serve(host, "huge", Some(&folder));
+        assert_closed(&gateway, &[]);
+        assert_logged_once(
+            &gateway,
+            &[format!(
+                "{POLICY_MOUNT}/huge.toml:0:0: larger than 1048576 bytes: not a policy file"
+            )],
+        );
+    }
+}

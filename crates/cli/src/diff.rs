@@ -7,7 +7,7 @@ use std::process::{Command, ExitCode};
 
 use clap::{Args, ValueEnum};
 use corsgate_core::config::diff::{diff, Direction, RouteDiff};
-use corsgate_core::config::{load_policies, LoadedPolicy, PolicySource};
+use corsgate_core::config::{load_policies, policy_route_name, LoadedPolicy, PolicySource};
 use serde_json::json;
 
 use crate::check::{read_sources, report_errors};
@@ -108,12 +108,9 @@ fn sources_at(rev: &str, dir: &Path) -> Result<Vec<PolicySource>, CliError> {
     };
     let mut sources = Vec::new();
     for file in git(&["ls-tree", "--name-only", rev, "./"])?.lines() {
-        let Some(name) = file.strip_suffix(".toml") else {
+        let Some(name) = policy_route_name(file) else {
             continue;
         };
-        if name.is_empty() || name.starts_with(['_', '.']) {
-            continue;
-        }
         sources.push(PolicySource {
             name: name.to_string(),
             file: format!("{}@{rev}/{file}", dir.display()),

@@ -140,6 +140,29 @@ pub struct ConfigError {
     pub help: Option<String>,
 }
 
+impl ConfigError {
+    /// An error about a file or folder as a whole (`file` as errors name it): line and column
+    /// 0, an empty span.
+    pub fn whole_file(
+        kind: ErrorKind,
+        file: String,
+        message: String,
+        help: Option<String>,
+    ) -> Self {
+        ConfigError {
+            kind,
+            location: Location {
+                file,
+                line: 0,
+                column: 0,
+                span: 0..0,
+            },
+            message,
+            help,
+        }
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.location, self.message)?;

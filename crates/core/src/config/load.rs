@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::document::{parse_document, PolicyDocument};
-use super::error::{ConfigError, ErrorKind, Location};
+use super::error::{ConfigError, ErrorKind};
 use super::schema::Key;
 use super::validate::build_route;
 use crate::route::{Route, RouteTable};
@@ -34,18 +34,25 @@ pub struct LoadedPolicy<'s> {
 /// anything that is not a `.toml` file, are skipped.
 pub fn read_policy_dir(dir: &Path) -> Result<Vec<PolicySource>, ConfigError> {
     let io_error = |e: std::io::Error, what: &Path| {
-        path_error(ErrorKind::Io, what, format!("cannot read: {e}"), None)
+        ConfigError::whole_file(
+            ErrorKind::Io,
+            what.display().to_string(),
+            format!("cannot read: {e}"),
+            None,
+        )
     };
     let mut sources = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| io_error(e, dir))? {
-        let path = entry.map_err(|e| io_error(e, dir))?.path();
-        let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
+        let entry = entry.map_err(|e| io_error(e, dir))?;
+        let path = entry.path();
+        let Some(name) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(policy_route_name)
+        else {
             continue;
         };
-        let Some(name) = file_name.strip_suffix(".toml") else {
-            continue;
-        };
-        if name.is_empty() || name.starts_with(['_', '.']) || !path.is_file() {
+        if !is_file(&entry, &path) {
             continue;
         }
         let text = std::fs::read_to_string(&path).map_err(|e| io_error(e, &path))?;
@@ -59,18 +66,14 @@ pub fn read_policy_dir(dir: &Path) -> Result<Vec<PolicySource>, ConfigError> {
     Ok(sources)
 }
 
-/// An error about a file or folder as a whole: its location is the path, line and column 0.
-fn path_error(kind: ErrorKind, path: &Path, message: String, help: Option<String>) -> ConfigError {
-    ConfigError {
-        kind,
-        location: Location {
-            file: path.display().to_string(),
-            line: 0,
-            column: 0,
-            span: 0..0,
-        },
-        message,
-        help,
+/// Whether a folder entry is a file (or a link to one): the entry's own type says so without
+/// asking the file system again, which a prebuilt artifact pays for per host call
+/// (BENCHMARKS.md, "Prebuilt against compiled-in").
+fn is_file(entry: &std::fs::DirEntry, path: &Path) -> bool {
+    match entry.file_type() {
+        Ok(kind) if kind.is_symlink() => path.is_file(),
+        Ok(kind) => kind.is_file(),
+        Err(_) => false,
     }
 }
 
@@ -141,21 +144,37 @@ pub fn load_route_table(dir: &Path) -> Result<RouteTable, Vec<ConfigError>> {
 /// folder).
 pub fn load_policy_folder(dir: &Path) -> Result<RouteTable, Vec<ConfigError>> {
     let sources = read_policy_dir(dir).map_err(|e| vec![e])?;
+    route_table_of_folder(&dir.display().to_string(), sources)
+}
+
+/// The route table of the policy files `sources`, read from the folder `folder` (as errors name
+/// it) by the caller: in name order, validated together, and an error when there is none. A
+/// prebuilt artifact reads the files its own way ([`policy_route_name`] says which) and hands
+/// them here.
+pub fn route_table_of_folder(
+    folder: &str,
+    mut sources: Vec<PolicySource>,
+) -> Result<RouteTable, Vec<ConfigError>> {
     if sources.is_empty() {
-        return Err(vec![path_error(
+        return Err(vec![ConfigError::whole_file(
             ErrorKind::NoPolicyFiles,
-            dir,
+            folder.to_string(),
             "no policy files (*.toml) in this folder".into(),
-            Some(format!(
-                "mount the folder of your policy files at {}",
-                dir.display()
-            )),
+            Some(format!("mount the folder of your policy files at {folder}")),
         )]);
     }
+    sources.sort_by(|a, b| a.name.cmp(&b.name));
     let loaded = load_policies(&sources)?;
     Ok(RouteTable::new(
         loaded.into_iter().map(|l| l.route).collect(),
     ))
+}
+
+/// The route name of a policy file called `file_name` (its stem), or `None` for a file the
+/// folder's readers skip: anything but `*.toml`, and names starting with `_` or `.`.
+pub fn policy_route_name(file_name: &str) -> Option<&str> {
+    let name = file_name.strip_suffix(".toml")?;
+    (!name.is_empty() && !name.starts_with(['_', '.'])).then_some(name)
 }
 
 /// The route table of policies given as `(route name, TOML text)` pairs, as if each were

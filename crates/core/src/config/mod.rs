@@ -17,7 +17,7 @@ pub mod warnings;
 
 pub use error::{ConfigError, ErrorKind, Location};
 pub use load::{
-    load_policies, load_policy_folder, load_route_table, read_policy_dir, route_from_toml,
-    route_table_from_toml, LoadedPolicy, PolicySource,
+    load_policies, load_policy_folder, load_route_table, policy_route_name, read_policy_dir,
+    route_from_toml, route_table_from_toml, route_table_of_folder, LoadedPolicy, PolicySource,
 };
 pub use warnings::{warnings, ConfigWarning, WarningKind};
