@@ -10,7 +10,7 @@
 //!
 //! The files are read through `wasi:filesystem` directly rather than `std::fs`: an instance pays
 //! for its folder on its first request, once per 128 requests under the hosts' defaults, and
-//! every file-system call is a host call the hosts run on a blocking thread. `std` makes six or
+//! every file-system call is a host call (on Spin 4.1, a trip to another thread). `std` makes six or
 //! so per file (a stat per directory entry, a stat for the size, a stream, reads until an empty
 //! one); this makes two for a file under 16 KiB (open, one read that also says the end was
 //! reached), and one for the listing (BENCHMARKS.md, "Prebuilt against compiled-in").
