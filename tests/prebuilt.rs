@@ -8,6 +8,7 @@
 use std::path::Path;
 
 use corsgate_core::config::load_policy_folder;
+use corsgate_core::decision::is_access_control_header;
 use corsgate_testkit::client::{Request, Response};
 use corsgate_testkit::expect::{answered, APP};
 use corsgate_testkit::harness::{
@@ -47,13 +48,7 @@ fn assert_closed(gateway: &Server, policy_text: &[String]) {
         let what = request.describe();
         let response: Response = answered(gateway, request);
         assert_eq!(response.status, 503, "{what}: {}", response.text());
-        let cors: Vec<&String> = response
-            .head
-            .headers
-            .iter()
-            .map(|(name, _)| name)
-            .filter(|name| name.to_ascii_lowercase().starts_with("access-control-"))
-            .collect();
+        let cors = response.head.names_starting_with("access-control-");
         assert!(cors.is_empty(), "{what}: no CORS header, got {cors:?}");
         let body = response.text();
         assert!(
@@ -199,7 +194,7 @@ fn the_shipped_policies_mounted_answer_as_compiled_in() {
                     .headers
                     .iter()
                     .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
-                    .filter(|(n, _)| n.starts_with("access-control-") || n == "vary")
+                    .filter(|(n, _)| is_access_control_header(n) || n == "vary")
                     .collect();
                 lines.sort();
                 lines

@@ -97,6 +97,18 @@ fn with_plugin(dir: &Path) {
     assert_ran("spin plugins install --url", &installed);
 }
 
+/// `spin build` of `manifest`, whose build step is the plugin's check of one valid route.
+fn builds_with_the_check(manifest: &Path, dir: &Path) {
+    let from = manifest.display().to_string();
+    let built = spin_run(Host::Spin4, &["build", "--from", &from], dir);
+    assert_ran("spin build", &built);
+    assert!(
+        text(&built).contains("ok: 1 route(s) valid"),
+        "{}",
+        text(&built)
+    );
+}
+
 /// A page on `page` that sends a preflighted JSON `PUT` to `url` and reports what it read.
 fn page_reads(page: &PageServer, name: &str, url: &str) -> Value {
     let html = format!(
@@ -187,14 +199,7 @@ fn the_prebuilt_template_creates_checks_builds_and_serves() {
     );
 
     // `spin build` runs the plugin's check and builds nothing else.
-    let from = manifest.display().to_string();
-    let built = spin_run(Host::Spin4, &["build", "--from", &from], &dir);
-    assert_ran("spin build", &built);
-    assert!(
-        text(&built).contains("ok: 1 route(s) valid"),
-        "{}",
-        text(&built)
-    );
+    builds_with_the_check(&manifest, &dir);
 
     let gateway = spin_up(Host::Spin4, &manifest, &[], &dir.join("up"));
     let answer = preflight(&gateway, &page.origin(), "/api/items/7");
@@ -236,6 +241,7 @@ fn the_prebuilt_template_creates_checks_builds_and_serves() {
         .replace("allow_origins", "allow_origin")
         .replace("max_age = 600", "max_age = 90000");
     std::fs::write(&policy, &broken).expect("break the policy");
+    let from = manifest.display().to_string();
     let refused = spin_run(Host::Spin4, &["build", "--from", &from], &dir);
     std::fs::write(dir.join("spin-build-refused.txt"), text(&refused)).expect("transcript");
     assert!(!refused.status.success(), "{}", text(&refused));
@@ -325,14 +331,7 @@ fn the_prebuilt_middleware_guards_an_existing_app() {
     )
     .expect("write spin.toml");
 
-    let from = manifest.display().to_string();
-    let built = spin_run(Host::Spin4, &["build", "--from", &from], &dir);
-    assert_ran("spin build", &built);
-    assert!(
-        text(&built).contains("ok: 1 route(s) valid"),
-        "{}",
-        text(&built)
-    );
+    builds_with_the_check(&manifest, &dir);
 
     let server = spin_up(Host::Spin4, &manifest, &[], &dir.join("up"));
     let answer = preflight(&server, &page.origin(), "/api/items");

@@ -42,13 +42,7 @@ pub fn no_allow_origin(r: &Response) {
 
 /// No `Access-Control-Allow-*` header at all: the browser is granted nothing.
 pub fn no_allow_headers(r: &Response) {
-    let names: Vec<&String> = r
-        .head
-        .headers
-        .iter()
-        .map(|(n, _)| n)
-        .filter(|n| n.to_ascii_lowercase().starts_with("access-control-allow-"))
-        .collect();
+    let names = r.head.names_starting_with("access-control-allow-");
     assert!(
         names.is_empty(),
         "{}: expected no `Access-Control-Allow-*` header, got {names:?} in {:?}",

@@ -455,22 +455,10 @@ pub fn spin_up(spin: Host, from: impl AsRef<std::ffi::OsStr>, args: &[&str], dir
 
 /// Starts `command` in a process group of its own, its output in `dir/<host>.log`, and waits
 /// until it serves.
-fn launch(host: Host, mut command: Command, dir: &Path) -> Server {
+fn launch(host: Host, command: Command, dir: &Path) -> Server {
     let started = Instant::now();
     let log_path = dir.join(format!("{host}.log"));
-    let log = std::fs::File::create(&log_path).expect("create log");
-    // As in production: with a backtrace setting, the host captures one for every error value
-    // it makes, 10-15 % of a request (BENCHMARKS.md).
-    let child = command
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("clone log"))
-        .stderr(log)
-        .process_group(0)
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {host} (run scripts/setup.sh): {e}"));
-    let mut guard = ChildGuard::group(host.name(), child);
+    let mut guard = start_logged(host, command, &log_path);
     // Both bind an ephemeral port for port 0 and print it.
     let (marker, end) = match host {
         Host::Wasmtime => ("Serving HTTP on http://", '/'),
@@ -486,6 +474,24 @@ fn launch(host: Host, mut command: Command, dir: &Path) -> Server {
         ready_after: started.elapsed(),
         guard,
     }
+}
+
+/// Starts `host`'s `command` in a process group of its own (stopped by PID when the guard
+/// drops), its output in `log_path`.
+fn start_logged(host: Host, mut command: Command, log_path: &Path) -> ChildGuard {
+    let log = std::fs::File::create(log_path).expect("create log");
+    // As in production: with a backtrace setting, the host captures one for every error value
+    // it makes, 10-15 % of a request (BENCHMARKS.md).
+    let child = command
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("clone log"))
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {host} (run scripts/setup.sh): {e}"));
+    ChildGuard::group(host.name(), child)
 }
 
 /// `wasmtime` from cargo's bin folder, where `cargo install` puts it, or PATH.
@@ -754,15 +760,8 @@ fn path_with_spin(spin: &Path) -> std::ffi::OsString {
 pub fn spin_refuses(spin: Host, from: &Path, dir: &Path) -> String {
     std::fs::create_dir_all(dir).expect("create the folder");
     let log_path = dir.join(format!("{spin}-refused.log"));
-    let log = std::fs::File::create(&log_path).expect("create log");
-    let child = spin_command(spin, from.as_os_str(), dir, &ServeOptions::default())
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("clone log"))
-        .stderr(log)
-        .process_group(0)
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {spin}: {e}"));
-    let mut guard = ChildGuard::group(spin.name(), child);
+    let command = spin_command(spin, from.as_os_str(), dir, &ServeOptions::default());
+    let mut guard = start_logged(spin, command, &log_path);
     let deadline = Instant::now() + READY_DEADLINE;
     loop {
         let output = std::fs::read_to_string(&log_path).unwrap_or_default();

@@ -21,6 +21,19 @@ impl Head {
             .collect()
     }
 
+    /// The names of the header lines whose name starts with `prefix` (case-insensitive), as
+    /// sent.
+    pub fn names_starting_with(&self, prefix: &str) -> Vec<&String> {
+        self.headers
+            .iter()
+            .map(|(n, _)| n)
+            .filter(|n| {
+                n.get(..prefix.len())
+                    .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+            })
+            .collect()
+    }
+
     /// The only value of `name` as text; `None` when absent. Panics when sent more than once.
     pub fn get(&self, name: &str) -> Option<String> {
         let all = self.all(name);
