@@ -129,13 +129,18 @@ pub fn load_policies(sources: &[PolicySource]) -> Result<Vec<LoadedPolicy<'_>>, 
     }
 }
 
-/// Reads and validates `dir` into the route table.
-pub fn load_route_table(dir: &Path) -> Result<RouteTable, Vec<ConfigError>> {
-    let sources = read_policy_dir(dir).map_err(|e| vec![e])?;
-    let loaded = load_policies(&sources)?;
+/// The route table of `sources`, validated together ([`load_policies`]).
+fn compile(sources: &[PolicySource]) -> Result<RouteTable, Vec<ConfigError>> {
+    let loaded = load_policies(sources)?;
     Ok(RouteTable::new(
         loaded.into_iter().map(|l| l.route).collect(),
     ))
+}
+
+/// Reads and validates `dir` into the route table.
+pub fn load_route_table(dir: &Path) -> Result<RouteTable, Vec<ConfigError>> {
+    let sources = read_policy_dir(dir).map_err(|e| vec![e])?;
+    compile(&sources)
 }
 
 /// The route table of the policy folder a prebuilt artifact reads at run time from its files
@@ -164,10 +169,7 @@ pub fn route_table_of_folder(
         )]);
     }
     sources.sort_by(|a, b| a.name.cmp(&b.name));
-    let loaded = load_policies(&sources)?;
-    Ok(RouteTable::new(
-        loaded.into_iter().map(|l| l.route).collect(),
-    ))
+    compile(&sources)
 }
 
 /// The route name of a policy file called `file_name` (its stem), or `None` for a file the
@@ -188,10 +190,7 @@ pub fn route_table_from_toml(files: &[(&str, &str)]) -> Result<RouteTable, Vec<C
             text: text.to_string(),
         })
         .collect();
-    let loaded = load_policies(&sources)?;
-    Ok(RouteTable::new(
-        loaded.into_iter().map(|l| l.route).collect(),
-    ))
+    compile(&sources)
 }
 
 /// The route of one policy file's text (named `route`).
