@@ -6,34 +6,18 @@
 //! WASI filesystem calls, so these figures split the in-wasm total, they do not add up to it.
 
 use std::hint::black_box;
-use std::path::Path;
 use std::time::Duration;
 
 use corsgate_core::config::{load_policies, load_policy_folder, read_policy_dir};
 use corsgate_core::RouteTable;
-use corsgate_testkit::harness::{repo_root, work_dir};
-use corsgate_testkit::world::write_policies;
+use corsgate_testkit::harness::work_dir;
+use corsgate_testkit::world::write_numbered_policies;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-
-/// `routes` files of bench/policies/numbered.toml in `dir`: `r000.toml` at `/r000/...`, ...
-fn numbered_folder(dir: &Path, routes: usize) {
-    let template = std::fs::read_to_string(repo_root().join("bench/policies/numbered.toml"))
-        .expect("bench/policies/numbered.toml");
-    let files: Vec<(String, String)> = (0..routes)
-        .map(|i| {
-            (
-                format!("r{i:03}.toml"),
-                template.replace("{N}", &format!("{i:03}")),
-            )
-        })
-        .collect();
-    write_policies(dir, &files, &[("UPSTREAM", "127.0.0.1:8080".into())]);
-}
 
 fn bench(c: &mut Criterion) {
     for routes in [5, 100] {
         let dir = work_dir(&format!("bench-policy-folder-{routes}"));
-        numbered_folder(&dir, routes);
+        write_numbered_policies(&dir, routes, "127.0.0.1:8080");
         let sources = read_policy_dir(&dir).expect("readable");
         let built: Vec<_> = load_policies(&sources)
             .expect("valid")

@@ -28,6 +28,21 @@ pub fn write_policies(dest: &Path, files: &[(String, String)], substitutions: &[
     }
 }
 
+/// Writes into a fresh folder `dest` the benchmarks' folder of `routes` routes: that many files
+/// of bench/policies/numbered.toml, `r000.toml` at `/r000/...` and on, their upstream
+/// `upstream` (`host:port`).
+pub fn write_numbered_policies(dest: &Path, routes: usize, upstream: &str) {
+    let template = std::fs::read_to_string(repo_root().join("bench/policies/numbered.toml"))
+        .expect("bench/policies/numbered.toml");
+    let files: Vec<(String, String)> = (0..routes)
+        .map(|i| {
+            let n = format!("{i:03}");
+            (format!("r{n}.toml"), template.replace("{N}", &n))
+        })
+        .collect();
+    write_policies(dest, &files, &[("UPSTREAM", upstream.to_string())]);
+}
+
 /// The files of a policy folder of the repository, as (name, text).
 pub fn policy_files(folder: &str) -> Vec<(String, String)> {
     let dir = repo_root().join(folder);

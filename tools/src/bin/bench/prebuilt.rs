@@ -10,10 +10,8 @@
 
 use std::path::{Path, PathBuf};
 
-use corsgate_testkit::harness::{
-    repo_root, Artifact, Component, Host, ServeOptions, Target as Serving,
-};
-use corsgate_testkit::world::write_policies;
+use corsgate_testkit::harness::{Artifact, Component, Host, ServeOptions, Target as Serving};
+use corsgate_testkit::world::write_numbered_policies;
 
 use crate::p3::built;
 use crate::report::{problems_section, reference, table, thousands};
@@ -104,19 +102,11 @@ pub(crate) fn figures(settings: &Settings, work: &Path, upstream: &str) -> Vec<S
     out
 }
 
-/// `work/policies/numbered-<routes>`: `routes` files of bench/policies/numbered.toml, `r000.toml`
-/// at `/r000/...` and on, their upstream the demo API.
+/// `work/policies/numbered-<routes>`: the benchmarks' folder of `routes` routes
+/// (`write_numbered_policies`), their upstream the demo API.
 fn numbered_folder(work: &Path, routes: usize, upstream: &str) -> PathBuf {
-    let template = std::fs::read_to_string(repo_root().join("bench/policies/numbered.toml"))
-        .expect("bench/policies/numbered.toml");
-    let files: Vec<(String, String)> = (0..routes)
-        .map(|i| {
-            let n = format!("{i:03}");
-            (format!("r{n}.toml"), template.replace("{N}", &n))
-        })
-        .collect();
     let dir = work.join("policies").join(format!("numbered-{routes}"));
-    write_policies(&dir, &files, &[("UPSTREAM", upstream.to_string())]);
+    write_numbered_policies(&dir, routes, upstream);
     dir
 }
 
