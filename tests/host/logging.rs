@@ -1,5 +1,7 @@
 //! The access log: one line per request with the outcome's cause, and the setting that chooses which requests get one.
 
+use corsgate_core::access_log::record::{parse_line, parse_time, Field};
+
 use crate::support::*;
 
 /// The component's access-log setting.
@@ -12,6 +14,7 @@ pub(crate) fn cases() -> Vec<NamedCase<Gateway>> {
         upstream_faults_are_logged_with_their_cause,
         one_log_line_per_request,
         access_log_setting_chooses_which_requests_are_logged,
+        lines_read_back_with_what_the_audit_needs,
     ]
 }
 
@@ -107,4 +110,131 @@ fn access_log_setting_chooses_which_requests_are_logged(g: &Gateway) {
         "off logs nothing:\n{}",
         off.log()
     );
+}
+
+fn field(record: &[(Field, Option<Vec<u8>>)], field: Field) -> Option<String> {
+    record
+        .iter()
+        .find(|(f, _)| *f == field)
+        .and_then(|(_, v)| v.as_deref())
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+}
+
+/// Every line names its route's policy by the id the CLI computes from the same folder (so a
+/// prebuilt instance and a compiled-in build agree), a preflight its requested method and
+/// headers, an actual CORS request whether it was granted and carried credentials; a hostile
+/// origin reads back as sent in both formats and forges no field.
+fn lines_read_back_with_what_the_audit_needs(g: &Gateway) {
+    let table = corsgate_core::config::load_route_table(&g.policies).expect("the test policies");
+    let api = table
+        .routes()
+        .iter()
+        .find(|r| r.name() == "api")
+        .expect("api route");
+    let hostile_origin = "https://a.example\" route=admin decision=allowed x=\"";
+    for (server, format) in [
+        (None, "logfmt"),
+        (
+            Some(g.serve_again("log-format-json", &[("CORSGATE_LOG_FORMAT", "json")])),
+            "json",
+        ),
+    ] {
+        let server = server.as_ref().unwrap_or(g);
+        let at = |name: &str| format!("/api/audit-{format}-{name}");
+        answered(
+            server,
+            preflight(&at("preflight"), APP, "PUT")
+                .header("Access-Control-Request-Headers", "x-custom, content-type"),
+        );
+        let _ = send_streaming(
+            server.addr,
+            &Request::new("GET", &at("actual"))
+                .origin(APP)
+                .header("Cookie", "s=1"),
+        );
+        let _ = send_streaming(
+            server.addr,
+            &Request::new("GET", &at("withheld")).origin("https://evil.example"),
+        );
+        answered(server, preflight(&at("hostile"), hostile_origin, "PUT"));
+
+        let marked = |name: &str| {
+            let path = at(name);
+            let line = server.log_line_with(&path);
+            let record = parse_line(line.as_bytes())
+                .unwrap_or_else(|problem| panic!("{format}: {problem}: {line}"))
+                .unwrap_or_else(|| panic!("{format}: not a gateway line: {line}"));
+            Field::ALL
+                .iter()
+                .map(|f| (*f, record.get(*f).map(<[u8]>::to_vec)))
+                .collect::<Vec<_>>()
+        };
+        let preflight_line = marked("preflight");
+        assert_eq!(
+            field(&preflight_line, Field::Policy).as_deref(),
+            Some(api.policy_id()),
+            "{format}"
+        );
+        assert_eq!(
+            field(&preflight_line, Field::RequestMethod).as_deref(),
+            Some("PUT"),
+            "{format}"
+        );
+        assert_eq!(
+            field(&preflight_line, Field::RequestHeaders).as_deref(),
+            Some("x-custom, content-type"),
+            "{format}"
+        );
+        let written = field(&preflight_line, Field::Time)
+            .and_then(|t| parse_time(t.as_bytes()))
+            .expect("a time");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after the epoch")
+            .as_millis() as u64;
+        assert!(
+            now.abs_diff(written) < 120_000,
+            "{format}: time {written}, now {now}"
+        );
+
+        let actual = marked("actual");
+        assert_eq!(
+            field(&actual, Field::Cors).as_deref(),
+            Some("granted"),
+            "{format}"
+        );
+        assert_eq!(
+            field(&actual, Field::Credentials).as_deref(),
+            Some("yes"),
+            "{format}"
+        );
+        let withheld = marked("withheld");
+        assert_eq!(
+            field(&withheld, Field::Cors).as_deref(),
+            Some("withheld"),
+            "{format}"
+        );
+        assert_eq!(
+            field(&withheld, Field::Credentials).as_deref(),
+            Some("no"),
+            "{format}"
+        );
+
+        let hostile = marked("hostile");
+        assert_eq!(
+            field(&hostile, Field::Origin).as_deref(),
+            Some(hostile_origin),
+            "{format}"
+        );
+        assert_eq!(
+            field(&hostile, Field::Route).as_deref(),
+            Some("api"),
+            "{format}"
+        );
+        assert_eq!(
+            field(&hostile, Field::Decision).as_deref(),
+            Some("rejected"),
+            "{format}"
+        );
+    }
 }

@@ -1,19 +1,23 @@
-//! The one structured log line per request, in logfmt (`key=value`, quoted when needed), on
-//! stderr, which both `wasmtime serve` and Spin show, and the setting that chooses which
-//! requests get one.
+//! The one structured log line per request on stderr, which both `wasmtime serve` and Spin
+//! show: its fields ([`LogLine`]), the setting that chooses which requests get one
+//! ([`AccessLog`]), the two ways it is written ([`LogFormat`]: logfmt, the default, or one JSON
+//! object per line) and the reader `corsgate audit` parses them back with ([`record`]).
 //!
 //! Values from the request are escaped and length-capped, so a hostile header cannot forge
-//! extra lines or flood the log.
+//! extra lines or fields, or flood the log.
 
-use std::fmt::Write;
+mod encode;
+pub mod record;
+
+use std::borrow::Cow;
+
+pub use encode::LogFormat;
 
 use crate::decision::RequestKind;
 use crate::outcome::Outcome;
 use crate::plan::RequestHead;
 use crate::report_only::{Report, Verdict};
-
-/// Longest request-supplied value written to the log, in bytes.
-const MAX_VALUE_LEN: usize = 256;
+use crate::route::Route;
 
 /// Which requests get a line: the component's `CORSGATE_ACCESS_LOG` environment variable.
 ///
@@ -51,15 +55,6 @@ impl AccessLog {
         }
     }
 
-    /// The line as written, newline included, when this setting wants it.
-    pub fn render(self, line: &LogLine<'_>) -> Option<String> {
-        self.wants(line).then(|| {
-            let mut text = line.format();
-            text.push('\n');
-            text
-        })
-    }
-
     /// Whether this setting keeps `line`.
     pub fn wants(self, line: &LogLine<'_>) -> bool {
         match self {
@@ -72,22 +67,50 @@ impl AccessLog {
     }
 }
 
-/// Fields of one log line, in a fixed order. The decision, reason and statuses come from the
+/// Fields of one log line, in a fixed order: fields are only ever added at the end, so a reader
+/// that goes by position keeps working. The decision, reason and statuses come from the
 /// request's [`Outcome`]. Made by the engine only: an [`Answer`](crate::plan::Answer) or a
 /// finished [`Exchange`](crate::exchange::Exchange) hands it over complete.
 #[derive(Debug)]
 pub struct LogLine<'a> {
-    pub(crate) route: Option<&'a str>,
+    pub(crate) route: Option<&'a Route>,
     pub(crate) kind: RequestKind,
     pub(crate) method: &'a [u8],
     pub(crate) path: &'a str,
     pub(crate) origin: Option<&'a [u8]>,
+    /// A preflight's `Access-Control-Request-Method` and `-Headers` lines.
+    pub(crate) request_method: &'a [&'a [u8]],
+    pub(crate) request_headers: &'a [&'a [u8]],
     pub(crate) outcome: Outcome<'a>,
     /// On a report-only route: the policy's verdict beside the upstream's.
     pub(crate) report: Option<Report>,
     /// Response body bytes relayed from the upstream.
     pub(crate) body_bytes: Option<u64>,
+    /// On an actual request with `Origin` whose CORS headers the gateway wrote: whether they
+    /// grant the origin.
+    pub(crate) cors_granted: Option<bool>,
+    /// On a forwarded request with `Origin`: whether it carried `Cookie` or `Authorization`.
+    pub(crate) credentials: Option<bool>,
     pub(crate) duration_us: u64,
+}
+
+/// A field's value as the line holds it, before either format writes it.
+#[derive(Clone, Debug)]
+pub(crate) enum Value<'v> {
+    /// A word of the gateway's own (a route name, a decision, a reason).
+    Word(&'v str),
+    /// A value the request supplied: escaped and capped when written.
+    Request(Cow<'v, [u8]>),
+    /// A count or a status.
+    Number(u64),
+    /// A duration in microseconds, written in milliseconds with three decimals.
+    Micros(u64),
+    /// `yes` or `no`.
+    Flag(bool),
+    /// A point in time, in milliseconds since the Unix epoch, written as RFC 3339 UTC.
+    Time(u64),
+    /// Nothing (`-` in logfmt, `null` in JSON).
+    Absent,
 }
 
 impl<'a> LogLine<'a> {
@@ -95,19 +118,32 @@ impl<'a> LogLine<'a> {
     /// began.
     pub(crate) fn new(
         head: &RequestHead<'a>,
-        route: Option<&'a str>,
+        route: Option<&'a Route>,
         outcome: Outcome<'a>,
         duration_us: u64,
     ) -> Self {
+        let preflight = head.kind() == RequestKind::Preflight;
         LogLine {
             route,
             kind: head.kind(),
             method: head.cors.method,
             path: head.path(),
             origin: head.cors.origin.first().copied(),
+            request_method: if preflight {
+                head.cors.request_method
+            } else {
+                &[]
+            },
+            request_headers: if preflight {
+                head.cors.request_headers
+            } else {
+                &[]
+            },
             outcome,
             report: None,
             body_bytes: None,
+            cors_granted: None,
+            credentials: None,
             duration_us,
         }
     }
@@ -117,84 +153,89 @@ impl<'a> LogLine<'a> {
         &self.outcome
     }
 
-    /// The line as written: logfmt, without its newline.
+    /// The line as written in logfmt, without its newline and time.
     pub fn format(&self) -> String {
-        let mut line = String::with_capacity(200);
-        line.push_str("corsgate");
-        field(&mut line, "route", self.route.unwrap_or("-").as_bytes());
-        field(&mut line, "kind", self.kind.name().as_bytes());
-        field(&mut line, "method", self.method);
-        field(&mut line, "path", self.path.as_bytes());
-        field(&mut line, "origin", self.origin.unwrap_or(b"-"));
-        field(&mut line, "decision", self.outcome.decision().as_bytes());
+        LogFormat::Logfmt.write(self, None)
+    }
+
+    /// Every field in order, `time` last when given, as (key, value): the one list both
+    /// formats write.
+    pub(crate) fn each_field(
+        &self,
+        time: Option<u64>,
+        mut field: impl FnMut(&'static str, Value<'_>),
+    ) {
+        field(
+            "route",
+            self.route.map_or(Value::Absent, |r| Value::Word(r.name())),
+        );
+        field("kind", Value::Word(self.kind.name()));
+        field("method", Value::Request(Cow::Borrowed(self.method)));
+        field("path", Value::Request(Cow::Borrowed(self.path.as_bytes())));
+        field(
+            "origin",
+            self.origin
+                .map_or(Value::Absent, |o| Value::Request(Cow::Borrowed(o))),
+        );
+        field("decision", Value::Word(self.outcome.decision()));
         if let Some(reason) = self.outcome.reason() {
-            field(&mut line, "reason", reason.as_bytes());
+            field("reason", Value::Word(&reason));
         }
-        let _ = write!(line, " status={}", self.outcome.status());
-        match self.outcome.upstream_status() {
-            Some(status) => {
-                let _ = write!(line, " upstream_status={status}");
-            }
-            None => line.push_str(" upstream_status=-"),
-        }
+        field("status", Value::Number(u64::from(self.outcome.status())));
+        field(
+            "upstream_status",
+            self.outcome
+                .upstream_status()
+                .map_or(Value::Absent, |s| Value::Number(u64::from(s))),
+        );
         if let Some(bytes) = self.body_bytes {
-            let _ = write!(line, " body_bytes={bytes}");
+            field("body_bytes", Value::Number(bytes));
         }
         if let Some(report) = &self.report {
-            line.push_str(" report_only=true");
-            for (key, verdict) in [("would", report.would), ("upstream", report.upstream)] {
-                field(&mut line, key, verdict.word().as_bytes());
+            field("report_only", Value::Word("true"));
+            for (key, reason_key, verdict) in [
+                ("would", "would_reason", report.would),
+                ("upstream", "upstream_reason", report.upstream),
+            ] {
+                field(key, Value::Word(verdict.word()));
                 if let Verdict::Reject(why) = verdict {
-                    field(&mut line, &format!("{key}_reason"), why.as_bytes());
+                    field(reason_key, Value::Word(why));
                 }
             }
+            field("agrees", Value::Flag(report.agrees()));
+        }
+        field("duration_ms", Value::Micros(self.duration_us));
+        field(
+            "policy",
+            self.route
+                .map_or(Value::Absent, |r| Value::Word(r.policy_id())),
+        );
+        if self.kind == RequestKind::Preflight {
+            field("request_method", joined(self.request_method));
+            field("request_headers", joined(self.request_headers));
+        }
+        if let Some(granted) = self.cors_granted {
             field(
-                &mut line,
-                "agrees",
-                if report.agrees() { b"yes" } else { b"no" },
+                "cors",
+                Value::Word(if granted { "granted" } else { "withheld" }),
             );
         }
-        let _ = write!(
-            line,
-            " duration_ms={}.{:03}",
-            self.duration_us / 1000,
-            self.duration_us % 1000
-        );
-        line
+        if let Some(credentials) = self.credentials {
+            field("credentials", Value::Flag(credentials));
+        }
+        if let Some(unix_ms) = time {
+            field("time", Value::Time(unix_ms));
+        }
     }
 }
 
-/// ` key=value`, quoting the value when it is empty or holds anything but plain printable
-/// characters; bytes outside printable ASCII are written as `\xNN`.
-fn field(line: &mut String, key: &str, value: &[u8]) {
-    let truncated = value.len() > MAX_VALUE_LEN;
-    let value = &value[..value.len().min(MAX_VALUE_LEN)];
-    let plain = !value.is_empty()
-        && !truncated
-        && value
-            .iter()
-            .all(|&b| b.is_ascii_graphic() && b != b'"' && b != b'\\' && b != b'=');
-    let _ = write!(line, " {key}=");
-    if plain {
-        // Checked to be ASCII just above.
-        line.push_str(std::str::from_utf8(value).unwrap_or_default());
-        return;
+/// A header's lines as one value, joined as a list header's lines combine (RFC 9110 §5.3).
+fn joined<'v>(lines: &[&'v [u8]]) -> Value<'v> {
+    match lines {
+        [] => Value::Absent,
+        [one] => Value::Request(Cow::Borrowed(one)),
+        many => Value::Request(Cow::Owned(many.join(&b","[..]))),
     }
-    line.push('"');
-    for &b in value {
-        match b {
-            b'"' => line.push_str("\\\""),
-            b'\\' => line.push_str("\\\\"),
-            b' '..=b'~' => line.push(char::from(b)),
-            _ => {
-                let _ = write!(line, "\\x{b:02x}");
-            }
-        }
-    }
-    if truncated {
-        line.push_str("...");
-    }
-    line.push('"');
 }
 
 #[cfg(test)]
@@ -203,6 +244,22 @@ mod tests {
     use crate::decision::{CorsRequest, PreflightRejection};
     use crate::outcome::{Side, UpstreamCause};
 
+    use crate::access_log::record::{parse_line, Field};
+    use crate::route::RouteTable;
+
+    /// The route every line of these tests was decided on.
+    fn users_route() -> &'static Route {
+        static TABLE: std::sync::OnceLock<RouteTable> = std::sync::OnceLock::new();
+        let table = TABLE.get_or_init(|| {
+            crate::config::route_table_from_toml(&[(
+                "users",
+                "[route]\npath = \"/users/...\"\nupstream = \"http://127.0.0.1:9\"\n[cors]\nallow_origins = [\"https://app.example.com\"]\n",
+            )])
+            .expect("valid policy")
+        });
+        &table.routes()[0]
+    }
+
     fn line(outcome: Outcome<'static>) -> LogLine<'static> {
         let head = RequestHead {
             path_and_query: "/users/1?q=1",
@@ -210,29 +267,85 @@ mod tests {
                 method: b"OPTIONS",
                 origin: &[b"https://evil.example"],
                 request_method: &[b"PUT"],
+                request_headers: &[b"content-type, x-trace", b"x-more"],
                 ..CorsRequest::default()
             },
         };
-        LogLine::new(&head, Some("users"), outcome, 0)
+        LogLine::new(&head, Some(users_route()), outcome, 0)
     }
 
     #[test]
     fn formats_one_line_per_request() {
+        let id = users_route().policy_id();
+        assert_eq!(id.len(), 12, "{id}");
         let mut rejected = line(Outcome::Rejected(PreflightRejection::Origin));
         rejected.duration_us = 1234;
         assert_eq!(
             rejected.format(),
-            "corsgate route=users kind=preflight method=OPTIONS path=/users/1 origin=https://evil.example decision=rejected reason=\"origin not allowed\" status=403 upstream_status=- duration_ms=1.234"
+            format!("corsgate route=users kind=preflight method=OPTIONS path=/users/1 origin=https://evil.example decision=rejected reason=\"origin not allowed\" status=403 upstream_status=- duration_ms=1.234 policy={id} request_method=PUT request_headers=\"content-type, x-trace,x-more\"")
         );
         let mut forwarded = line(Outcome::Forwarded { status: 201 });
+        forwarded.kind = RequestKind::Actual;
         forwarded.body_bytes = Some(10);
+        forwarded.cors_granted = Some(false);
+        forwarded.credentials = Some(true);
+        let text = LogFormat::Logfmt.write(&forwarded, Some(1_796_623_200_123));
         assert!(
-            forwarded.format().ends_with(
-                "decision=forwarded status=201 upstream_status=201 body_bytes=10 duration_ms=0.000"
-            ),
-            "{}",
-            forwarded.format()
+            text.ends_with(&format!(
+                "decision=forwarded status=201 upstream_status=201 body_bytes=10 duration_ms=0.000 policy={id} cors=withheld credentials=yes time=2026-12-07T06:00:00.123Z"
+            )),
+            "{text}"
         );
+        assert_eq!(
+            LogFormat::Json.write(&forwarded, Some(1_796_623_200_123)),
+            format!("{{\"log\":\"corsgate\",\"route\":\"users\",\"kind\":\"actual\",\"method\":\"OPTIONS\",\"path\":\"/users/1\",\"origin\":\"https://evil.example\",\"decision\":\"forwarded\",\"status\":201,\"upstream_status\":201,\"body_bytes\":10,\"duration_ms\":0.000,\"policy\":\"{id}\",\"cors\":\"withheld\",\"credentials\":true,\"time\":\"2026-12-07T06:00:00.123Z\"}}")
+        );
+    }
+
+    #[test]
+    fn times_are_written_as_utc_dates() {
+        let cases: &[(&str, u64, &str)] = &[
+            ("the epoch", 0, "1970-01-01T00:00:00.000Z"),
+            ("a leap day", 951_782_400_999, "2000-02-29T00:00:00.999Z"),
+            (
+                "end of a year",
+                1_798_761_599_000,
+                "2026-12-31T23:59:59.000Z",
+            ),
+        ];
+        for (name, unix_ms, expected) in cases {
+            let text = LogFormat::Logfmt.write(&line(Outcome::Allowed), Some(*unix_ms));
+            assert!(
+                text.ends_with(&format!(" time={expected}")),
+                "{name}: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn both_formats_read_back_to_the_same_fields() {
+        let mut hostile = line(Outcome::Rejected(PreflightRejection::Origin));
+        hostile.origin = Some(b"a\" route=x \\ \xff\r\ncorsgate route=y");
+        for format in [LogFormat::Logfmt, LogFormat::Json] {
+            let text = format.write(&hostile, Some(1_000));
+            let record = parse_line(text.as_bytes())
+                .expect("well formed")
+                .expect("a gateway line");
+            assert_eq!(
+                record.get(Field::Origin),
+                Some(&b"a\" route=x \\ \xff\r\ncorsgate route=y"[..]),
+                "{format:?}: {text}"
+            );
+            assert_eq!(record.text(Field::Route), Some("users"), "{format:?}");
+            assert_eq!(record.text(Field::Decision), Some("rejected"), "{format:?}");
+            assert_eq!(record.text(Field::UpstreamStatus), None, "{format:?}");
+            assert_eq!(
+                record.text(Field::RequestHeaders),
+                Some("content-type, x-trace,x-more"),
+                "{format:?}"
+            );
+            assert_eq!(record.text(Field::Time), Some("1970-01-01T00:00:01.000Z"));
+        }
     }
 
     #[test]

@@ -9,9 +9,10 @@
 //! [`Exchange`] → [`Exchange::fail`] → [`Failed`] → [`Failed::finish`].
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use crate::access_log::LogLine;
-use crate::decision::{merge_vary, VARY};
+use crate::decision::{merge_vary, RequestKind, ALLOW_ORIGIN, VARY};
 use crate::forwarding::{
     copies_request_header, copies_response_header, header_values, is_hop_by_hop, x_forwarded_for,
     ClientAddress,
@@ -105,12 +106,20 @@ pub struct UpstreamRequest<'h> {
 pub struct Exchange<'t, 'r> {
     forward: Forward<'t>,
     head: RequestHead<'r>,
+    /// Whether the client's headers, read for the upstream request, held `Cookie` or
+    /// `Authorization`: for the log, which `corsgate audit` reads to tell whether a route's
+    /// `allow_credentials` is used. Read where the headers are anyway, so it costs no host call.
+    credentials: Cell<Option<bool>>,
 }
 
 impl<'t: 'r, 'r> Exchange<'t, 'r> {
     /// The exchange of `forward`, planned for the request whose head is `head`.
     pub fn new(forward: Forward<'t>, head: RequestHead<'r>) -> Exchange<'t, 'r> {
-        Exchange { forward, head }
+        Exchange {
+            forward,
+            head,
+            credentials: Cell::new(None),
+        }
     }
 
     /// The route.
@@ -132,6 +141,11 @@ impl<'t: 'r, 'r> Exchange<'t, 'r> {
         N: AsRef<str>,
         V: AsRef<[u8]>,
     {
+        self.credentials
+            .set(Some(client_headers.iter().any(|(n, _)| {
+                n.as_ref().eq_ignore_ascii_case("cookie")
+                    || n.as_ref().eq_ignore_ascii_case("authorization")
+            })));
         let client = connection.address.client_ip(client_headers);
         let earlier = header_values(client_headers, "x-forwarded-for");
         let forwarded_for = x_forwarded_for(&earlier, &client);
@@ -199,12 +213,16 @@ impl<'t: 'r, 'r> Exchange<'t, 'r> {
     }
 
     fn log_line(self, outcome: Outcome<'r>, duration_us: u64) -> LogLine<'r> {
-        LogLine::new(
-            &self.head,
-            Some(self.forward.route().name()),
-            outcome,
-            duration_us,
-        )
+        let mut line = LogLine::new(&self.head, Some(self.forward.route()), outcome, duration_us);
+        let cors_request =
+            !self.head.cors.origin.is_empty() && self.head.kind() == RequestKind::Actual;
+        if cors_request {
+            if let ForwardCors::Enforced(cors) = self.forward.cors() {
+                line.cors_granted = Some(cors.headers.get(ALLOW_ORIGIN).is_some());
+            }
+            line.credentials = self.credentials.get();
+        }
+        line
     }
 }
 

@@ -187,7 +187,7 @@ impl<'a> Answer<'a> {
 
     /// The request's log line, `duration_us` after it began.
     pub fn log_line(self, head: &RequestHead<'a>, duration_us: u64) -> LogLine<'a> {
-        LogLine::new(head, self.route.map(Route::name), self.outcome, duration_us)
+        LogLine::new(head, self.route, self.outcome, duration_us)
     }
 }
 

@@ -148,10 +148,13 @@ pub struct Route {
     /// Upstream response-head timeout.
     pub(crate) timeout_ms: u32,
     pub(crate) cors: CorsPolicy,
+    /// Names this version of the route in every log line ([`Route::policy_id`]).
+    pub(crate) policy_id: Text,
 }
 
 impl Route {
-    /// A route from its validated parts (the validator and generated code build them).
+    /// A route baked by generated code, with the id [`Route::build`] gave it.
+    #[doc(hidden)]
     pub const fn new(
         name: Text,
         path: RoutePath,
@@ -159,6 +162,7 @@ impl Route {
         strip_prefix: bool,
         timeout_ms: u32,
         cors: CorsPolicy,
+        policy_id: Text,
     ) -> Route {
         Route {
             name,
@@ -167,7 +171,39 @@ impl Route {
             strip_prefix,
             timeout_ms,
             cors,
+            policy_id,
         }
+    }
+
+    /// A route from its validated parts (the validator builds them), named by the hash of
+    /// everything it decides.
+    pub fn build(
+        name: Text,
+        path: RoutePath,
+        upstream: Upstream,
+        strip_prefix: bool,
+        timeout_ms: u32,
+        cors: CorsPolicy,
+    ) -> Route {
+        let mut route = Route::new(
+            name,
+            path,
+            upstream,
+            strip_prefix,
+            timeout_ms,
+            cors,
+            Text::Borrowed(""),
+        );
+        route.policy_id = policy_id(&route).into();
+        route
+    }
+
+    /// A short hash of the compiled route: its path, upstream, settings and CORS policy. Every
+    /// log line names the version it was decided under, so `corsgate audit` can tell lines of
+    /// the folder it is given from those of an earlier deployment. The same folder gives the
+    /// same id in every build (compiled in or loaded by a prebuilt artifact) and in the CLI.
+    pub fn policy_id(&self) -> &str {
+        &self.policy_id
     }
 
     /// The policy file's stem, which names the route in logs and reports.
@@ -226,6 +262,20 @@ impl Route {
         }
         target
     }
+}
+
+/// 12 hex digits of the FNV-1a hash of the route's `Debug` text (its id still empty). The
+/// text is deterministic: the origin set is sorted and hashed by a fixed function, and a
+/// `Cow`'s `Debug` is its content's, so a baked route and a built one print alike. An id names
+/// a version for people and the audit, it guards nothing, so a 48-bit hash is enough.
+fn policy_id(route: &Route) -> String {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0100_0000_01b3;
+    let text = format!("{route:?}");
+    let hash = text.bytes().fold(OFFSET, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
+    });
+    format!("{:012x}", hash >> 16)
 }
 
 /// Why a request path was not routed.

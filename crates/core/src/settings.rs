@@ -7,7 +7,7 @@
 //! any (`config::codegen` checks it and compiles it in): a host that gives a component no
 //! environment of its own, as Spin 4.1 a middleware, still gets the operator's choice.
 
-use crate::access_log::AccessLog;
+use crate::access_log::{AccessLog, LogFormat, LogLine};
 use crate::forwarding::ClientAddress;
 
 /// The settings an adapter runs with.
@@ -17,6 +17,8 @@ pub struct Settings {
     pub access_log: AccessLog,
     /// `CORSGATE_CLIENT_ADDRESS`: where the client's address is read.
     pub client_address: ClientAddress,
+    /// `CORSGATE_LOG_FORMAT`: how the lines are written.
+    pub log_format: LogFormat,
     /// One line per value that was not understood.
     pub warnings: Vec<String>,
 }
@@ -30,7 +32,7 @@ struct Setting {
 }
 
 /// Every setting, once: reading, checking and listing them all go through this table.
-const SETTINGS: [Setting; 2] = [
+const SETTINGS: [Setting; 3] = [
     Setting {
         variable: AccessLog::VARIABLE,
         apply: |settings, value| {
@@ -47,6 +49,14 @@ const SETTINGS: [Setting; 2] = [
         },
         instead: "the client address is logged as unknown",
     },
+    Setting {
+        variable: LogFormat::VARIABLE,
+        apply: |settings, value| {
+            settings.log_format = LogFormat::from_setting(value)?;
+            Ok(())
+        },
+        instead: "writing logfmt",
+    },
 ];
 
 impl Default for Settings {
@@ -55,6 +65,7 @@ impl Default for Settings {
         Settings {
             access_log: AccessLog::All,
             client_address: ClientAddress::Unknown,
+            log_format: LogFormat::Logfmt,
             warnings: Vec::new(),
         }
     }
@@ -100,6 +111,17 @@ impl Settings {
             .collect()
     }
 
+    /// The request's line as written, newline included, when `CORSGATE_ACCESS_LOG` wants it;
+    /// its `time` from `unix_ms` (the host's wall clock, milliseconds since the Unix epoch),
+    /// asked only then: it is a host call.
+    pub fn log_text(&self, line: &LogLine<'_>, unix_ms: impl FnOnce() -> u64) -> Option<String> {
+        self.access_log.wants(line).then(|| {
+            let mut text = self.log_format.write(line, Some(unix_ms()));
+            text.push('\n');
+            text
+        })
+    }
+
     /// The settings from `var` alone. A value that is not understood leaves its setting at the
     /// safe default and says so in a warning.
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Settings {
@@ -125,7 +147,8 @@ mod tests {
         assert_eq!(
             settings.warning_lines(),
             "corsgate warning: CORSGATE_ACCESS_LOG=\"CORSGATE_ACCESS_LOG?\" is not one of all, problems, off; logging every request\n\
-             corsgate warning: CORSGATE_CLIENT_ADDRESS=\"CORSGATE_CLIENT_ADDRESS?\" is not one of spin, unknown; the client address is logged as unknown\n"
+             corsgate warning: CORSGATE_CLIENT_ADDRESS=\"CORSGATE_CLIENT_ADDRESS?\" is not one of spin, unknown; the client address is logged as unknown\n\
+             corsgate warning: CORSGATE_LOG_FORMAT=\"CORSGATE_LOG_FORMAT?\" is not one of logfmt, json; writing logfmt\n"
         );
         assert_eq!(Settings::default().warning_lines(), "");
     }

@@ -469,6 +469,7 @@ fn what_became_of_a_forward() {
     struct Case {
         name: &'static str,
         line: String,
+        /// What the line holds from its decision to its duration.
         ends_with: &'static str,
     }
     let cases = [
@@ -512,7 +513,17 @@ fn what_became_of_a_forward() {
             case.line
         );
         assert!(
-            case.line.ends_with(case.ends_with),
+            case.line.contains(case.ends_with),
+            "case {}: {}",
+            case.name,
+            case.line
+        );
+        // After the fields of every line: the route's policy, and that the origin was granted
+        // (no credentials field: the test never built the upstream request).
+        let policy = table.routes()[0].policy_id();
+        assert!(
+            case.line
+                .ends_with(&format!("duration_ms=1.500 policy={policy} cors=granted")),
             "case {}: {}",
             case.name,
             case.line

@@ -73,6 +73,8 @@ pub struct Gateway {
     pub host: Host,
     /// This gateway's own copy of the component (later builds do not change it).
     pub wasm: PathBuf,
+    /// The policy folder it was built with (or, prebuilt, mounted), placeholders filled in.
+    pub policies: PathBuf,
     /// How it is served: the upstreams it may call.
     options: ServeOptions,
 }
@@ -140,6 +142,7 @@ impl Gateway {
             target,
             host: target.host,
             wasm,
+            policies,
             options,
         }
     }
@@ -160,6 +163,7 @@ impl Gateway {
             target: self.target,
             host: self.host,
             wasm: self.wasm.clone(),
+            policies: self.policies.clone(),
             options,
         }
     }

@@ -97,6 +97,13 @@ fn forward_request<'t: 'r, 'r>(
     }
 }
 
+/// The wall clock, in milliseconds since the Unix epoch, for the log line's `time`.
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as u64)
+}
+
 corsgate_wasi_http::client_scheme!(Scheme);
 corsgate_wasi_http::set_target!(OutgoingRequest, Method, Scheme);
 
@@ -104,7 +111,7 @@ corsgate_wasi_http::set_target!(OutgoingRequest, Method, Scheme);
 /// it, in one write, newline included: each write is a host call (`eprintln!` makes two).
 fn write_log(line: &LogLine<'_>, settings: &Settings) {
     let mut text = settings.warning_lines();
-    if let Some(line) = settings.access_log.render(line) {
+    if let Some(line) = settings.log_text(line, unix_ms) {
         text.push_str(&line);
     }
     if !text.is_empty() {

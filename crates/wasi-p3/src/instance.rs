@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use corsgate_core::access_log::LogLine;
 use corsgate_core::settings::Settings;
-use wasip3::clocks::monotonic_clock;
+use wasip3::clocks::{monotonic_clock, system_clock};
 
 /// The instance's settings: its environment's, else `built_in` (the build's values), read on
 /// its first request and kept for every other (an instance serves many). Any warning about
@@ -25,9 +25,15 @@ pub(crate) fn elapsed_us(started: u64) -> u64 {
     monotonic_clock::now().saturating_sub(started) / 1000
 }
 
+/// The wall clock, in milliseconds since the Unix epoch, for the log line's `time`.
+fn unix_ms() -> u64 {
+    let now = system_clock::now();
+    u64::try_from(now.seconds).unwrap_or(0) * 1000 + u64::from(now.nanoseconds / 1_000_000)
+}
+
 /// Writes a request's line when the `CORSGATE_ACCESS_LOG` setting wants it.
 pub(crate) fn log(line: &LogLine<'_>, settings: &Settings) {
-    if let Some(text) = settings.access_log.render(line) {
+    if let Some(text) = settings.log_text(line, unix_ms) {
         write(&text);
     }
 }

@@ -101,14 +101,15 @@ fn route_expr(r: &Route, path: &str, items: &mut Items) -> String {
         None => "None".into(),
     };
     format!(
-        "{CRATE}::route::Route::new({}, {path}, {CRATE}::route::Upstream::new({}, {}, {port}, {}), {}, {}, {})",
+        "{CRATE}::route::Route::new({}, {path}, {CRATE}::route::Upstream::new({}, {}, {port}, {}), {}, {}, {}, {})",
         text(r.name()),
         scheme(upstream.scheme()),
         text(upstream.host()),
         text(upstream.base_path()),
         r.strip_prefix(),
         r.timeout_ms(),
-        cors_expr(r.cors(), items)
+        cors_expr(r.cors(), items),
+        text(r.policy_id())
     )
 }
 

@@ -199,6 +199,7 @@ fn compare(old: &LoadedPolicy<'_>, new: &LoadedPolicy<'_>) -> Vec<Change> {
         strip_prefix,
         timeout_ms,
         cors,
+        policy_id: _, // a hash of all the rest
     } = &old.route;
     let is = &new.route;
     let mut changes = Vec::new();

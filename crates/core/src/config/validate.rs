@@ -61,7 +61,7 @@ pub fn build_route(name: &str, doc: &PolicyDocument<'_>) -> Result<Route, Vec<Co
     };
     let cors = cors_policy(&mut c);
     match (c.errors.is_empty(), path, upstream) {
-        (true, Some(path), Some(upstream)) => Ok(Route::new(
+        (true, Some(path), Some(upstream)) => Ok(Route::build(
             name.to_string().into(),
             path,
             upstream,
