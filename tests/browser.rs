@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use corsgate_testkit::cases;
 use corsgate_testkit::cases::{run_on_worlds, NamedCase};
-use corsgate_testkit::pages::PageServer;
+use corsgate_testkit::pages::{script_page, PageServer};
 use corsgate_testkit::webdriver::{Browser, Engine, TargetAndEngine};
 use corsgate_testkit::world::Gateway;
 use serde_json::Value;
@@ -73,30 +73,6 @@ fn nonce() -> String {
     )
 }
 
-/// The page scaffolding: `attempt(url, init)` resolves to `{ok, status, text, headers}` or
-/// `{ok: false, error}` and never throws; `body` is an async function body returning the result.
-fn page_html(gateway: &str, body: &str) -> String {
-    format!(
-        r#"<!doctype html><html><head><meta charset="utf-8"></head><body><pre id="out">pending</pre><script>
-const GW = "{gateway}";
-async function attempt(url, init, read = []) {{
-  try {{
-    const r = await fetch(url, init);
-    const headers = {{}};
-    for (const name of read) headers[name] = r.headers.get(name);
-    return {{ ok: true, status: r.status, text: await r.text(), headers }};
-  }} catch (e) {{
-    return {{ ok: false, error: String(e) }};
-  }}
-}}
-(async () => {{ {body} }})().then(
-  (r) => {{ document.getElementById("out").textContent = JSON.stringify(r); }},
-  (e) => {{ document.getElementById("out").textContent = JSON.stringify({{ harness_error: String(e) }}); }});
-</script></body></html>"#,
-        gateway = gateway
-    )
-}
-
 fn run(w: &World, body: &str) -> Value {
     run_in(w, &w.browser, body)
 }
@@ -104,7 +80,7 @@ fn run(w: &World, body: &str) -> Value {
 /// Runs the page `body` in `browser`, from the world's page origin.
 fn run_in(w: &World, browser: &Browser, body: &str) -> Value {
     let path = format!("/page-{}", nonce());
-    let url = w.page.put(&path, &page_html(&w.gateway.url(""), body));
+    let url = w.page.put(&path, &script_page(&w.gateway.url(""), body));
     let result = browser.run_page(&url);
     assert!(
         result.get("harness_error").is_none(),

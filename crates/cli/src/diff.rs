@@ -78,7 +78,7 @@ pub(crate) fn run(args: &DiffArgs) -> Result<ExitCode, CliError> {
 
 /// The folder's policies; an invalid folder prints its errors and is a usage error (exit 2):
 /// there is nothing meaningful to compare.
-fn validated(sources: &[PolicySource]) -> Result<Vec<LoadedPolicy<'_>>, CliError> {
+pub(crate) fn validated(sources: &[PolicySource]) -> Result<Vec<LoadedPolicy<'_>>, CliError> {
     load_policies(sources).map_err(|errors| {
         let invalid = report_errors(sources, &errors);
         CliError::Usage(format!(
@@ -133,7 +133,7 @@ fn review_order(routes: &[RouteDiff]) -> Vec<&RouteDiff> {
     ordered
 }
 
-fn print_human(routes: &[RouteDiff]) {
+pub(crate) fn print_human(routes: &[RouteDiff]) {
     let style = Style::for_stdout();
     if routes.is_empty() {
         println!("{} no route changes", style.green("same:"));
@@ -167,7 +167,7 @@ fn print_human(routes: &[RouteDiff]) {
     );
 }
 
-fn print_json(routes: &[RouteDiff]) {
+pub(crate) fn print_json(routes: &[RouteDiff]) {
     let routes_json: Vec<_> = review_order(routes)
         .into_iter()
         .map(|r| {

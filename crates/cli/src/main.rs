@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+mod audit;
 mod check;
 mod diff;
 mod error;
@@ -68,6 +69,15 @@ Exit status: 0 valid, 1 invalid, 2 usage or I/O error.")]
 Exit status: 0 no change of access, 1 access changed (with --fail-on widen: widened),
 2 usage, I/O error or an invalid folder.")]
     Diff(diff::DiffArgs),
+    /// What each route allowed and refused, from the gateway's logs, and what to tighten.
+    #[command(after_help = "Examples:
+  corsgate audit gateway.log --policies policies
+  journalctl -u spin -o cat | corsgate audit --format json
+  corsgate audit logs/*.gz --html audit.html --suggest tightened/
+
+Exit status: 0 audited (with --suggest: written), 1 --suggest refused (too little log to judge),
+2 usage, I/O error or an invalid folder.")]
+    Audit(audit::AuditArgs),
     /// Print the JSON Schema of policy files (for editors: taplo, Even Better TOML).
     Schema,
     /// List the routes, their upstreams and a one-line policy summary.
@@ -94,6 +104,7 @@ fn main() -> ExitCode {
         } => check::run(&dir, format, spin, no_spin),
         Command::Explain(args) => explain::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Audit(args) => audit::run(&args),
         Command::Schema => {
             print!("{}", corsgate_core::config::json_schema::policy_schema());
             Ok(ExitCode::SUCCESS)

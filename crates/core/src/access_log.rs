@@ -11,7 +11,7 @@ pub mod record;
 
 use std::borrow::Cow;
 
-pub use encode::LogFormat;
+pub use encode::{time_text, LogFormat};
 
 use crate::decision::RequestKind;
 use crate::outcome::Outcome;

@@ -46,6 +46,21 @@ impl OriginPattern {
         OriginPattern { scheme, host, port }
     }
 
+    /// The scheme it allows.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// The hosts it allows.
+    pub fn host(&self) -> &HostPattern {
+        &self.host
+    }
+
+    /// The ports it allows.
+    pub fn port(&self) -> PortPattern {
+        self.port
+    }
+
     /// Whether `origin` has the pattern's scheme, one of its hosts and one of its ports.
     pub fn matches(&self, origin: &RequestOrigin<'_>) -> bool {
         if self.scheme != origin.scheme {

@@ -62,3 +62,29 @@ impl PageServer {
         format!("{}{path}", self.origin())
     }
 }
+
+/// A page that calls the gateway at `gateway` (`GW` in its script) and reports in its `#out`
+/// element, as [`Browser::run_page`](crate::webdriver::Browser::run_page) reads it. The page
+/// scaffolding: `attempt(url, init)` resolves to `{ok, status, text, headers}` or
+/// `{ok: false, error}` and never throws; `body` is an async function body returning the result.
+pub fn script_page(gateway: &str, body: &str) -> String {
+    format!(
+        r#"<!doctype html><html><head><meta charset="utf-8"></head><body><pre id="out">pending</pre><script>
+const GW = "{gateway}";
+async function attempt(url, init, read = []) {{
+  try {{
+    const r = await fetch(url, init);
+    const headers = {{}};
+    for (const name of read) headers[name] = r.headers.get(name);
+    return {{ ok: true, status: r.status, text: await r.text(), headers }};
+  }} catch (e) {{
+    return {{ ok: false, error: String(e) }};
+  }}
+}}
+(async () => {{ {body} }})().then(
+  (r) => {{ document.getElementById("out").textContent = JSON.stringify(r); }},
+  (e) => {{ document.getElementById("out").textContent = JSON.stringify({{ harness_error: String(e) }}); }});
+</script></body></html>"#,
+        gateway = gateway
+    )
+}

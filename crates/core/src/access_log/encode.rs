@@ -148,6 +148,14 @@ fn json_text(line: &mut String, value: &[u8]) {
     line.push('"');
 }
 
+/// `unix_ms` (milliseconds since the Unix epoch) as the log writes it: RFC 3339 in UTC with
+/// milliseconds, `2026-12-07T06:00:00.123Z`.
+pub fn time_text(unix_ms: u64) -> String {
+    let mut text = String::with_capacity(24);
+    let _ = write_time(&mut text, unix_ms);
+    text
+}
+
 /// `unix_ms` as RFC 3339 in UTC with milliseconds: `2026-12-07T06:00:00.123Z`.
 fn write_time(line: &mut String, unix_ms: u64) -> std::fmt::Result {
     let seconds = unix_ms / 1000;

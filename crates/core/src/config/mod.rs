@@ -10,6 +10,7 @@ pub mod document;
 pub mod error;
 pub mod json_schema;
 pub mod load;
+pub mod narrow;
 pub mod origin_rules;
 pub mod schema;
 pub mod validate;

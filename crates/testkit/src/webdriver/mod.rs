@@ -303,6 +303,40 @@ impl Browser {
         self.page(url, true)
     }
 
+    /// Loads `url` (a page that runs no script of its own, like a report) in a new session,
+    /// runs `script` in it and returns the script's value; with `screenshot`, also saves a PNG
+    /// of the page there.
+    pub fn inspect(&self, url: &str, script: &str, screenshot: Option<&std::path::Path>) -> Value {
+        let addr = self.driver.lock().unwrap_or_else(|e| e.into_inner()).addr;
+        let page = async {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            let client = ClientBuilder::new(connector)
+                .capabilities(self.engine.capabilities(self.strict))
+                .connect(&format!("http://{addr}"))
+                .await
+                .unwrap_or_else(|e| panic!("{}: new session: {e}", self.engine));
+            let result = async {
+                client.goto(url).await?;
+                if let Some(path) = screenshot {
+                    let png = client.screenshot().await?;
+                    std::fs::write(path, png).expect("write the screenshot");
+                }
+                client.execute(script, vec![]).await
+            }
+            .await;
+            let _ = client.close().await;
+            result.unwrap_or_else(|e| panic!("{}: {url}: {e}", self.engine))
+        };
+        self.runtime
+            .block_on(async { tokio::time::timeout(SESSION_DEADLINE, page).await })
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{}: {url}: no answer within {SESSION_DEADLINE:?}",
+                    self.engine
+                )
+            })
+    }
+
     /// Every page is bounded, driver commands included. A one-session driver that stops
     /// answering is replaced and the page tried once more: WebKitWebDriver stopped answering one
     /// page in each of two full CI runs (2026-11-30, different cases, under load) while every
