@@ -380,3 +380,49 @@ fn suggestion_keeps_what_was_allowed(inputs: &[String], policies: &Path, dir: &P
         "no request used the pattern: narrowed away"
     );
 }
+
+/// Every line the gateways of the host and browser suites wrote (every artifact on both hosts,
+/// hostile requests included) reads back whole: no line refused, no route the gateway's own
+/// folder lacks. Run by scripts/test.sh after those suites, whose logs it reads from their work
+/// folders; it fails when a suite's log is missing.
+#[test]
+#[ignore = "reads the logs of the host and browser suites: scripts/test.sh runs it after them"]
+fn the_suites_own_logs_read_back_whole() {
+    let root = work_dir("audit")
+        .parent()
+        .expect("the work folders")
+        .to_path_buf();
+    let mut audited = Vec::new();
+    for target in Target::ALL {
+        for suite in ["host", "browser-chromium"] {
+            let dir = root.join(format!("{suite}-{target}"));
+            let log = dir.join(format!("{}.log", target.host));
+            assert!(
+                log.exists(),
+                "{}: no log; run the {suite} suite first",
+                log.display()
+            );
+            let (log_arg, policies_arg) = (
+                log.display().to_string(),
+                dir.join("policies").display().to_string(),
+            );
+            let (out, status) = audit(&[&log_arg, "--policies", &policies_arg, "--format", "json"]);
+            assert_eq!(status, Some(0), "{out}");
+            let report: Value = serde_json::from_str(&out).expect("audit JSON");
+            assert_eq!(
+                report["refused_lines"],
+                serde_json::json!([]),
+                "{log_arg}: {report}"
+            );
+            assert_eq!(
+                report["unknown_routes"],
+                serde_json::json!([]),
+                "{log_arg}: {report}"
+            );
+            let lines = report["gateway_lines"].as_u64().unwrap_or_default();
+            assert!(lines > 0, "{log_arg}: no gateway line");
+            audited.push(format!("{suite}-{target}: {lines} lines"));
+        }
+    }
+    eprintln!("audited: {}", audited.join(", "));
+}
