@@ -5,8 +5,9 @@
 # tables for BENCHMARKS.md (also written to target/bench/results.md). Installs wrk and nginx if
 # missing.
 #   BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_CONNECTIONS=8 scripts/bench.sh
-# BENCH_ONLY=p3 (the WASIp3 figures) or BENCH_ONLY=prebuilt (the prebuilt artifacts against the
-# compiled-in ones) measures one part only, into target/bench/results-<part>.md.
+# BENCH_ONLY=p3 (the WASIp3 figures), BENCH_ONLY=prebuilt (the prebuilt artifacts against the
+# compiled-in ones) or BENCH_ONLY=audit (`corsgate audit` on generated logs up to 1 GiB) measures
+# one part only, into target/bench/results-<part>.md.
 # BENCH_BASELINE_REV=<git revision> measures only this build against that revision's, side by
 # side (sizes, preflights and forwarded GETs of every artifact on every host): the revision is
 # checked out in a git worktree under target/bench/ for the benchmark to build.
@@ -26,4 +27,5 @@ if [ -n "${BENCH_BASELINE_REV:-}" ]; then
   export BENCH_BASELINE="$baseline"
 fi
 cargo build --locked --release --package corsgate-tools --bin corsgate-demo-api --bin corsgate-bench
+cargo build --locked --release --package corsgate-cli --bin corsgate
 exec target/release/corsgate-bench "$@"

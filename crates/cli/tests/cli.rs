@@ -574,3 +574,124 @@ fn schema_command_prints_the_committed_schema() {
             .expect("committed schema");
     assert_eq!(stdout(&o), committed);
 }
+
+/// `corsgate audit` on what can go wrong around a log: standard input, a gzipped log cut short,
+/// an invalid folder, a suggestion into a folder that holds files, and the policy versions a
+/// log names. The lines are written as the gateway writes them (`policy=` the shipped users
+/// route's id is taken from the audit's own report).
+#[test]
+fn audit_inputs_and_refusals() {
+    let line = |origin: &str, decision: &str| {
+        format!("corsgate route=users kind=preflight method=OPTIONS path=/users/1 origin={origin} decision={decision} status=204 upstream_status=- duration_ms=0.100 policy=000000000000 request_method=PUT request_headers=content-type time=2026-12-07T06:00:00.000Z\n")
+    };
+    let log = [
+        line("https://app.example.com", "allowed"),
+        "host output\n".to_string(),
+        line("http://app.example.com", "rejected"),
+    ]
+    .concat();
+    let dir = folder("audit", &[]);
+    let gz = dir.join("cut.log.gz");
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut encoder, log.repeat(200).as_bytes()).expect("gzip");
+    let compressed = encoder.finish().expect("gzip");
+    std::fs::write(&gz, &compressed[..compressed.len() / 2]).expect("write the cut gzip");
+    let occupied = folder("audit-occupied", &[("keep.txt", "mine")]);
+
+    struct Case {
+        name: &'static str,
+        args: Vec<String>,
+        stdin: String,
+        status: i32,
+        /// Each in standard output or, for errors, standard error.
+        says: &'static [&'static str],
+    }
+    let gz_arg = gz.display().to_string();
+    let cases = [
+        Case {
+            name: "standard input, and a version the folder does not have",
+            args: vec!["audit".into(), "--format".into(), "json".into()],
+            stdin: log.clone(),
+            status: 0,
+            says: &[
+                "\"gateway_lines\":2",
+                "\"other_output\":1",
+                "\"policy\":\"000000000000\"",
+                "\"this_folder\":false",
+                "\"unused\":null",
+            ],
+        },
+        Case {
+            name: "a gzip cut short: the lines before count, and it says so",
+            args: vec!["audit".into(), gz_arg.clone()],
+            stdin: String::new(),
+            status: 0,
+            says: &[
+                "ended early",
+                "corsgate audit:",
+                "near miss of https://app.example.com",
+            ],
+        },
+        Case {
+            name: "an invalid folder",
+            args: vec![
+                "audit".into(),
+                gz_arg.clone(),
+                "--policies".into(),
+                "tests/invalid-policies".into(),
+            ],
+            stdin: String::new(),
+            status: 2,
+            says: &["broken.toml:6:1: error"],
+        },
+        Case {
+            name: "a suggestion into a folder with files",
+            args: vec![
+                "audit".into(),
+                gz_arg.clone(),
+                "--suggest".into(),
+                occupied.display().to_string(),
+            ],
+            stdin: String::new(),
+            status: 2,
+            says: &["is not empty"],
+        },
+        Case {
+            name: "a negative window",
+            args: vec!["audit".into(), gz_arg, "--min-days=-1".into()],
+            stdin: String::new(),
+            status: 2,
+            says: &["not a number of days"],
+        },
+    ];
+    for case in cases {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_corsgate"))
+            .args(&case.args)
+            .current_dir(repo())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run corsgate");
+        let mut stdin = child.stdin.take().expect("stdin");
+        std::io::Write::write_all(&mut stdin, case.stdin.as_bytes()).expect("write stdin");
+        drop(stdin);
+        let o = child.wait_with_output().expect("corsgate audit");
+        let both = format!("{}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
+        assert_eq!(o.status.code(), Some(case.status), "{}: {both}", case.name);
+        for said in case.says {
+            assert!(
+                both.contains(said),
+                "{}: lacks {said:?}:\n{both}",
+                case.name
+            );
+        }
+    }
+    assert_eq!(
+        std::fs::read_to_string(occupied.join("keep.txt"))
+            .ok()
+            .as_deref(),
+        Some("mine"),
+        "nothing overwritten"
+    );
+}

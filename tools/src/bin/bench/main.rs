@@ -11,6 +11,7 @@
 //!   Components are built and served through the test kit's harness, on 127.0.0.1 with an
 //!   ephemeral port, and stopped by PID when their run ends, and on any failure.
 
+mod audit;
 mod baseline;
 mod chart;
 mod p3;
@@ -47,6 +48,11 @@ fn main() {
     let settings = Rc::new(Settings::from_env());
     let work = repo_root().join("target/bench");
     std::fs::create_dir_all(&work).expect("create target/bench");
+    if settings.only == Only::Audit {
+        let figures = audit::figures(&settings, &work);
+        write_only(&settings, &work, "results-audit.md", &figures);
+        return;
+    }
     let (demo, upstream) = start_demo_api(&settings);
     if let Some(checkout) = &settings.baseline {
         let figures = baseline::figures(&settings, &work, &upstream, checkout);

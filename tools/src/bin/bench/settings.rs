@@ -10,6 +10,9 @@ pub(crate) enum Only {
     /// `prebuilt`: only the prebuilt artifacts against the compiled-in ones (about 4 minutes
     /// with `BENCH_SECONDS=3 BENCH_ROUNDS=5` once its components are built).
     Prebuilt,
+    /// `audit`: only `corsgate audit` on generated logs up to 1 GiB (about 4 minutes and 3 GiB
+    /// of disk under target/bench).
+    Audit,
 }
 
 pub(crate) struct Settings {
@@ -49,6 +52,7 @@ impl Settings {
             only: match std::env::var("BENCH_ONLY").as_deref() {
                 Ok("p3") => Only::P3,
                 Ok("prebuilt") => Only::Prebuilt,
+                Ok("audit") => Only::Audit,
                 _ => Only::Everything,
             },
             baseline: std::env::var_os("BENCH_BASELINE").map(Into::into),
