@@ -2,7 +2,7 @@
 # The gateway against its limit and against what users would pick instead: the corsgate-bench
 # binary builds the benchmark components through the test kit's harness, starts every server on
 # loopback, runs wrk (fixed concurrency and duration, each run bounded in time) and prints the
-# tables for BENCHMARKS.md (also written to target/bench/results.md). Installs wrk and nginx if
+# tables for BENCHMARKS.md (also written to target/bench/results.md). Installs wrk, nginx and GNU time if
 # missing.
 #   BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_CONNECTIONS=8 scripts/bench.sh
 # BENCH_ONLY=p3 (the WASIp3 figures), BENCH_ONLY=prebuilt (the prebuilt artifacts against the
@@ -15,10 +15,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --wasmtime
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
-if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
+if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null || [ ! -x /usr/bin/time ]; then
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y wrk nginx-light
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y wrk nginx-light time
 fi
 if [ -n "${BENCH_BASELINE_REV:-}" ]; then
   baseline="$PWD/target/bench/baseline-checkout"

@@ -242,28 +242,24 @@ const JSON_MARKER: &[u8] = b"{\"log\":\"corsgate\",";
 /// before any value a request wrote.
 pub fn parse_line(line: &[u8]) -> Result<Option<Record<'_>>, LineProblem> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let logfmt = find(line, LOGFMT_MARKER);
-    let json = find(line, JSON_MARKER);
-    let (start, is_json) = match (logfmt, json) {
-        (Some(l), Some(j)) => (l.min(j), j < l),
-        (Some(l), None) => (l, false),
-        (None, Some(j)) => (j, true),
-        (None, None) => return Ok(None),
-    };
-    if line[..start].iter().any(|b| *b == b'"' || *b == b'=') {
+    // The marker's own first `=` (logfmt) or `"` (JSON) is the line's first: no `"` or `=` may
+    // come before a marker. So only that spot is looked at, whatever the line's length.
+    let Some(first) = line.iter().position(|b| *b == b'=' || *b == b'"') else {
         return Ok(None);
-    }
-    let rest = &line[start..];
-    let record = if is_json {
-        parse_json(&rest[1..])?
+    };
+    let at = |offset: usize, marker: &[u8]| {
+        first
+            .checked_sub(offset)
+            .filter(|start| line[*start..].starts_with(marker))
+    };
+    let record = if let Some(start) = at(LOGFMT_MARKER.len() - 1, LOGFMT_MARKER) {
+        parse_logfmt(&line[start + b"corsgate".len()..])?
+    } else if let Some(start) = at(1, JSON_MARKER) {
+        parse_json(&line[start + 1..])?
     } else {
-        parse_logfmt(&rest[b"corsgate".len()..])?
+        return Ok(None);
     };
     Ok(Some(record.finish()))
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// ` key=value` pairs to the end of the line.

@@ -1,19 +1,18 @@
-//! `BENCH_ONLY=audit`: `corsgate audit` on generated gateway logs of growing size, its time and
-//! peak memory, to show it reads at least 100 MB/s on one core with memory flat as the log
+//! `BENCH_ONLY=audit`: `corsgate audit` on generated gateway logs of growing size, its CPU time
+//! and peak memory, to show it reads at least 100 MB/s on one core with memory flat as the log
 //! grows. The lines are the engine's own: each is a request planned against the shipped
 //! policies and written by the gateway's log writer, so the audit parses what a gateway writes.
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use corsgate_core::access_log::LogFormat;
 use corsgate_core::exchange::{BodyRelayed, ClientConnection, ClientScheme};
 use corsgate_core::forwarding::ClientAddress;
 use corsgate_core::{plan, CorsRequest, Exchange, Plan, RequestHead, RouteTable};
 use corsgate_testkit::harness::{on_cpu, repo_root};
-use corsgate_testkit::process::peak_rss_kib;
 use corsgate_testkit::rng::Rng;
 
 use crate::settings::Settings;
@@ -55,7 +54,7 @@ pub(crate) fn figures(settings: &Settings, work: &Path) -> Vec<String> {
     for round in 0..settings.rounds {
         for (i, (path, _, _)) in logs.iter().enumerate() {
             eprintln!("bench: audit round {round}: {}", path.display());
-            runs[i].push(audit(settings, &cli, path, &policies));
+            runs[i].push(audit(settings, &cli, path, &policies, work));
         }
     }
     let rows: Vec<Vec<String>> = logs
@@ -98,7 +97,7 @@ pub(crate) fn figures(settings: &Settings, work: &Path) -> Vec<String> {
         .collect();
     let mut out = vec![
         "### Auditing a log\n".to_string(),
-        "| log | lines | time (median) | throughput | lines per second | peak RSS |".to_string(),
+        "| log | lines | CPU time (median) | throughput per CPU second | lines per CPU second | peak RSS |".to_string(),
         "|---|---:|---:|---:|---:|---:|".to_string(),
     ];
     out.extend(rows.iter().map(|row| format!("| {} |", row.join(" | "))));
@@ -120,32 +119,36 @@ fn name(format: LogFormat) -> &'static str {
     }
 }
 
-/// One audit of `log`, on the server CPU: its wall time and peak resident memory (polled every
-/// 10 ms from `/proc`; the high-water mark only grows, so the last reading is the peak).
-fn audit(settings: &Settings, cli: &Path, log: &Path, policies: &Path) -> (Duration, u64) {
-    let started = Instant::now();
-    let mut child = on_cpu(settings.server_cpu(), cli)
+/// One audit of `log`, pinned to the server CPU: its CPU time (user and system) and peak
+/// resident memory, as GNU time reports them from the kernel's accounting. CPU time rather than
+/// wall time: the figure is what one core must spend, whatever else the machine runs.
+fn audit(settings: &Settings, cli: &Path, log: &Path, policies: &Path, work: &Path) -> (Duration, u64) {
+    let report = work.join("audit-time.txt");
+    let status = on_cpu(settings.server_cpu(), "/usr/bin/time")
+        .args(["-f", "%U %S %M", "-o"])
+        .arg(&report)
+        .arg(cli)
         .arg("audit")
         .arg(log)
         .arg("--policies")
         .arg(policies)
         .args(["--format", "json"])
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("run corsgate audit");
-    let mut peak = 0;
-    loop {
-        // taskset execs the CLI in the same process, so the child's pid is the audit's.
-        if let Some(kib) = peak_rss_kib(child.id()) {
-            peak = peak.max(kib);
-        }
-        if let Some(status) = child.try_wait().expect("wait for the audit") {
-            assert!(status.success(), "corsgate audit {} failed", log.display());
-            return (started.elapsed(), peak);
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+        .status()
+        .expect("run corsgate audit under /usr/bin/time (apt-get install time)");
+    assert!(status.success(), "corsgate audit {} failed", log.display());
+    let text = std::fs::read_to_string(&report).expect("GNU time's report");
+    let fields: Vec<f64> = text
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    let [user, system, max_rss_kib] = fields[..] else {
+        panic!("GNU time's report: {text:?}");
+    };
+    (
+        Duration::from_secs_f64(user + system),
+        max_rss_kib as u64,
+    )
 }
 
 /// Writes about `size` bytes of gateway lines in `format` to `path`, with some of the host's
