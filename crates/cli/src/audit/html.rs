@@ -23,6 +23,7 @@ pub(crate) fn page(audit: &Audit) -> String {
          body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:60em;color:#222}\
          h2{margin-top:2em;border-bottom:1px solid #ccc}\
          .allowed{fill:#2e7d32}.refused{fill:#c62828}.bar{fill:#c62828}\
+         .key{font-weight:bold}.key.allowed{color:#2e7d32}.key.refused{color:#c62828}\
          .near-miss{color:#8a5a00}.muted{color:#666}table{border-collapse:collapse}\
          td,th{padding:2px 8px;text-align:left;border-bottom:1px solid #eee}\
          code{background:#f4f4f4;padding:0 3px}\
@@ -105,7 +106,7 @@ fn route_section(html: &mut String, route: &RouteAudit) {
 fn timeline(html: &mut String, route: &RouteAudit) {
     let _ = writeln!(
         html,
-        "<h3>Allowed and refused over time</h3><p class=\"muted\">{} per bar</p>",
+        "<h3>Allowed and refused over time</h3><p class=\"muted\">{} per bar: <span class=\"key allowed\">allowed</span> below, <span class=\"key refused\">refused</span> above</p>",
         duration(route.timeline_width_ms)
     );
     if route.timeline.is_empty() {

@@ -122,7 +122,13 @@ fn name(format: LogFormat) -> &'static str {
 /// One audit of `log`, pinned to the server CPU: its CPU time (user and system) and peak
 /// resident memory, as GNU time reports them from the kernel's accounting. CPU time rather than
 /// wall time: the figure is what one core must spend, whatever else the machine runs.
-fn audit(settings: &Settings, cli: &Path, log: &Path, policies: &Path, work: &Path) -> (Duration, u64) {
+fn audit(
+    settings: &Settings,
+    cli: &Path,
+    log: &Path,
+    policies: &Path,
+    work: &Path,
+) -> (Duration, u64) {
     let report = work.join("audit-time.txt");
     let status = on_cpu(settings.server_cpu(), "/usr/bin/time")
         .args(["-f", "%U %S %M", "-o"])
@@ -145,10 +151,7 @@ fn audit(settings: &Settings, cli: &Path, log: &Path, policies: &Path, work: &Pa
     let [user, system, max_rss_kib] = fields[..] else {
         panic!("GNU time's report: {text:?}");
     };
-    (
-        Duration::from_secs_f64(user + system),
-        max_rss_kib as u64,
-    )
+    (Duration::from_secs_f64(user + system), max_rss_kib as u64)
 }
 
 /// Writes about `size` bytes of gateway lines in `format` to `path`, with some of the host's
