@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod access_log;
+pub mod date;
 pub mod decision;
 pub mod exchange;
 pub mod forwarding;

@@ -6,6 +6,7 @@
 use std::fmt::Write;
 
 use super::{LogLine, Value};
+use crate::date::civil_from_days;
 
 /// Longest request-supplied value written to the log, in bytes.
 pub(crate) const MAX_VALUE_LEN: usize = 256;
@@ -169,20 +170,4 @@ fn write_time(line: &mut String, unix_ms: u64) -> std::fmt::Result {
         of_day % 60,
         unix_ms % 1000
     )
-}
-
-/// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`, <https://howardhinnant.github.io/date_algorithms.html>).
-pub(crate) fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }

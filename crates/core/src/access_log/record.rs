@@ -10,6 +10,8 @@
 
 use std::borrow::Cow;
 
+use crate::date::days_from_civil;
+
 /// The fields of a line, in the order the gateway writes them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Field {
@@ -198,17 +200,6 @@ pub fn parse_time(text: &[u8]) -> Option<u64> {
     }
     let days = days_from_civil(year, month, day);
     Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + number(20..23)?)
-}
-
-/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`,
-/// the inverse of the writer's `civil_from_days`).
-fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year / 400;
-    let year_of_era = year % 400;
-    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
 }
 
 /// Stands for an absent value while a line is read: no request value can be it (control bytes

@@ -303,18 +303,23 @@ impl Browser {
         self.page(url, true)
     }
 
+    /// A new session (a fresh profile) on the driver at `addr`.
+    async fn new_session(&self, addr: SocketAddr) -> fantoccini::Client {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        ClientBuilder::new(connector)
+            .capabilities(self.engine.capabilities(self.strict))
+            .connect(&format!("http://{addr}"))
+            .await
+            .unwrap_or_else(|e| panic!("{}: new session: {e}", self.engine))
+    }
+
     /// Loads `url` (a page that runs no script of its own, like a report) in a new session,
     /// runs `script` in it and returns the script's value; with `screenshot`, also saves a PNG
     /// of the page there.
     pub fn inspect(&self, url: &str, script: &str, screenshot: Option<&std::path::Path>) -> Value {
         let addr = self.driver.lock().unwrap_or_else(|e| e.into_inner()).addr;
         let page = async {
-            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            let client = ClientBuilder::new(connector)
-                .capabilities(self.engine.capabilities(self.strict))
-                .connect(&format!("http://{addr}"))
-                .await
-                .unwrap_or_else(|e| panic!("{}: new session: {e}", self.engine));
+            let client = self.new_session(addr).await;
             let result = async {
                 client.goto(url).await?;
                 if let Some(path) = screenshot {
@@ -384,12 +389,7 @@ impl Browser {
         with_console: bool,
     ) -> Option<(Value, Vec<String>)> {
         let page = async {
-            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            let client = ClientBuilder::new(connector)
-                .capabilities(self.engine.capabilities(self.strict))
-                .connect(&format!("http://{addr}"))
-                .await
-                .unwrap_or_else(|e| panic!("{}: new session: {e}", self.engine));
+            let client = self.new_session(addr).await;
             let firefox_log = match self.engine {
                 Engine::Firefox if with_console => {
                     Some(console::FirefoxLog::subscribe(&client).await)

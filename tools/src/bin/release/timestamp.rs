@@ -1,5 +1,7 @@
 //! Seconds since the epoch as an RFC 3339 UTC time, the form OCI configs hold (`created`).
 
+use corsgate_core::date::civil_from_days;
+
 /// `1970-01-01T00:00:00Z` for 0.
 pub(crate) fn rfc3339(epoch: u64) -> String {
     let (days, seconds) = (epoch / 86_400, epoch % 86_400);
@@ -10,22 +12,6 @@ pub(crate) fn rfc3339(epoch: u64) -> String {
         seconds / 60 % 60,
         seconds % 60
     )
-}
-
-/// The proleptic Gregorian date `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`,
-/// https://howardhinnant.github.io/date_algorithms.html#civil_from_days), for days ≥ 0.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
