@@ -8,7 +8,7 @@ use std::fmt::Write;
 use corsgate_core::access_log::time_text;
 
 use super::findings::{Audit, RouteAudit};
-use super::text::{duration, window, NOT_OBSERVABLE};
+use super::text::{credentials, duration, window, NOT_OBSERVABLE};
 
 const CHART_WIDTH: u64 = 720;
 const CHART_HEIGHT: u64 = 120;
@@ -223,6 +223,9 @@ fn unused(html: &mut String, route: &RouteAudit) {
             );
         }
         html.push_str("</ul>\n");
+    }
+    if let Some(said) = credentials(route) {
+        let _ = writeln!(html, "<p class=\"credentials\">{}</p>", escape(&said));
     }
 }
 

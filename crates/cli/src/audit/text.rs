@@ -12,7 +12,7 @@ use crate::render::Style;
 /// What a server cannot see, said once per route: no audit of server logs can judge these.
 pub(crate) const NOT_OBSERVABLE: [&str; 2] = [
     "which exposed headers (expose_headers) a page's script reads: the browser decides that after the response has left",
-    "whether a page asks with credentials: a browser in credentials mode `include` needs `allow_credentials` even when it has no cookie to send, and TLS client certificates never show in a header, so `allow_credentials` is never called unused",
+    "whether a page asks with credentials: a browser in credentials mode `include` needs `allow_credentials` even when it has no cookie to send, and TLS client certificates never show in a header, so `allow_credentials` is never taken out",
 ];
 
 /// The audit as text.
@@ -164,12 +164,24 @@ fn route_text(out: &mut String, route: &RouteAudit, style: Style) {
             );
         }
     }
-    if route.allow_credentials {
-        let _ = writeln!(
-            out,
-            "  allow_credentials: {} granted request(s) carried Cookie or Authorization",
-            route.credentialed
-        );
+    if let Some(said) = credentials(route) {
+        let _ = writeln!(out, "  {said}");
+    }
+}
+
+/// What the log says of a route's `allow_credentials = true`: requests that carried credentials
+/// prove it used; none is a hint, never proof (see [`NOT_OBSERVABLE`]), so it is never listed
+/// as unused nor taken out by `--suggest`.
+pub(crate) fn credentials(route: &RouteAudit) -> Option<String> {
+    match (route.allow_credentials, route.credentialed) {
+        (false, _) => None,
+        (true, 0) => Some(
+            "allow_credentials: no granted request carried Cookie or Authorization; likely unused, but a server cannot tell (below), so --suggest keeps it"
+                .into(),
+        ),
+        (true, n) => Some(format!(
+            "allow_credentials: used, {n} granted request(s) carried Cookie or Authorization"
+        )),
     }
 }
 
