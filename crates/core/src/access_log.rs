@@ -86,10 +86,11 @@ pub struct LogLine<'a> {
     pub(crate) report: Option<Report>,
     /// Response body bytes relayed from the upstream.
     pub(crate) body_bytes: Option<u64>,
-    /// On an actual request with `Origin` whose CORS headers the gateway wrote: whether they
-    /// grant the origin.
+    /// On a forwarded request with `Origin` whose CORS headers the gateway wrote: whether they
+    /// grant it (a preflight under `preflight = "forward"`: every step; any other request: its
+    /// origin).
     pub(crate) cors_granted: Option<bool>,
-    /// On a forwarded request with `Origin`: whether it carried `Cookie` or `Authorization`.
+    /// On a forwarded actual request with `Origin`: whether it carried `Cookie`.
     pub(crate) credentials: Option<bool>,
     pub(crate) duration_us: u64,
 }

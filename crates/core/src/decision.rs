@@ -344,6 +344,9 @@ pub struct ForwardedCors<'p, O = &'p [u8]> {
     pub headers: HeaderList<'p, O>,
     /// Tokens to merge into the upstream's `Vary` (see [`merge_vary`]).
     pub vary: &'static [&'static str],
+    /// Whether the headers grant the request: a preflight every step of it, any other request
+    /// its origin. The log says so (`cors=granted|withheld`).
+    pub grants: bool,
 }
 
 impl<'p> ForwardedCors<'p, &[u8]> {
@@ -352,6 +355,7 @@ impl<'p> ForwardedCors<'p, &[u8]> {
         ForwardedCors {
             headers: self.headers.owned(),
             vary: self.vary,
+            grants: self.grants,
         }
     }
 }
@@ -371,10 +375,14 @@ pub fn forwarded<'p, 'o>(
             return ForwardedCors {
                 headers,
                 vary: PREFLIGHT_VARY,
+                grants: true,
             };
         }
     }
-    let headers = match origin_headers(policy, verdict) {
+    let origin = origin_headers(policy, verdict);
+    // A preflight that got here failed a step after the origin: not granted, whatever its origin.
+    let grants = origin.is_some() && request.kind() == RequestKind::Actual;
+    let headers = match origin {
         Some(headers) if policy.values.expose_headers.is_some() => headers.with(SET_EXPOSE),
         Some(headers) => headers,
         None => HeaderList::new(policy),
@@ -384,7 +392,11 @@ pub fn forwarded<'p, 'o>(
     } else {
         &[]
     };
-    ForwardedCors { headers, vary }
+    ForwardedCors {
+        headers,
+        vary,
+        grants,
+    }
 }
 
 /// Whether an upstream response header belongs to the gateway and must be removed: every

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use std::cell::Cell;
 
 use crate::access_log::LogLine;
-use crate::decision::{merge_vary, RequestKind, ALLOW_ORIGIN, VARY};
+use crate::decision::{merge_vary, RequestKind, VARY};
 use crate::forwarding::{
     copies_request_header, copies_response_header, header_values, is_hop_by_hop, x_forwarded_for,
     ClientAddress,
@@ -106,9 +106,10 @@ pub struct UpstreamRequest<'h> {
 pub struct Exchange<'t, 'r> {
     forward: Forward<'t>,
     head: RequestHead<'r>,
-    /// Whether the client's headers, read for the upstream request, held `Cookie` or
-    /// `Authorization`: for the log, which `corsgate audit` reads to tell whether a route's
-    /// `allow_credentials` is used. Read where the headers are anyway, so it costs no host call.
+    /// Whether the client's headers, read for the upstream request, held `Cookie`: for the log,
+    /// which `corsgate audit` reads to tell whether a route's `allow_credentials` is used (an
+    /// `Authorization` header proves nothing: a page's script may set it without credentials
+    /// mode `include`). Read where the headers are anyway, so it costs no host call.
     credentials: Cell<Option<bool>>,
 }
 
@@ -214,13 +215,13 @@ impl<'t: 'r, 'r> Exchange<'t, 'r> {
 
     fn log_line(self, outcome: Outcome<'r>, duration_us: u64) -> LogLine<'r> {
         let mut line = LogLine::new(&self.head, Some(self.forward.route()), outcome, duration_us);
-        let cors_request =
-            !self.head.cors.origin.is_empty() && self.head.kind() == RequestKind::Actual;
-        if cors_request {
+        if !self.head.cors.origin.is_empty() {
             if let ForwardCors::Enforced(cors) = self.forward.cors() {
-                line.cors_granted = Some(cors.headers.get(ALLOW_ORIGIN).is_some());
+                line.cors_granted = Some(cors.grants);
             }
-            line.credentials = self.credentials.get();
+            if self.head.kind() == RequestKind::Actual {
+                line.credentials = self.credentials.get();
+            }
         }
         line
     }

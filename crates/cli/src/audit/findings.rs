@@ -2,17 +2,14 @@
 //! misses, the allowances no request used, the versions seen. One model, which the text, JSON
 //! and HTML outputs and `--suggest` all read.
 
-use corsgate_core::config::origin_rules::{parse_origin_entry, OriginEntry, OriginRules};
+use corsgate_core::config::origin_rules::OriginEntry;
 use corsgate_core::config::schema::Key;
 use corsgate_core::config::LoadedPolicy;
-use corsgate_core::decision::{preflight, CorsRequest};
 use corsgate_core::method::is_cors_safelisted_method;
-use corsgate_core::origins::OriginVerdict;
-use corsgate_core::request_origin::RequestOrigin;
-use corsgate_core::CorsPolicy;
 
 use super::near_miss::near_miss;
-use super::tally::{Counter, RouteTally, Tally, Use, Window};
+use super::tally::{Counter, RouteTally, Tally, Window};
+use super::usage::{folder_allows, Usage};
 
 /// Refused origins listed per step; the rest are counted together.
 const TOP_REFUSED: usize = 10;
@@ -46,14 +43,16 @@ pub(crate) struct RouteAudit {
     pub(crate) refusals: Vec<Refusal>,
     pub(crate) disagreements: Vec<(String, u64)>,
     pub(crate) versions: Vec<VersionSeen>,
-    /// Lines under the folder's version and the time they cover: what "unused" is judged on.
+    /// CORS requests under the folder's version, those allowed, and the time they cover: what
+    /// "unused" is judged on.
     pub(crate) current_lines: u64,
+    pub(crate) current_allowed: u64,
     pub(crate) current_window: Window,
     /// Allowed in the log, but the folder's version would refuse them (a policy changed since).
     pub(crate) no_longer_allowed: u64,
     pub(crate) unused: Vec<Unused>,
     pub(crate) allow_credentials: bool,
-    /// Granted requests that carried `Cookie` or `Authorization`.
+    /// Granted requests that carried `Cookie`.
     pub(crate) credentialed: u64,
     /// Bucket width and (start, allowed, refused) per bucket.
     pub(crate) timeline_width_ms: u64,
@@ -154,51 +153,47 @@ fn route_audit(
     tally: RouteTally,
     policy: &LoadedPolicy<'_>,
 ) -> RouteAudit {
-    let cors = policy.route.cors();
-    let allowed_origins = origin_entries(policy);
-    let refusals = tally
-        .refusals
-        .iter()
-        .map(|(step, origins)| {
-            let top = origins.top();
-            let listed: Vec<RefusedOrigin> = top
-                .iter()
+    let usage = &tally.usage;
+    let mut steps = tally.refusals.top();
+    steps.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let mut refusals: Vec<Refusal> = steps
+        .into_iter()
+        .map(|(step, total)| {
+            let origins = tally.refused_origins.get(step);
+            let listed: Vec<RefusedOrigin> = origins
+                .map(Counter::top)
+                .unwrap_or_default()
+                .into_iter()
                 .take(TOP_REFUSED)
                 .map(|(origin, count)| RefusedOrigin {
                     origin: shown(origin),
-                    count: *count,
-                    near_miss: near_miss(origin, &allowed_origins),
+                    count,
+                    near_miss: (!folder_allows(usage, origin))
+                        .then(|| near_miss(origin, &usage.origins.entries))
+                        .flatten(),
                 })
                 .collect();
             let listed_total: u64 = listed.iter().map(|o| o.count).sum();
             Refusal {
                 step: step.clone(),
-                total: origins.total(),
+                total,
                 origins: listed,
-                others: origins.total() - listed_total,
+                others: total - listed_total,
             }
         })
         .collect();
-    let uses: Vec<(Use, u64)> = tally
-        .uses
-        .top()
-        .into_iter()
-        .map(|(key, count)| (Use::of_key(key), count))
-        .collect();
-    let still_allowed: Vec<&Use> = uses
-        .iter()
-        .filter(|(used, _)| allows(cors, used))
-        .map(|(used, _)| used)
-        .collect();
-    let no_longer_allowed: u64 = uses
-        .iter()
-        .filter(|(used, _)| !allows(cors, used))
-        .map(|(_, count)| count)
-        .sum();
+    if tally.refusals.others > 0 {
+        refusals.push(Refusal {
+            step: "other steps".into(),
+            total: tally.refusals.others,
+            origins: Vec::new(),
+            others: tally.refusals.others,
+        });
+    }
     let unused = if tally.current.lines == 0 {
         Vec::new()
     } else {
-        unused_entries(policy, &allowed_origins, &still_allowed)
+        unused_entries(usage)
     };
     let mut versions: Vec<VersionSeen> = tally
         .versions
@@ -225,10 +220,11 @@ fn route_audit(
         disagreements: counted(&tally.disagreements),
         versions,
         current_lines: tally.current.lines,
+        current_allowed: tally.current.allowed,
         current_window: tally.current.window,
-        no_longer_allowed,
+        no_longer_allowed: usage.no_longer_allowed,
         unused,
-        allow_credentials: cors.allow_credentials(),
+        allow_credentials: policy.route.cors().allow_credentials(),
         credentialed: tally.credentialed,
         timeline_width_ms: tally.timeline.width_ms,
         timeline: tally
@@ -240,138 +236,38 @@ fn route_audit(
     }
 }
 
-/// Every `allow_origins` entry as written, read with the rules that accept any valid entry (the
-/// folder was validated already; only the kind of each entry matters here).
-pub(crate) fn origin_entries(policy: &LoadedPolicy<'_>) -> Vec<(String, OriginEntry)> {
-    let rules = OriginRules {
-        allow_credentials: false,
-        dangerously_allow_insecure_origins: true,
-        dangerously_allow_public_suffix_wildcards: true,
-    };
-    strings(policy, Key::AllowOrigins)
-        .into_iter()
-        .filter_map(|entry| {
-            let parsed = parse_origin_entry(&entry, rules).ok()?;
-            Some((entry, parsed))
-        })
-        .collect()
-}
-
-fn strings(policy: &LoadedPolicy<'_>, key: Key) -> Vec<String> {
-    policy
-        .document
-        .strings(key)
-        .map(|list| list.value.iter().map(|e| e.value.clone()).collect())
-        .unwrap_or_default()
-}
-
-/// Whether the folder's policy still allows what the log shows allowed.
-fn allows(policy: &CorsPolicy, used: &Use) -> bool {
-    let origin = [&used.origin[..]];
-    match &used.method {
-        Some(method) => {
-            let method_line = [&method[..]];
-            let headers = used.headers.join(&b","[..]);
-            let header_lines = [&headers[..]];
-            let request = CorsRequest {
-                method: b"OPTIONS",
-                origin: &origin,
-                request_method: &method_line,
-                request_headers: if headers.is_empty() {
-                    &[]
-                } else {
-                    &header_lines
-                },
-                ..CorsRequest::default()
-            };
-            preflight(policy, &request).result.is_ok()
-        }
-        None => matches!(
-            policy.origins().judge(&origin),
-            OriginVerdict::Allowed(_) | OriginVerdict::AnyOrigin
-        ),
-    }
-}
-
-/// Whether the origin `entry` covers the request origin `origin`.
-pub(crate) fn covers(entry: &OriginEntry, origin: &[u8]) -> bool {
-    match entry {
-        OriginEntry::Any => true,
-        OriginEntry::Exact(exact) => exact.as_bytes() == origin,
-        OriginEntry::Pattern(pattern) => {
-            RequestOrigin::parse(origin).is_some_and(|parsed| pattern.matches(&parsed))
-        }
-    }
-}
-
-/// The entries of the three lists no use in `uses` needed.
-fn unused_entries(
-    policy: &LoadedPolicy<'_>,
-    origins: &[(String, OriginEntry)],
-    uses: &[&Use],
-) -> Vec<Unused> {
-    let mut unused = Vec::new();
-    for (entry, parsed) in origins {
-        if !uses.iter().any(|u| covers(parsed, &u.origin)) {
-            let what = match parsed {
-                OriginEntry::Any => "any origin",
-                OriginEntry::Exact(_) => "origin",
-                OriginEntry::Pattern(_) => "origin pattern",
-            };
-            unused.push(Unused {
-                key: Key::AllowOrigins,
-                entry: entry.clone(),
-                what,
-            });
-        }
-    }
-    let methods = strings(policy, Key::AllowMethods);
-    for entry in &methods {
-        // A safelisted method passes whether listed or not: listing it allows nothing more.
-        if is_cors_safelisted_method(entry.as_bytes()) {
-            continue;
-        }
-        let used = uses.iter().any(|u| {
-            u.method.as_deref().is_some_and(|m| {
-                if entry == "*" {
-                    !is_cors_safelisted_method(m) && !methods.iter().any(|l| l.as_bytes() == m)
-                } else {
-                    m == entry.as_bytes()
-                }
-            })
+/// The entries of the three lists no allowed request needed. A safelisted method in
+/// `allow_methods` passes whether listed or not: listing it allows nothing more, so it is not
+/// reported.
+fn unused_entries(usage: &Usage) -> Vec<Unused> {
+    let origins = usage.origins.unused().map(|(entry, parsed)| Unused {
+        key: Key::AllowOrigins,
+        entry: entry.clone(),
+        what: match parsed {
+            OriginEntry::Any => "any origin",
+            OriginEntry::Exact(_) => "origin",
+            OriginEntry::Pattern(_) => "origin pattern",
+        },
+    });
+    let methods = usage
+        .methods
+        .unused()
+        .filter(|(entry, _)| !is_cors_safelisted_method(entry.as_bytes()))
+        .map(|(entry, _)| Unused {
+            key: Key::AllowMethods,
+            entry: entry.clone(),
+            what: if entry == "*" { "any method" } else { "method" },
         });
-        if !used {
-            unused.push(Unused {
-                key: Key::AllowMethods,
-                entry: entry.clone(),
-                what: if entry == "*" { "any method" } else { "method" },
-            });
-        }
-    }
-    let headers = strings(policy, Key::AllowHeaders);
-    for entry in &headers {
-        let used = uses.iter().any(|u| {
-            u.headers.iter().any(|h| {
-                if entry == "*" {
-                    !headers.iter().any(|l| l.as_bytes().eq_ignore_ascii_case(h))
-                } else {
-                    h.eq_ignore_ascii_case(entry.as_bytes())
-                }
-            })
-        });
-        if !used {
-            unused.push(Unused {
-                key: Key::AllowHeaders,
-                entry: entry.clone(),
-                what: if entry == "*" {
-                    "any request header"
-                } else {
-                    "request header"
-                },
-            });
-        }
-    }
-    unused
+    let headers = usage.headers.unused().map(|(entry, _)| Unused {
+        key: Key::AllowHeaders,
+        entry: entry.clone(),
+        what: if entry == "*" {
+            "any request header"
+        } else {
+            "request header"
+        },
+    });
+    origins.chain(methods).chain(headers).collect()
 }
 
 /// A request-supplied value for people: printable ASCII as is, other bytes as `\xNN`.

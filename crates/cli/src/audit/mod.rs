@@ -11,6 +11,7 @@ mod read;
 mod suggest;
 mod tally;
 mod text;
+mod usage;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,11 +62,7 @@ pub(crate) fn run(args: &AuditArgs) -> Result<ExitCode, CliError> {
     }
     let sources = read_sources(&args.policies)?;
     let policies = validated(&sources)?;
-    let mut tally = Tally::new(
-        policies
-            .iter()
-            .map(|p| (p.route.name().to_string(), p.route.policy_id().to_string())),
-    );
+    let mut tally = Tally::new(&policies);
     for input in Input::all(&args.logs) {
         let mut reader = input.open()?;
         let read = for_each_line(&mut *reader, |line| match line {

@@ -1,5 +1,5 @@
 //! `corsgate audit --suggest OUT_DIR`: the tightest policy folder that keeps every request the
-//! logs show as allowed working. Only entries of `allow_origins`, `allow_methods` and
+//! logs show as allowed working, written as every policy file of the folder. Only entries of `allow_origins`, `allow_methods` and
 //! `allow_headers` that no request used are taken out (a narrowing, never a widening), each file
 //! is validated as `corsgate check` validates it, and `corsgate diff` of the folder against the
 //! suggestion is printed. A route whose window is too short or too small to judge is left as it
@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use corsgate_core::config::diff::diff;
 use corsgate_core::config::narrow::narrowed_text;
+use corsgate_core::config::schema::Key;
 use corsgate_core::config::{load_policies, LoadedPolicy, PolicySource};
 
 use super::findings::{Audit, RouteAudit};
@@ -53,6 +54,13 @@ pub(crate) fn suggest(
                 println!("  route {}: left as it is, {why}", route.name);
                 policy.source.text.clone()
             }
+            None if every_origin_unused(route, policy) => {
+                println!(
+                    "  route {}: left as it is, no allowed request used any of its origins (narrowing would leave allow_origins empty: remove the route if it serves no page)",
+                    route.name
+                );
+                policy.source.text.clone()
+            }
             None => {
                 judged += 1;
                 if route.unused.is_empty() {
@@ -91,8 +99,8 @@ pub(crate) fn suggest(
             text,
         })
         .collect();
-    // A narrowing the validator refuses (say, an `allow_origins` left empty) is not suggested:
-    // that route keeps its file and says why.
+    // A narrowing the validator refuses (a setting that needs the entry taken out) is not
+    // suggested: that route keeps its file and says why.
     if let Err(errors) = load_policies(&sources) {
         for (source, policy) in sources.iter_mut().zip(policies) {
             let invalid: Vec<String> = errors
@@ -126,13 +134,28 @@ pub(crate) fn suggest(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Whether no entry of the route's `allow_origins` was used: taking them all out would leave a
+/// route that allows no origin, which is no narrowing a person would want done for them.
+fn every_origin_unused(route: &RouteAudit, policy: &LoadedPolicy<'_>) -> bool {
+    let listed = policy
+        .document
+        .strings(Key::AllowOrigins)
+        .map_or(0, |list| list.value.len());
+    let unused = route
+        .unused
+        .iter()
+        .filter(|u| u.key == Key::AllowOrigins)
+        .count();
+    listed > 0 && unused == listed
+}
+
 /// Why a route's log is too short or too small to judge, if it is.
 fn too_little(route: &RouteAudit, thresholds: Thresholds) -> Option<String> {
-    let requests = route.current_lines;
+    let requests = route.current_allowed;
     let span = route.current_window.span_ms();
     if requests < thresholds.min_requests {
         return Some(format!(
-            "{requests} CORS request(s) under this folder's version, fewer than --min-requests {}",
+            "{requests} allowed CORS request(s) under this folder's version, fewer than --min-requests {}",
             thresholds.min_requests
         ));
     }

@@ -1,23 +1,47 @@
 //! What the audit counts while it reads: one pass over the lines, memory bounded whatever the
-//! log's size (every map of values a request chose is capped, the rest counted as others).
+//! log's size. Every value a request chose (an origin, a refusal's reason) is kept only while
+//! the audit's [`Budget`] of distinct values lasts, the rest counted together as others; which
+//! allowances were used is one flag per policy entry ([`Usage`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
 use corsgate_core::access_log::record::{parse_line, parse_time, Field, LineProblem, Record};
+use corsgate_core::config::LoadedPolicy;
 
-/// Distinct values kept per map (origins, header lists...); a log with more (a scan, an
-/// attack) counts the rest together.
-const MAX_DISTINCT: usize = 10_000;
+use super::usage::{Asked, Usage};
+
+/// Distinct values kept across the whole audit (every route's refused origins, reasons,
+/// versions...): a value is at most a few hundred bytes (the gateway caps request values at
+/// 256), so this bounds them to tens of MiB, however many made-up origins a scan sent.
+pub(crate) const BUDGET: usize = 200_000;
 
 /// Points in a route's timeline before neighbouring buckets are merged (the width doubles).
 const MAX_BUCKETS: usize = 240;
 
-/// Counts per key, at most [`MAX_DISTINCT`] keys.
+/// The distinct values the audit may still keep.
+#[derive(Debug)]
+pub(crate) struct Budget(usize);
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget(BUDGET)
+    }
+}
+
+impl Budget {
+    fn take(&mut self) -> bool {
+        let left = self.0 > 0;
+        self.0 = self.0.saturating_sub(1);
+        left
+    }
+}
+
+/// Counts per key, while the budget lasts.
 #[derive(Debug)]
 pub(crate) struct Counter<K> {
     counts: HashMap<K, u64>,
-    /// Counted after the map was full, for keys not in it.
+    /// Counted after the budget ran out, for keys not kept.
     pub(crate) others: u64,
 }
 
@@ -31,15 +55,15 @@ impl<K> Default for Counter<K> {
 }
 
 impl<K: Hash + Eq> Counter<K> {
-    /// Counts `key`, made only when it is new.
-    pub(crate) fn add<Q>(&mut self, key: &Q, make: impl FnOnce(&Q) -> K)
+    /// Counts `key`, made only when it is new and the budget has room.
+    pub(crate) fn add<Q>(&mut self, key: &Q, make: impl FnOnce(&Q) -> K, budget: &mut Budget)
     where
         K: std::borrow::Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
         if let Some(count) = self.counts.get_mut(key) {
             *count += 1;
-        } else if self.counts.len() < MAX_DISTINCT {
+        } else if budget.take() {
             self.counts.insert(make(key), 1);
         } else {
             self.others += 1;
@@ -56,8 +80,12 @@ impl<K: Hash + Eq> Counter<K> {
         all
     }
 
-    pub(crate) fn total(&self) -> u64 {
-        self.counts.values().sum::<u64>() + self.others
+    pub(crate) fn get<Q>(&self, key: &Q) -> Option<u64>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.counts.get(key).copied()
     }
 }
 
@@ -126,57 +154,19 @@ impl Timeline {
     }
 }
 
-/// What a request the log shows as allowed asked for: the origin, and for a preflight the
-/// method and header names (lowercase, deduplicated).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Use {
-    pub(crate) origin: Vec<u8>,
-    pub(crate) method: Option<Vec<u8>>,
-    pub(crate) headers: Vec<Vec<u8>>,
-}
-
-impl Use {
-    /// The key a use is counted under: each part length-prefixed, so a request's bytes cannot
-    /// run one part into the next. Written into `key`, reused line after line: a use seen
-    /// before costs no allocation.
-    fn key(key: &mut Vec<u8>, origin: &[u8], method: Option<&[u8]>, headers: Option<&[u8]>) {
-        key.clear();
-        for part in [Some(origin), method, headers] {
-            let part = part.unwrap_or_default();
-            key.extend_from_slice(&u32::try_from(part.len()).unwrap_or(u32::MAX).to_le_bytes());
-            key.extend_from_slice(part);
-        }
-    }
-
-    /// The use a key stands for.
-    pub(crate) fn of_key(mut key: &[u8]) -> Use {
-        let mut parts = [&[][..]; 3];
-        for part in &mut parts {
-            let len = key
-                .get(..4)
-                .map_or(0, |l| u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize);
-            let end = (4 + len).min(key.len());
-            *part = key.get(4..end).unwrap_or_default();
-            key = &key[end..];
-        }
-        let [origin, method, headers] = parts;
-        Use {
-            origin: origin.to_vec(),
-            method: (!method.is_empty()).then(|| method.to_vec()),
-            headers: header_names(headers),
-        }
-    }
-}
-
-/// A policy version of a route as seen in the log.
+/// The lines of a route decided under the folder's own version: what judges "unused".
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Version {
+pub(crate) struct Current {
+    /// CORS requests of the version, allowed or not.
     pub(crate) lines: u64,
+    /// Those allowed: what `--min-requests` counts (a scanner's refusals say nothing of what
+    /// pages use).
+    pub(crate) allowed: u64,
     pub(crate) window: Window,
 }
 
 /// One route's counts.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct RouteTally {
     pub(crate) lines: u64,
     pub(crate) preflights: u64,
@@ -186,31 +176,29 @@ pub(crate) struct RouteTally {
     pub(crate) actual_cors: u64,
     pub(crate) allowed: u64,
     /// Refused requests by step (the log's reason), then origin.
-    pub(crate) refusals: BTreeMap<String, Counter<Vec<u8>>>,
+    pub(crate) refusals: Counter<String>,
+    pub(crate) refused_origins: HashMap<String, Counter<Vec<u8>>>,
     /// Report-only lines on which the policy and the upstream disagree, by what each said.
     pub(crate) disagreements: Counter<String>,
     pub(crate) versions: Counter<String>,
     pub(crate) version_windows: HashMap<String, Window>,
-    /// Requests the log shows as allowed, whatever the version, by [`Use::key`].
-    pub(crate) uses: Counter<Vec<u8>>,
-    /// The key being built for the line at hand.
-    scratch: Vec<u8>,
-    /// Granted actual requests that carried `Cookie` or `Authorization`.
+    /// Which allowances the allowed requests needed.
+    pub(crate) usage: Usage,
+    /// Granted actual requests that carried `Cookie`.
     pub(crate) credentialed: u64,
     pub(crate) timeline: Timeline,
-    /// Lines decided under the folder's own version of the route: the window that judges what
-    /// is unused.
-    pub(crate) current: Version,
+    pub(crate) current: Current,
 }
 
 /// Everything one pass over the logs counted.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Tally {
     pub(crate) lines: u64,
     pub(crate) gateway_lines: u64,
     pub(crate) other_output: u64,
     pub(crate) too_long: u64,
-    /// Lines that looked like the gateway's but were refused, by why.
+    /// Lines that looked like the gateway's but were refused, by why (the reader's own words:
+    /// a fixed set).
     pub(crate) refused_lines: BTreeMap<String, u64>,
     /// The routes of the policy folder, by name, each with its folder version's id.
     pub(crate) routes: Vec<(String, String, RouteTally)>,
@@ -219,17 +207,32 @@ pub(crate) struct Tally {
     /// Lines with no route (`not_found`, `bad_path`, `policy_unavailable`), by decision.
     pub(crate) unrouted: Counter<String>,
     pub(crate) window: Window,
+    budget: Budget,
 }
 
 impl Tally {
-    /// A tally for the folder's routes, as (name, policy id).
-    pub(crate) fn new(routes: impl IntoIterator<Item = (String, String)>) -> Tally {
+    /// A tally for the folder's routes.
+    pub(crate) fn new(policies: &[LoadedPolicy<'_>]) -> Tally {
         Tally {
-            routes: routes
-                .into_iter()
-                .map(|(name, id)| (name, id, RouteTally::default()))
+            lines: 0,
+            gateway_lines: 0,
+            other_output: 0,
+            too_long: 0,
+            refused_lines: BTreeMap::new(),
+            routes: policies
+                .iter()
+                .map(|p| {
+                    (
+                        p.route.name().to_string(),
+                        p.route.policy_id().to_string(),
+                        RouteTally::new(p),
+                    )
+                })
                 .collect(),
-            ..Tally::default()
+            unknown_routes: Counter::default(),
+            unrouted: Counter::default(),
+            window: Window::default(),
+            budget: Budget::default(),
         }
     }
 
@@ -263,30 +266,55 @@ impl Tally {
     fn record(&mut self, record: &Record<'_>) {
         let time = record.get(Field::Time).and_then(parse_time);
         self.window.see(time);
+        let budget = &mut self.budget;
         let Some(route) = record.text(Field::Route) else {
             let decision = record.text(Field::Decision).unwrap_or("-");
-            self.unrouted.add(decision, str::to_owned);
+            self.unrouted.add(decision, str::to_owned, budget);
             return;
         };
         let Some((_, id, tally)) = self.routes.iter_mut().find(|(name, _, _)| name == route) else {
-            self.unknown_routes.add(route, str::to_owned);
+            self.unknown_routes.add(route, str::to_owned, budget);
             return;
         };
-        tally.record(record, id, time);
+        tally.record(record, id, time, budget);
     }
 }
 
 impl RouteTally {
-    fn record(&mut self, record: &Record<'_>, folder_id: &str, time: Option<u64>) {
+    fn new(policy: &LoadedPolicy<'_>) -> RouteTally {
+        RouteTally {
+            lines: 0,
+            preflights: 0,
+            edge_preflights: 0,
+            actual_cors: 0,
+            allowed: 0,
+            refusals: Counter::default(),
+            refused_origins: HashMap::new(),
+            disagreements: Counter::default(),
+            versions: Counter::default(),
+            version_windows: HashMap::new(),
+            usage: Usage::new(policy),
+            credentialed: 0,
+            timeline: Timeline::default(),
+            current: Current::default(),
+        }
+    }
+
+    fn record(
+        &mut self,
+        record: &Record<'_>,
+        folder_id: &str,
+        time: Option<u64>,
+        budget: &mut Budget,
+    ) {
         self.lines += 1;
         let version = record.text(Field::Policy).unwrap_or("unknown");
-        self.versions.add(version, str::to_owned);
-        if let Some(window) = self.version_windows.get_mut(version) {
-            window.see(time);
-        } else if self.version_windows.len() < MAX_DISTINCT {
-            let mut window = Window::default();
-            window.see(time);
-            self.version_windows.insert(version.to_string(), window);
+        self.versions.add(version, str::to_owned, budget);
+        if self.versions.get(version).is_some() {
+            self.version_windows
+                .entry(version.to_string())
+                .or_default()
+                .see(time);
         }
         let origin = record.get(Field::Origin);
         let preflight = record.text(Field::Kind) == Some("preflight");
@@ -302,7 +330,8 @@ impl RouteTally {
         let Some(origin) = origin else {
             return;
         };
-        if version == folder_id {
+        let current = version == folder_id;
+        if current {
             self.current.lines += 1;
             self.current.window.see(time);
         }
@@ -315,16 +344,18 @@ impl RouteTally {
                 record.text(Field::Upstream).unwrap_or("?"),
                 because(record.text(Field::UpstreamReason)),
             );
-            self.disagreements.add(key.as_str(), str::to_owned);
+            self.disagreements.add(key.as_str(), str::to_owned, budget);
         }
-        // Allowed: as the log shows it, by the gateway's grant or, on a report-only route, the
-        // policy's verdict.
+        // Allowed: as the log shows it, by the gateway's answer or grant or, on a report-only
+        // route, by the policy's verdict.
+        let cors = record.text(Field::Cors);
+        let would = record.text(Field::Would);
         let allowed = decision == "allowed"
-            || record.text(Field::Cors) == Some("granted")
-            || (report_only && record.text(Field::Would) == Some("allow"));
+            || cors == Some("granted")
+            || (report_only && would == Some("allow"));
         let refused = decision == "rejected"
-            || record.text(Field::Cors) == Some("withheld")
-            || (report_only && record.text(Field::Would) == Some("reject"));
+            || cors == Some("withheld")
+            || (report_only && would == Some("reject"));
         if let Some(time) = time {
             if allowed || refused {
                 self.timeline.add(time, allowed);
@@ -332,17 +363,20 @@ impl RouteTally {
         }
         if allowed {
             self.allowed += 1;
+            if current {
+                self.current.allowed += 1;
+            }
             if record.text(Field::Credentials) == Some("yes") {
                 self.credentialed += 1;
             }
             let asked = |field| preflight.then(|| record.get(field)).flatten();
-            Use::key(
-                &mut self.scratch,
+            self.usage.allowed(Asked {
                 origin,
-                asked(Field::RequestMethod),
-                asked(Field::RequestHeaders),
-            );
-            self.uses.add(&self.scratch[..], <[u8]>::to_vec);
+                origin_cut: record.is_cut(Field::Origin),
+                method: asked(Field::RequestMethod),
+                headers: asked(Field::RequestHeaders),
+                headers_cut: record.is_cut(Field::RequestHeaders),
+            });
         } else if refused {
             let step = if report_only {
                 format!(
@@ -351,13 +385,18 @@ impl RouteTally {
                 )
             } else if decision == "rejected" {
                 record.text(Field::Reason).unwrap_or("rejected").to_string()
+            } else if preflight {
+                "preflight not granted (forwarded)".to_string()
             } else {
                 "origin not granted on an actual request".to_string()
             };
-            self.refusals
-                .entry(step)
-                .or_default()
-                .add(origin, <[u8]>::to_vec);
+            self.refusals.add(step.as_str(), str::to_owned, budget);
+            if self.refusals.get(step.as_str()).is_some() {
+                self.refused_origins
+                    .entry(step)
+                    .or_default()
+                    .add(origin, <[u8]>::to_vec, budget);
+            }
         }
     }
 }
@@ -366,14 +405,155 @@ fn because(reason: Option<&str>) -> String {
     reason.map(|r| format!(" ({r})")).unwrap_or_default()
 }
 
-/// The names of an `Access-Control-Request-Headers` value: lowercase, sorted, deduplicated.
-fn header_names(value: &[u8]) -> Vec<Vec<u8>> {
-    let mut names: Vec<Vec<u8>> = value
-        .split(|b| *b == b',')
-        .map(|name| name.trim_ascii().to_ascii_lowercase())
-        .filter(|name| !name.is_empty())
-        .collect();
-    names.sort();
-    names.dedup();
-    names
+#[cfg(test)]
+mod tests {
+    use corsgate_core::config::{load_policies, PolicySource};
+
+    use super::*;
+
+    /// A preflight's line as the gateway writes it.
+    fn preflight(origin: &str, decision: &str, method: &str, headers: &str, extra: &str) -> String {
+        format!("corsgate route=api kind=preflight method=OPTIONS path=/api/x origin={origin} decision={decision} status=204 upstream_status=- duration_ms=0.100 policy=p request_method={method} request_headers={headers}{extra}")
+    }
+
+    #[test]
+    fn what_allowed_requests_used() {
+        const EDGE: &str = "[route]\npath = \"/api/...\"\nupstream = \"https://api.example.com\"\n[cors]\nallow_origins = [\"https://a.example\", \"https://*.p.example\"]\nallow_methods = [\"PUT\", \"DELETE\"]\nallow_headers = [\"x-a\", \"x-b\"]\n";
+        let forward = format!("{EDGE}preflight = \"forward\"\n");
+        let cut_headers = format!("\"{}...\"", "x-a,".repeat(64));
+        struct Case {
+            name: &'static str,
+            policy: String,
+            lines: Vec<String>,
+            /// The entries left unused.
+            unused: &'static [&'static str],
+            no_longer_allowed: u64,
+        }
+        let cases = [
+            Case {
+                name: "an allowed edge preflight uses its origin, method and headers",
+                policy: EDGE.into(),
+                lines: vec![preflight("https://a.example", "allowed", "PUT", "X-A", "")],
+                unused: &["https://*.p.example", "DELETE", "x-b"],
+                no_longer_allowed: 0,
+            },
+            Case {
+                name: "a forwarded preflight the gateway granted uses them too",
+                policy: forward.clone(),
+                lines: vec![preflight(
+                    "https://q.p.example",
+                    "forwarded",
+                    "DELETE",
+                    "x-b",
+                    " cors=granted",
+                )],
+                unused: &["https://a.example", "PUT", "x-a"],
+                no_longer_allowed: 0,
+            },
+            Case {
+                name: "a forwarded preflight withheld uses nothing",
+                policy: forward,
+                lines: vec![preflight(
+                    "https://a.example",
+                    "forwarded",
+                    "PUT",
+                    "x-a",
+                    " cors=withheld",
+                )],
+                unused: &[
+                    "https://a.example",
+                    "https://*.p.example",
+                    "PUT",
+                    "DELETE",
+                    "x-a",
+                    "x-b",
+                ],
+                no_longer_allowed: 0,
+            },
+            Case {
+                name: "a header list the gateway cut keeps every header",
+                policy: EDGE.into(),
+                lines: vec![preflight(
+                    "https://a.example",
+                    "allowed",
+                    "PUT",
+                    &cut_headers,
+                    "",
+                )],
+                unused: &["https://*.p.example", "DELETE"],
+                no_longer_allowed: 0,
+            },
+            Case {
+                name: "more distinct requests than remembered are still judged",
+                policy: EDGE.into(),
+                lines: (0..=MAX_JUDGED_FOR_TEST)
+                    .map(|i| {
+                        let padded =
+                            format!("\"{}x-a{}\"", " ".repeat(i / 100), " ".repeat(i % 100));
+                        preflight("https://a.example", "allowed", "PUT", &padded, "")
+                    })
+                    .chain([preflight(
+                        "https://a.example",
+                        "allowed",
+                        "DELETE",
+                        "x-b",
+                        "",
+                    )])
+                    .collect(),
+                unused: &["https://*.p.example"],
+                no_longer_allowed: 0,
+            },
+            Case {
+                name:
+                    "allowed under another version, refused by the folder's: counted, uses nothing",
+                policy: EDGE.into(),
+                lines: vec![preflight(
+                    "https://gone.example",
+                    "allowed",
+                    "PUT",
+                    "x-a",
+                    "",
+                )],
+                unused: &[
+                    "https://a.example",
+                    "https://*.p.example",
+                    "PUT",
+                    "DELETE",
+                    "x-a",
+                    "x-b",
+                ],
+                no_longer_allowed: 1,
+            },
+        ];
+        for case in cases {
+            let sources = [PolicySource {
+                name: "api".into(),
+                file: "api.toml".into(),
+                text: case.policy.clone(),
+            }];
+            let policies = load_policies(&sources).expect("valid policy");
+            let mut tally = Tally::new(&policies);
+            for line in &case.lines {
+                tally.line(line.as_bytes());
+            }
+            assert_eq!(tally.refused_lines, BTreeMap::new(), "{}", case.name);
+            let usage = &tally.routes[0].2.usage;
+            let unused: Vec<&str> = usage
+                .origins
+                .unused()
+                .map(|(e, _)| e.as_str())
+                .chain(usage.methods.unused().map(|(e, _)| e.as_str()))
+                .chain(usage.headers.unused().map(|(e, _)| e.as_str()))
+                .collect();
+            assert_eq!(unused, case.unused, "{}", case.name);
+            assert_eq!(
+                usage.no_longer_allowed, case.no_longer_allowed,
+                "{}",
+                case.name
+            );
+        }
+    }
+
+    /// More than the distinct requests a route remembers.
+    const MAX_JUDGED_FOR_TEST: usize = 10_001;
 }

@@ -176,11 +176,11 @@ pub(crate) fn credentials(route: &RouteAudit) -> Option<String> {
     match (route.allow_credentials, route.credentialed) {
         (false, _) => None,
         (true, 0) => Some(
-            "allow_credentials: no granted request carried Cookie or Authorization; likely unused, but a server cannot tell (below), so --suggest keeps it"
+            "allow_credentials: no granted request carried a Cookie; likely unused, but a server cannot tell (below), so --suggest keeps it"
                 .into(),
         ),
         (true, n) => Some(format!(
-            "allow_credentials: used, {n} granted request(s) carried Cookie or Authorization"
+            "allow_credentials: used, {n} granted request(s) carried a Cookie"
         )),
     }
 }
@@ -255,6 +255,7 @@ pub(crate) fn json(audit: &Audit) -> Value {
                 })).collect::<Vec<_>>(),
                 "judged": {
                     "lines": r.current_lines,
+                    "allowed": r.current_allowed,
                     "window": window_json(&r.current_window),
                 },
                 "no_longer_allowed": r.no_longer_allowed,

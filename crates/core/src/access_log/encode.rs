@@ -114,10 +114,12 @@ fn escaped(value: &[u8], mut out: impl FnMut(&str)) -> bool {
     cut
 }
 
-/// ` key=value`'s value: bare when it is plain printable characters, else quoted, with `"`
-/// escaped as `\"` inside the quotes.
+/// ` key=value`'s value: bare when it is plain printable characters (and not `-`, which stands
+/// for absent), else quoted, with `"` escaped as `\"` inside the quotes.
 fn logfmt_text(line: &mut String, value: &[u8]) {
+    // Bare `-` means absent: a value that is `-` is quoted.
     let plain = !value.is_empty()
+        && value != b"-"
         && value.len() <= MAX_VALUE_LEN
         && value
             .iter()

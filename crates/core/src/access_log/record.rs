@@ -57,7 +57,7 @@ pub enum Field {
     RequestHeaders,
     /// `cors`: `granted` or `withheld` on an actual CORS request.
     Cors,
-    /// `credentials`: whether a forwarded CORS request carried `Cookie` or `Authorization`.
+    /// `credentials`: whether a forwarded CORS request carried `Cookie`.
     Credentials,
     /// `time`: when the line was written (RFC 3339, UTC).
     Time,
@@ -128,19 +128,58 @@ impl Field {
 /// One gateway line, read back.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Record<'l> {
-    values: [Option<Cow<'l, [u8]>>; Field::ALL.len()],
+    values: [Slot<'l>; Field::ALL.len()],
 }
+
+/// A field of a line as read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+enum Slot<'l> {
+    /// The line does not name it.
+    #[default]
+    Missing,
+    /// Named, as absent (`-`, `null`).
+    Absent,
+    /// Named, with this value.
+    Value(Cow<'l, [u8]>),
+}
+
+/// The fields every gateway line has had from the first version on: a line without one of
+/// them was cut short.
+const ALWAYS_WRITTEN: [Field; 9] = [
+    Field::Route,
+    Field::Kind,
+    Field::Method,
+    Field::Path,
+    Field::Origin,
+    Field::Decision,
+    Field::Status,
+    Field::UpstreamStatus,
+    Field::DurationMs,
+];
+
+/// The length of a request value the gateway cut: the first 256 bytes and `...`.
+const CUT_LEN: usize = super::encode::MAX_VALUE_LEN + 3;
 
 impl<'l> Record<'l> {
     /// The field's value: `None` when the line does not have it or writes it as absent (`-`,
     /// `null`). A flag reads `yes` or `no` in both formats.
     pub fn get(&self, field: Field) -> Option<&[u8]> {
-        self.values[field as usize].as_deref()
+        match &self.values[field as usize] {
+            Slot::Value(value) => Some(value),
+            Slot::Missing | Slot::Absent => None,
+        }
     }
 
     /// The field's value when it is UTF-8.
     pub fn text(&self, field: Field) -> Option<&str> {
         self.get(field).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// Whether the gateway cut the request's value of `field` at 256 bytes (it then ends in
+    /// `...`): the value read is only its beginning. No value of another length can end so.
+    pub fn is_cut(&self, field: Field) -> bool {
+        self.get(field)
+            .is_some_and(|v| v.len() == CUT_LEN && v.ends_with(b"..."))
     }
 
     fn set(&mut self, key: &[u8], value: Option<Cow<'l, [u8]>>) -> Result<(), LineProblem> {
@@ -153,22 +192,30 @@ impl<'l> Record<'l> {
             return Ok(());
         };
         let slot = &mut self.values[field as usize];
-        if slot.is_some() {
+        if *slot != Slot::Missing {
             return Err(LineProblem::DuplicateField(field.key()));
         }
-        *slot = Some(value.unwrap_or(Cow::Borrowed(ABSENT)));
+        *slot = value.map_or(Slot::Absent, Slot::Value);
         Ok(())
     }
 
-    /// Absent values were stored as a marker so that a second `key=-` is still a duplicate;
-    /// this turns them back into `None`.
-    fn finish(mut self) -> Record<'l> {
-        for value in &mut self.values {
-            if value.as_deref() == Some(ABSENT) {
-                *value = None;
+    /// The record, when the line was whole: every field a line always has is there, and a
+    /// `time`, when there is one, is a time.
+    fn finish(self) -> Result<Record<'l>, LineProblem> {
+        if ALWAYS_WRITTEN
+            .iter()
+            .any(|f| self.values[*f as usize] == Slot::Missing)
+        {
+            return Err(LineProblem::Malformed(
+                "cut short: a field every line has is missing",
+            ));
+        }
+        if let Some(time) = self.get(Field::Time) {
+            if parse_time(time).is_none() {
+                return Err(LineProblem::Malformed("cut short: `time` is not a time"));
             }
         }
-        self
+        Ok(self)
     }
 }
 
@@ -201,10 +248,6 @@ pub fn parse_time(text: &[u8]) -> Option<u64> {
     let days = days_from_civil(year, month, day);
     Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + number(20..23)?)
 }
-
-/// Stands for an absent value while a line is read: no request value can be it (control bytes
-/// are escaped).
-const ABSENT: &[u8] = b"\x00absent";
 
 /// Why a line that looks like a gateway line was not read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -250,7 +293,7 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Record<'_>>, LineProblem> {
     } else {
         return Ok(None);
     };
-    Ok(Some(record.finish()))
+    record.finish().map(Some)
 }
 
 /// ` key=value` pairs to the end of the line.
@@ -499,9 +542,12 @@ mod tests {
 
     #[test]
     fn which_lines_are_read() {
+        // What every line has after its route, and the same as JSON members.
+        const REST: &str = "kind=preflight method=OPTIONS path=/a origin=https://a.example decision=allowed status=204 upstream_status=- duration_ms=0.100";
+        const JSON_REST: &str = r#""kind":"preflight","method":"OPTIONS","path":"/a","origin":"https://a.example","decision":"allowed","status":204,"upstream_status":null,"duration_ms":0.100"#;
         struct Case {
             name: &'static str,
-            line: &'static [u8],
+            line: String,
             /// The record's route (`Some(None)`: `route=-`); `Ok(None)` for a line that is
             /// not the gateway's.
             expected: Result<Option<Option<&'static str>>, LineProblem>,
@@ -509,103 +555,114 @@ mod tests {
         let cases = [
             Case {
                 name: "plain logfmt",
-                line: b"corsgate route=users kind=preflight decision=allowed",
+                line: format!("corsgate route=users {REST}"),
                 expected: Ok(Some(Some("users"))),
             },
             Case {
                 name: "wasmtime serve's prefix",
-                line: b"stderr [7] :: corsgate route=users decision=allowed\r",
+                line: format!("stderr [7] :: corsgate route=users {REST}\r"),
                 expected: Ok(Some(Some("users"))),
             },
             Case {
                 name: "no route",
-                line: b"corsgate route=- decision=not_found",
+                line: format!("corsgate route=- {REST}"),
                 expected: Ok(Some(None)),
             },
             Case {
                 name: "the host's own output",
-                line: b"Serving HTTP on http://127.0.0.1:3000/",
+                line: "Serving HTTP on http://127.0.0.1:3000/".into(),
                 expected: Ok(None),
             },
             Case {
                 name: "the gateway's warning",
-                line: b"corsgate warning: CORSGATE_ACCESS_LOG=\"x\" is not one of all",
+                line: "corsgate warning: CORSGATE_ACCESS_LOG=\"x\" is not one of all".into(),
                 expected: Ok(None),
             },
             Case {
                 name: "a marker inside a quoted value is not a line",
-                line: b"x origin=\"a corsgate route=forged\"",
+                line: format!("x origin=\"a corsgate route=forged {REST}\""),
                 expected: Ok(None),
             },
             Case {
                 name: "a forged field after the line's own",
-                line: b"corsgate route=users origin=a route=admin",
+                line: format!("corsgate route=users {REST} route=admin"),
                 expected: Err(LineProblem::DuplicateField("route")),
             },
             Case {
-                name: "truncated inside a quoted value",
-                line: b"corsgate route=users origin=\"https://a.example",
+                name: "cut inside a quoted value",
+                line: "corsgate route=users kind=preflight method=OPTIONS path=/a origin=\"https://a.example".into(),
                 expected: Err(LineProblem::Malformed("a quoted value that does not end")),
             },
             Case {
+                name: "cut after a whole field",
+                line: "corsgate route=users kind=preflight method=OPTIONS path=/a origin=- decision=not_fo".into(),
+                expected: Err(LineProblem::Malformed(
+                    "cut short: a field every line has is missing",
+                )),
+            },
+            Case {
+                name: "cut inside the time",
+                line: format!("corsgate route=users {REST} time=2026-12-07T06:1"),
+                expected: Err(LineProblem::Malformed("cut short: `time` is not a time")),
+            },
+            Case {
                 name: "a raw control byte",
-                line: b"corsgate route=users origin=\"a\x01\"",
+                line: format!("corsgate route=users {REST} x=\"a\x01\""),
                 expected: Err(LineProblem::Malformed("a byte the gateway escapes")),
             },
             Case {
                 name: "a bare value with a quote",
-                line: b"corsgate route=users origin=a\"b",
+                line: format!("corsgate route=users origin=a\"b {REST}"),
                 expected: Err(LineProblem::Malformed(
                     "a bare value with `\"`, `=` or `\\`",
                 )),
             },
             Case {
                 name: "two spaces",
-                line: b"corsgate route=users  kind=actual",
+                line: format!("corsgate route=users  {REST}"),
                 expected: Err(LineProblem::Malformed("a key that is not a field name")),
             },
             Case {
                 name: "json",
-                line: br#"{"log":"corsgate","route":"users","status":204,"agrees":true,"upstream_status":null}"#,
+                line: format!(r#"{{"log":"corsgate","route":"users",{JSON_REST},"agrees":true}}"#),
                 expected: Ok(Some(Some("users"))),
             },
             Case {
                 name: "json with a pipeline's escapes",
-                line: br#"{"log":"corsgate","route":"us\u0065rs","path":"\/a"}"#,
+                line: format!(r#"{{"log":"corsgate","route":"us\u0065rs",{}}}"#, JSON_REST.replace("/a", "\\/a")),
                 expected: Ok(Some(Some("users"))),
             },
             Case {
                 name: "json cut short",
-                line: br#"{"log":"corsgate","route":"users","sta"#,
+                line: r#"{"log":"corsgate","route":"users","sta"#.into(),
                 expected: Err(LineProblem::Malformed("a JSON string that does not end")),
             },
             Case {
                 name: "json with a duplicate key",
-                line: br#"{"log":"corsgate","route":"users","route":"admin"}"#,
+                line: format!(r#"{{"log":"corsgate","route":"users",{JSON_REST},"route":"admin"}}"#),
                 expected: Err(LineProblem::DuplicateField("route")),
             },
             Case {
                 name: "json with text after it",
-                line: br#"{"log":"corsgate","route":"users"} route=admin"#,
+                line: format!(r#"{{"log":"corsgate","route":"users",{JSON_REST}}} route=admin"#),
                 expected: Err(LineProblem::Malformed("text after the JSON object")),
             },
             Case {
                 name: "an unknown later field is skipped",
-                line: b"corsgate route=users generation=7",
+                line: format!("corsgate route=users {REST} generation=7"),
                 expected: Ok(Some(Some("users"))),
             },
         ];
         for case in cases {
-            let got = parse_line(case.line)
+            let got = parse_line(case.line.as_bytes())
                 .map(|record| record.map(|r| r.text(Field::Route).map(str::to_owned)));
             let expected = case
                 .expected
                 .map(|record| record.map(|route| route.map(str::to_owned)));
             assert_eq!(got, expected, "{}", case.name);
         }
-        let record = parse_line(br#"{"log":"corsgate","route":"users","agrees":true}"#)
-            .unwrap()
-            .unwrap();
+        let line = format!(r#"{{"log":"corsgate","route":"users",{JSON_REST},"agrees":true}}"#);
+        let record = parse_line(line.as_bytes()).unwrap().unwrap();
         assert_eq!(
             record.text(Field::Agrees),
             Some("yes"),
@@ -633,7 +690,7 @@ mod tests {
         /// cap), and a field it holds never becomes a field of the line.
         #[test]
         fn request_values_read_back_and_forge_nothing(
-            origin in proptest::collection::vec(any::<u8>(), 0..300),
+            origin in prop_oneof![proptest::collection::vec(any::<u8>(), 0..300), Just(b"-".to_vec())],
             method in proptest::collection::vec(any::<u8>(), 1..20),
             headers in proptest::collection::vec(any::<u8>(), 0..80),
             path in "\\PC{0,60}",
@@ -655,12 +712,17 @@ mod tests {
                 let text = format.write(&line, Some(0));
                 prop_assert!(!text.contains('\n') && !text.contains('\r'));
                 let record = parse_line(text.as_bytes()).unwrap().unwrap();
-                let within_cap = |value: &[u8]| value.len() <= crate::access_log::encode::MAX_VALUE_LEN;
-                if within_cap(&origin) && origin != b"-" {
-                    prop_assert_eq!(record.get(Field::Origin), Some(&origin[..]));
-                }
-                if within_cap(&method) && method != b"-" {
-                    prop_assert_eq!(record.get(Field::Method), Some(&method[..]));
+                // Within the cap a value reads back as sent (`-` too: quoted, it is not
+                // absent); past it, as its first 256 bytes and `...`, marked cut.
+                for (field, sent) in [(Field::Origin, &origin), (Field::Method, &method)] {
+                    let cap = crate::access_log::encode::MAX_VALUE_LEN;
+                    if sent.len() <= cap {
+                        prop_assert_eq!(record.get(field), Some(&sent[..]));
+                        prop_assert!(!record.is_cut(field));
+                    } else {
+                        prop_assert!(record.is_cut(field));
+                        prop_assert_eq!(&record.get(field).unwrap()[..cap], &sent[..cap]);
+                    }
                 }
                 prop_assert_eq!(record.text(Field::Decision), Some("not_found"));
                 prop_assert_eq!(record.text(Field::Route), None);
