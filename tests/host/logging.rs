@@ -157,10 +157,13 @@ fn lines_read_back_with_what_the_audit_needs(g: &Gateway) {
             &Request::new("GET", &at("withheld")).origin("https://evil.example"),
         );
         answered(server, preflight(&at("hostile"), hostile_origin, "PUT"));
+        // A preflight the gateway forwards (`preflight = "forward"`) says whether it granted it.
+        let forwarded = |name: &str| format!("/fwd/audit-{format}-{name}");
+        answered(server, preflight(&forwarded("granted"), APP, "PUT"));
+        answered(server, preflight(&forwarded("withheld"), APP, "DELETE"));
 
-        let marked = |name: &str| {
-            let path = at(name);
-            let line = server.log_line_with(&path);
+        let line_of = |path: &str| {
+            let line = server.log_line_with(path);
             let record = parse_line(line.as_bytes())
                 .unwrap_or_else(|problem| panic!("{format}: {problem}: {line}"))
                 .unwrap_or_else(|| panic!("{format}: not a gateway line: {line}"));
@@ -169,6 +172,7 @@ fn lines_read_back_with_what_the_audit_needs(g: &Gateway) {
                 .map(|f| (*f, record.get(*f).map(<[u8]>::to_vec)))
                 .collect::<Vec<_>>()
         };
+        let marked = |name: &str| line_of(&at(name));
         let preflight_line = marked("preflight");
         assert_eq!(
             field(&preflight_line, Field::Policy).as_deref(),
@@ -220,6 +224,19 @@ fn lines_read_back_with_what_the_audit_needs(g: &Gateway) {
             "{format}"
         );
 
+        for (name, grant) in [("granted", "granted"), ("withheld", "withheld")] {
+            let line = server.log_line_with(&forwarded(name));
+            let record = parse_line(line.as_bytes())
+                .unwrap_or_else(|problem| panic!("{format}: {problem}: {line}"))
+                .unwrap_or_else(|| panic!("{format}: not a gateway line: {line}"));
+            assert_eq!(
+                record.text(Field::Decision),
+                Some("forwarded"),
+                "{format}: {line}"
+            );
+            assert_eq!(record.text(Field::Cors), Some(grant), "{format}: {line}");
+            assert_eq!(record.text(Field::Credentials), None, "{format}: {line}");
+        }
         let hostile = marked("hostile");
         assert_eq!(
             field(&hostile, Field::Origin).as_deref(),
