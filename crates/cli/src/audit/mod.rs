@@ -48,7 +48,7 @@ pub(crate) struct AuditArgs {
     /// With --suggest: the least time a route's lines must cover to call an allowance unused.
     #[arg(long, default_value_t = 7.0, value_name = "DAYS")]
     min_days: f64,
-    /// With --suggest: the fewest CORS requests a route needs to call an allowance unused.
+    /// With --suggest: the fewest allowed CORS requests a route needs to call an allowance unused.
     #[arg(long, default_value_t = 1000, value_name = "N")]
     min_requests: u64,
 }
