@@ -7,11 +7,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
-use toml::de::{DeTable, DeValue};
-use toml::Spanned;
-
 use super::error::{ConfigError, ErrorKind, Location};
 use super::schema::{did_you_mean, Key, Table, ValueKind, KEYS};
+use super::tree::{self, Entry, Node, Spanned};
 
 /// A value with the byte span it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -153,41 +151,48 @@ pub fn parse_document<'s>(
         fields: BTreeMap::new(),
         present: BTreeSet::new(),
     };
-    let (root, syntax_errors) = DeTable::parse_recoverable(source);
-    let mut errors: Vec<ConfigError> = syntax_errors
-        .into_iter()
-        .map(|e| {
-            let span = e.span().unwrap_or(0..0);
-            doc.error(
-                ErrorKind::TomlSyntax,
-                span,
-                format!("invalid TOML: {}", e.message().trim_end()),
-                None,
-            )
-        })
-        .collect();
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+    // The plain reader for the usual file, the general one for the rest (`tree`): the same tree.
+    let root = match tree::plain(source).map_or_else(|| tree::general(source), Ok) {
+        Ok(root) => root,
+        Err(syntax_errors) => {
+            return Err(syntax_errors
+                .into_iter()
+                .map(|(message, span)| {
+                    doc.error(
+                        ErrorKind::TomlSyntax,
+                        span,
+                        format!("invalid TOML: {message}"),
+                        None,
+                    )
+                })
+                .collect())
+        }
+    };
+    let mut errors = Vec::new();
 
-    for (key, value) in root.get_ref().iter() {
-        let name: &str = key.get_ref();
+    for Entry {
+        key: name,
+        key_span,
+        value,
+    } in &root
+    {
+        let name: &str = name;
         let Some(table) = Table::ALL.into_iter().find(|t| t.name() == name) else {
             let help = did_you_mean(name, Table::ALL.iter().map(|t| t.name()))
                 .map(|t| format!("did you mean `[{t}]`?"))
                 .or_else(|| belongs_elsewhere(name));
             errors.push(doc.error(
                 ErrorKind::UnknownKey,
-                key.span(),
+                key_span.clone(),
                 format!("unknown table `{name}`: a policy has only `[route]` and `[cors]`"),
                 help,
             ));
             continue;
         };
-        let DeValue::Table(entries) = value.get_ref() else {
+        let Node::Table(entries) = &value.node else {
             errors.push(doc.error(
                 ErrorKind::WrongType,
-                value.span(),
+                value.span.clone(),
                 format!("`{table}` must be a table (`[{table}]`)"),
                 None,
             ));
@@ -199,10 +204,9 @@ pub fn parse_document<'s>(
     for spec in KEYS.iter().filter(|k| k.required()) {
         if !doc.present.contains(&spec.key) {
             let table_span = root
-                .get_ref()
                 .iter()
-                .find(|(k, _)| k.get_ref() == spec.table.name())
-                .map_or(0..0, |(k, _)| k.span());
+                .find(|t| t.key == spec.table.name())
+                .map_or(0..0, |t| t.key_span.clone());
             errors.push(doc.error(
                 ErrorKind::MissingKey,
                 table_span,
@@ -218,11 +222,16 @@ pub fn parse_document<'s>(
 fn check_table(
     doc: &mut PolicyDocument<'_>,
     table: Table,
-    entries: &DeTable<'_>,
+    entries: &[Entry<'_>],
     errors: &mut Vec<ConfigError>,
 ) {
-    for (key, value) in entries.iter() {
-        let name: &str = key.get_ref();
+    for Entry {
+        key: name,
+        key_span,
+        value,
+    } in entries
+    {
+        let name: &str = name;
         let Some(key) = Key::find(table, name) else {
             let in_table = KEYS.iter().filter(|k| k.table == table).map(|k| k.name);
             let help = did_you_mean(name, in_table)
@@ -230,7 +239,7 @@ fn check_table(
                 .or_else(|| belongs_elsewhere(name));
             errors.push(doc.error(
                 ErrorKind::UnknownKey,
-                key.span(),
+                key_span.clone(),
                 format!("unknown key `{name}` in `[{table}]`"),
                 help,
             ));
@@ -244,7 +253,7 @@ fn check_table(
                     key,
                     Located {
                         value: field,
-                        span: value.span(),
+                        span: value.span.clone(),
                     },
                 );
             }
@@ -266,24 +275,24 @@ fn belongs_elsewhere(name: &str) -> Option<String> {
 }
 
 /// Reads a value of the expected kind, or returns the span of the offending (part of the) value.
-fn read_value(kind: ValueKind, value: &Spanned<DeValue<'_>>) -> Result<FieldValue, Range<usize>> {
-    match (kind, value.get_ref()) {
-        (ValueKind::String, DeValue::String(s)) => Ok(FieldValue::String(s.to_string())),
-        (ValueKind::Bool, DeValue::Boolean(b)) => Ok(FieldValue::Bool(*b)),
-        (ValueKind::Integer, DeValue::Integer(i)) => i128::from_str_radix(i.as_str(), i.radix())
-            .map(FieldValue::Integer)
-            .map_err(|_| value.span()),
-        (ValueKind::StringArray, DeValue::Array(items)) => items
+fn read_value(kind: ValueKind, value: &Spanned<'_>) -> Result<FieldValue, Range<usize>> {
+    match (kind, &value.node) {
+        (ValueKind::String, Node::String(s)) => Ok(FieldValue::String(s.to_string())),
+        (ValueKind::Bool, Node::Bool(b)) => Ok(FieldValue::Bool(*b)),
+        (ValueKind::Integer, Node::Integer(i)) => {
+            i.map(FieldValue::Integer).ok_or(value.span.clone())
+        }
+        (ValueKind::StringArray, Node::Array(items)) => items
             .iter()
-            .map(|item| match item.get_ref() {
-                DeValue::String(s) => Ok(Located {
+            .map(|item| match &item.node {
+                Node::String(s) => Ok(Located {
                     value: s.to_string(),
-                    span: item.span(),
+                    span: item.span.clone(),
                 }),
-                _ => Err(item.span()),
+                _ => Err(item.span.clone()),
             })
             .collect::<Result<Vec<_>, _>>()
             .map(FieldValue::StringArray),
-        _ => Err(value.span()),
+        _ => Err(value.span.clone()),
     }
 }

@@ -13,6 +13,7 @@ pub mod load;
 pub mod narrow;
 pub mod origin_rules;
 pub mod schema;
+mod tree;
 pub mod validate;
 pub mod warnings;
 
