@@ -130,7 +130,7 @@ fn read_origin(entry: &str) -> Result<EntryOrigin, OriginProblem> {
     let (host, any_port) = strip_port_wildcard(authority);
     let (host, subdomains) = replace_subdomain_wildcard(entry, host)?;
     reject_other_wildcards(entry, &host, tail)?;
-    let (host, port) = match plain_authority(scheme, scheme_text, &host, tail) {
+    let (host, port) = match plain_authority(scheme, scheme_text, &host, tail, false) {
         Some((host, port)) => (host.to_string(), port),
         None => {
             let url = parse_url(entry, &format!("{scheme_text}://{host}{tail}"))?;
@@ -153,18 +153,20 @@ fn read_origin(entry: &str) -> Result<EntryOrigin, OriginProblem> {
 /// The host and port the URL parser would read from `authority`, when the entry is already as
 /// plain as origins usually are: a lowercase scheme, no tail, a host of lowercase ASCII letters,
 /// digits and hyphens in dot-separated labels (none an IDNA `xn--` label, the last not starting
-/// with a digit, so never an IPv4 address), and a port without a leading zero. `None` for
-/// anything else, which the URL parser then reads.
+/// with a digit, so never an IPv4 address) or, with `ipv4`, four decimal numbers as the URL
+/// parser writes them, and a port without a leading zero. `None` for anything else, which the
+/// URL parser then reads.
 ///
 /// Why: a prebuilt artifact validates its policies on each instance's first request, and the
 /// URL parser (with its IDNA mapping) was about a fifth of that load's guest CPU in wasm (a
 /// `perf` profile of `wasmtime serve`, 5 files of four origins each); a test checks that this
 /// reads what the URL parser reads.
-fn plain_authority<'a>(
+pub(super) fn plain_authority<'a>(
     scheme: Scheme,
     scheme_text: &str,
     authority: &'a str,
     tail: &str,
+    ipv4: bool,
 ) -> Option<(&'a str, Option<u16>)> {
     if scheme_text != scheme.as_str() || !tail.is_empty() {
         return None;
@@ -180,12 +182,12 @@ fn plain_authority<'a>(
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     };
-    if !host.split('.').all(plain_label)
-        || host
+    let plain_name = host.split('.').all(plain_label)
+        && !host
             .rsplit('.')
             .next()?
-            .starts_with(|c: char| c.is_ascii_digit())
-    {
+            .starts_with(|c: char| c.is_ascii_digit());
+    if !(plain_name || (ipv4 && is_plain_ipv4(host))) {
         return None;
     }
     let port = match port {
@@ -348,6 +350,20 @@ fn reject_public_suffix_wildcard(
         ));
     }
     Ok(())
+}
+
+/// Four decimal numbers of 0 to 255 without leading zeros: an IPv4 address as the URL parser
+/// writes it.
+fn is_plain_ipv4(host: &str) -> bool {
+    let mut parts = 0;
+    host.split('.').all(|part| {
+        parts += 1;
+        !part.is_empty()
+            && part.len() <= 3
+            && part.bytes().all(|b| b.is_ascii_digit())
+            && (part == "0" || !part.starts_with('0'))
+            && part.parse::<u16>().is_ok_and(|n| n <= 255)
+    }) && parts == 4
 }
 
 /// Loopback hosts, the only ones where plain http is as private as https
@@ -614,13 +630,28 @@ mod tests {
             "999999999",
             "a1.example",
             "1a.example",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "01.2.3.4",
+            "1..3.4",
+            "10.0.0.1",
+            "0x7f.0.0.1",
+            "1.2.3.04",
         ];
         let ports = [
             "", ":", ":1", ":80", ":443", ":8080", ":08080", ":0", ":65535", ":65536", ":99999",
             ":123456", ":1a", ":+1", ":-1",
         ];
         let mut plain = 0;
-        for scheme in ["https", "http", "HTTPS"] {
+        for (scheme, ipv4) in [
+            ("https", false),
+            ("http", false),
+            ("HTTPS", false),
+            ("http", true),
+        ] {
             let kind = if scheme.eq_ignore_ascii_case("https") {
                 Scheme::Https
             } else {
@@ -630,7 +661,8 @@ mod tests {
                 for port in ports {
                     for tail in ["", "/", "/x", "?q", "#f"] {
                         let authority = format!("{host}{port}");
-                        let Some((h, p)) = plain_authority(kind, scheme, &authority, tail) else {
+                        let Some((h, p)) = plain_authority(kind, scheme, &authority, tail, ipv4)
+                        else {
                             continue;
                         };
                         plain += 1;

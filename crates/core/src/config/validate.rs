@@ -7,7 +7,7 @@ use url::Url;
 
 use super::document::{Located, PolicyDocument};
 use super::error::{ConfigError, ErrorKind};
-use super::origin_rules::{parse_origin_entry, OriginEntry, OriginRules};
+use super::origin_rules::{parse_origin_entry, plain_authority, OriginEntry, OriginRules};
 use super::schema::{did_you_mean, Default, Key};
 use crate::method::{is_forbidden_method, is_token, AllowedMethods};
 use crate::origin_set::OriginSet;
@@ -125,8 +125,44 @@ fn is_path_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/%".contains(&b)
 }
 
+/// The scheme, host, port and base path (without a trailing `/`) the URL parser would read from
+/// an upstream as plain as they usually are (`https://api.example.com`,
+/// `http://127.0.0.1:8081/v1`: [`plain_authority`] with IPv4 addresses, and a path of letters,
+/// digits, `-`, `.`, `_` and `~` without dot segments), which passes every check of
+/// [`upstream`]; `None` for anything else, which the URL parser then reads. Why, and the test:
+/// [`plain_authority`].
+fn plain_upstream(value: &str) -> Option<(Scheme, &str, Option<u16>, &str)> {
+    let (scheme_text, rest) = value.split_once("://")?;
+    let scheme = match scheme_text {
+        "https" => Scheme::Https,
+        "http" => Scheme::Http,
+        _ => return None,
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let plain_segment = |segment: &str| {
+        segment != "."
+            && segment != ".."
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+    };
+    if !path.split('/').skip(1).all(plain_segment) {
+        return None;
+    }
+    let (host, port) = plain_authority(scheme, scheme_text, authority, "", true)?;
+    Some((scheme, host, port, path.trim_end_matches('/')))
+}
+
 fn upstream(c: &mut Checker<'_, '_>, upstream: Located<&str>) -> Option<Upstream> {
     let Located { value, span } = upstream;
+    if let Some((scheme, host, port, path)) = plain_upstream(value) {
+        return Some(Upstream::new(
+            scheme,
+            host.to_string().into(),
+            port,
+            path.to_string().into(),
+        ));
+    }
     let mut bad = |message: String| {
         c.fail(
             ErrorKind::InvalidUpstream,
@@ -415,5 +451,83 @@ fn expose_headers(c: &mut Checker<'_, '_>, credentials: bool) -> Option<Text> {
         None
     } else {
         Some(names.join(", ").into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_upstreams_read_as_the_url_parser_reads_them() {
+        let hosts = [
+            "api.example.com",
+            "127.0.0.1",
+            "10.0.0.1",
+            "256.0.0.1",
+            "01.0.0.1",
+            "1.2.3",
+            "API.example.com",
+            "a_b.example",
+            "xn--a.example",
+            "localhost",
+            "a..b",
+            "[::1]",
+            "me@api.example.com",
+            "0x7f.0.0.1",
+        ];
+        let ports = ["", ":", ":80", ":443", ":8081", ":08081", ":65536"];
+        let paths = [
+            "",
+            "/",
+            "/v1",
+            "/v1/",
+            "/v1//",
+            "//",
+            "/a//b",
+            "/./a",
+            "/a/..",
+            "/a/.../b",
+            "/%2e/a",
+            "/a b",
+            "/a?q",
+            "/a#f",
+            "?q",
+            "#f",
+            "/a\\b",
+            "/~user/v1.2",
+            "/A-Z_",
+        ];
+        let mut plain = 0;
+        for scheme in ["https", "http", "HTTP", "ftp"] {
+            for host in hosts {
+                for port in ports {
+                    for path in paths {
+                        let value = format!("{scheme}://{host}{port}{path}");
+                        let Some((s, h, p, base)) = plain_upstream(&value) else {
+                            continue;
+                        };
+                        plain += 1;
+                        let url = Url::parse(&value).unwrap_or_else(|e| panic!("{value}: {e}"));
+                        assert!(
+                            url.username().is_empty() && url.password().is_none(),
+                            "{value}"
+                        );
+                        assert!(url.query().is_none() && url.fragment().is_none(), "{value}");
+                        assert_eq!(
+                            (s.as_str(), Some(h), p, base),
+                            (
+                                url.scheme(),
+                                url.host_str(),
+                                url.port(),
+                                url.path().trim_end_matches('/')
+                            ),
+                            "{value}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(plain > 100, "{plain}");
     }
 }
