@@ -2,5 +2,8 @@
 //! names): see `corsgate_core::config::codegen::build_script`.
 
 fn main() -> std::process::ExitCode {
-    corsgate_core::config::codegen::build_script(".")
+    corsgate_core::config::codegen::build_script(
+        ".",
+        corsgate_core::config::codegen::LiveRoutes::Refused,
+    )
 }

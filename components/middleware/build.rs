@@ -3,5 +3,8 @@
 //! `corsgate_core::config::codegen::build_script`.
 
 fn main() -> std::process::ExitCode {
-    corsgate_core::config::codegen::build_script("../..")
+    corsgate_core::config::codegen::build_script(
+        "../..",
+        corsgate_core::config::codegen::LiveRoutes::Served,
+    )
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use corsgate_testkit::harness::Component;
+use corsgate_testkit::harness::{work_dir, Artifact, Component};
 
 use crate::support::*;
 
@@ -11,6 +11,7 @@ pub(crate) fn cases() -> Vec<NamedCase<()>> {
     cases![
         invalid_policies_fail_the_build_with_locations,
         an_invalid_built_in_setting_fails_the_build,
+        a_live_route_fails_the_wasip2_build_and_builds_for_wasip3,
     ]
 }
 
@@ -51,4 +52,36 @@ fn an_invalid_built_in_setting_fails_the_build(_: &()) {
     ] {
         assert!(stderr.contains(expected), "build output lacks {expected:?}:\n{stderr}");
     }
+}
+
+/// A route with `[live]` reads a store, once per TTL per instance: the WASIp2 gateway, a fresh
+/// instance per request, would read it per request, so its build refuses the route and names
+/// the artifacts that serve it; the WASIp3 gateway builds the same folder.
+fn a_live_route_fails_the_wasip2_build_and_builds_for_wasip3(_: &()) {
+    let folder = work_dir("live-build").join("policies");
+    std::fs::create_dir_all(&folder).expect("create the policy folder");
+    std::fs::write(
+        folder.join("users.toml"),
+        "[route]\npath = \"/users/...\"\nupstream = \"http://127.0.0.1:9\"\n[cors]\nallow_origins = [\"https://app.example.com\"]\n[live]\nceiling = [\"https://app.example.com\", \"https://*.partner.example\"]\nwhen_unreadable = \"deny\"\n",
+    )
+    .expect("write the policy");
+    let out = Component::gateway(&folder).cargo_build();
+    assert!(
+        !out.status.success(),
+        "a live route must fail the WASIp2 build"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        "users.toml:7:11: route `users` has `[live]`, which the WASIp2 gateway cannot serve",
+        "build the WASIp3 gateway (`corsgate-p3`, components/p3) or middleware (components/middleware)",
+        "corsgate: 1 error(s); nothing was built",
+    ] {
+        assert!(stderr.contains(expected), "build output lacks {expected:?}:\n{stderr}");
+    }
+    let p3 = Component::artifact(Artifact::P3, &folder).cargo_build();
+    assert!(
+        p3.status.success(),
+        "the WASIp3 gateway serves live routes:\n{}",
+        String::from_utf8_lossy(&p3.stderr)
+    );
 }

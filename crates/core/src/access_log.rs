@@ -14,6 +14,7 @@ use std::borrow::Cow;
 pub use encode::{time_text, LogFormat};
 
 use crate::decision::RequestKind;
+use crate::live::LiveUsed;
 use crate::outcome::Outcome;
 use crate::plan::RequestHead;
 use crate::report_only::{Report, Verdict};
@@ -92,6 +93,8 @@ pub struct LogLine<'a> {
     pub(crate) cors_granted: Option<bool>,
     /// On a forwarded actual request with `Origin`: whether it carried `Cookie`.
     pub(crate) credentials: Option<bool>,
+    /// On a live route: which origins the decision used.
+    pub(crate) live: Option<LiveUsed>,
     pub(crate) duration_us: u64,
 }
 
@@ -145,6 +148,7 @@ impl<'a> LogLine<'a> {
             body_bytes: None,
             cors_granted: None,
             credentials: None,
+            live: None,
             duration_us,
         }
     }
@@ -223,6 +227,12 @@ impl<'a> LogLine<'a> {
         }
         if let Some(credentials) = self.credentials {
             field("credentials", Value::Flag(credentials));
+        }
+        match self.live {
+            None => {}
+            Some(LiveUsed::Generation(generation)) => field("live", Value::Number(generation)),
+            Some(LiveUsed::Baseline) => field("live", Value::Word("baseline")),
+            Some(LiveUsed::Denied) => field("live", Value::Word("denied")),
         }
         if let Some(unix_ms) = time {
             field("time", Value::Time(unix_ms));

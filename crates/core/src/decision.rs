@@ -4,7 +4,7 @@
 //! own `Origin` bytes, collected in a fixed-size [`HeaderList`].
 
 use crate::method::is_token;
-use crate::origins::OriginVerdict;
+use crate::origins::{AllowedOrigins, OriginVerdict};
 use crate::policy::CorsPolicy;
 use crate::request_headers::HeaderRejection;
 use crate::text::starts_with_ignore_case;
@@ -260,7 +260,16 @@ pub struct PreflightDecision<'a> {
 /// Answers a preflight at the edge: `204` with `headers` when `result` is `Ok`, else `403` with
 /// `headers` (then only `Vary`) and the body of [`crate::outcome::Outcome::Rejected`].
 pub fn preflight<'a>(policy: &'a CorsPolicy, request: &CorsRequest<'a>) -> PreflightDecision<'a> {
-    let verdict = policy.origins.judge(request.origin);
+    preflight_with(policy, &policy.origins, request)
+}
+
+/// [`preflight`] with `origins` standing for the policy's own: a live route's current list.
+pub fn preflight_with<'a>(
+    policy: &'a CorsPolicy,
+    origins: &AllowedOrigins,
+    request: &CorsRequest<'a>,
+) -> PreflightDecision<'a> {
+    let verdict = origins.judge(request.origin);
     match check_preflight(policy, request, verdict) {
         Ok(headers) => PreflightDecision {
             result: Ok(()),
@@ -369,7 +378,16 @@ pub fn forwarded<'p, 'o>(
     policy: &'p CorsPolicy,
     request: &CorsRequest<'o>,
 ) -> ForwardedCors<'p, &'o [u8]> {
-    let verdict = policy.origins.judge(request.origin);
+    forwarded_with(policy, &policy.origins, request)
+}
+
+/// [`forwarded`] with `origins` standing for the policy's own: a live route's current list.
+pub fn forwarded_with<'p, 'o>(
+    policy: &'p CorsPolicy,
+    origins: &AllowedOrigins,
+    request: &CorsRequest<'o>,
+) -> ForwardedCors<'p, &'o [u8]> {
+    let verdict = origins.judge(request.origin);
     if request.kind() == RequestKind::Preflight {
         if let Ok(headers) = check_preflight(policy, request, verdict) {
             return ForwardedCors {

@@ -215,6 +215,7 @@ impl<'t: 'r, 'r> Exchange<'t, 'r> {
 
     fn log_line(self, outcome: Outcome<'r>, duration_us: u64) -> LogLine<'r> {
         let mut line = LogLine::new(&self.head, Some(self.forward.route()), outcome, duration_us);
+        line.live = self.forward.live();
         if !self.head.cors.origin.is_empty() {
             if let ForwardCors::Enforced(cors) = self.forward.cors() {
                 line.cors_granted = Some(cors.grants);

@@ -61,6 +61,79 @@ impl OriginPattern {
         self.port
     }
 
+    /// Whether every origin `inner` matches, this pattern matches too: the same scheme, a host
+    /// set that holds `inner`'s (both suffixes start with a dot, so a longer one is
+    /// label-aligned), and a port set that holds `inner`'s.
+    pub fn covers(&self, inner: &OriginPattern) -> bool {
+        let host = match (&self.host, &inner.host) {
+            (HostPattern::Exact(x), HostPattern::Exact(y)) => x == y,
+            (HostPattern::Subdomains(x), HostPattern::Subdomains(y)) => y.ends_with(&**x),
+            (HostPattern::Subdomains(x), HostPattern::Exact(y)) => {
+                y.len() > x.len() && y.ends_with(&**x)
+            }
+            (HostPattern::Exact(_), HostPattern::Subdomains(_)) => false,
+        };
+        let port = self.port == PortPattern::Any || self.port == inner.port;
+        self.scheme == inner.scheme && host && port
+    }
+
+    /// The pattern as a policy file writes it: `https://*.example.com`, `http://localhost:*`.
+    pub fn text(&self) -> String {
+        let host: &str = match &self.host {
+            HostPattern::Exact(host) => host,
+            HostPattern::Subdomains(suffix) => suffix,
+        };
+        let wildcard = match self.host {
+            HostPattern::Subdomains(_) => "*",
+            HostPattern::Exact(_) => "",
+        };
+        let port = match self.port {
+            PortPattern::Default => String::new(),
+            PortPattern::Exact(port) => format!(":{port}"),
+            PortPattern::Any => ":*".into(),
+        };
+        format!("{}://{wildcard}{host}{port}", self.scheme.as_str())
+    }
+
+    /// Reads a pattern written exactly as [`OriginPattern::text`] writes it, its hosts and
+    /// ports as browsers serialize them; `None` for anything else, an exact origin included.
+    /// The run-time reader of live origin lists, which the CLI writes canonically: it never
+    /// repairs, and the list's check against the route's ceiling (validated with the
+    /// public-suffix guard at build time) decides whether the pattern may be used.
+    pub fn parse_canonical(text: &str) -> Option<OriginPattern> {
+        let (rest, any_port) = match text.strip_suffix(":*") {
+            Some(rest) => (rest, true),
+            None => (text, false),
+        };
+        let (scheme_part, authority) = rest.split_once("://")?;
+        let (host_and_port, subdomains) = match authority.strip_prefix("*.") {
+            Some(rest) => (rest, true),
+            None => (authority, false),
+        };
+        if !subdomains && !any_port {
+            return None;
+        }
+        // The host with a label standing for the wildcard parses as an origin would.
+        let probe = format!(
+            "{scheme_part}://{}{host_and_port}",
+            if subdomains { "x." } else { "" }
+        );
+        let origin = RequestOrigin::parse(probe.as_bytes())?;
+        if any_port && origin.port.is_some() {
+            return None;
+        }
+        let host = match subdomains {
+            true => HostPattern::Subdomains(origin.host[1..].to_string().into()),
+            false => HostPattern::Exact(origin.host.to_string().into()),
+        };
+        let port = match (any_port, origin.port) {
+            (true, _) => PortPattern::Any,
+            (false, Some(port)) => PortPattern::Exact(port),
+            (false, None) => PortPattern::Default,
+        };
+        Some(OriginPattern::new(origin.scheme, host, port))
+    }
+
     /// Whether `origin` has the pattern's scheme, one of its hosts and one of its ports.
     pub fn matches(&self, origin: &RequestOrigin<'_>) -> bool {
         if self.scheme != origin.scheme {
@@ -137,6 +210,24 @@ impl AllowedOrigins {
             }
         }
         OriginVerdict::Denied
+    }
+
+    /// Whether `origin`, a browser's serialization, is one of the allowed origins.
+    pub fn covers_origin(&self, origin: &[u8]) -> bool {
+        matches!(
+            self.judge(&[origin]),
+            OriginVerdict::AnyOrigin | OriginVerdict::Allowed(_)
+        )
+    }
+
+    /// Whether every origin `pattern` matches is allowed.
+    pub fn covers_pattern(&self, pattern: &OriginPattern) -> bool {
+        match self {
+            AllowedOrigins::Any => true,
+            // An exact origin never covers a pattern: a pattern allows infinitely many origins
+            // (every label or every port).
+            AllowedOrigins::Listed { patterns, .. } => patterns.iter().any(|p| p.covers(pattern)),
+        }
     }
 
     /// Whether every origin is allowed (`allow_origins = ["*"]`).

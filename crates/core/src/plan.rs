@@ -15,11 +15,12 @@ use std::borrow::Cow;
 
 use crate::access_log::LogLine;
 use crate::decision::{
-    forwarded, preflight, CorsRequest, ForwardedCors, HeaderList, RequestKind, VARY,
+    forwarded_with, preflight_with, CorsRequest, ForwardedCors, HeaderList, RequestKind, VARY,
 };
+use crate::live::{LiveUsed, LiveView};
 use crate::outcome::Outcome;
 use crate::policy::PreflightMode;
-use crate::report_only::{policy_verdict, Verdict};
+use crate::report_only::{policy_verdict_with, Verdict};
 use crate::route::{Route, RouteTable, RoutingError};
 
 /// Header lines as the adapters hand them to the host: names, and values borrowed where they
@@ -75,8 +76,19 @@ pub fn governs(table: &RouteTable, path_and_query: &str) -> bool {
     !matches!(table.route(head.path()), Err(RoutingError::NoRoute))
 }
 
-/// Decides what the gateway does with a request.
+/// Decides what the gateway does with a request, every live route with its baseline origins
+/// (a build or tool that reads no live store).
 pub fn plan<'t: 'r, 'r>(table: &'t RouteTable, head: &RequestHead<'r>) -> Plan<'t, 'r> {
+    plan_live(table, LiveView::UNPUBLISHED, head)
+}
+
+/// Decides what the gateway does with a request, a live route with the origins `live` gives
+/// it.
+pub fn plan_live<'t: 'r, 'r>(
+    table: &'t RouteTable,
+    live: LiveView<'_>,
+    head: &RequestHead<'r>,
+) -> Plan<'t, 'r> {
     let routed = match table.route(head.path()) {
         Ok(routed) => routed,
         Err(error) => {
@@ -89,32 +101,31 @@ pub fn plan<'t: 'r, 'r>(table: &'t RouteTable, head: &RequestHead<'r>) -> Plan<'
     };
     let route: &'t Route = routed.route;
     let policy = route.cors();
+    let (origins, live_used) = live.origins(route);
     let report_only = policy.report_only();
     let edge = policy.preflight() == PreflightMode::Edge && !report_only;
     if head.kind() == RequestKind::Preflight && edge {
-        let decision = preflight(policy, &head.cors);
+        let decision = preflight_with(policy, origins, &head.cors);
         let outcome = match decision.result {
             Ok(()) => Outcome::Allowed,
             Err(rejection) => Outcome::Rejected(rejection),
         };
-        return Plan::Answer(Answer::new(
-            Some(route),
-            outcome,
-            Some(decision.headers),
-            None,
-        ));
+        let mut answer = Answer::new(Some(route), outcome, Some(decision.headers), None);
+        answer.live = live_used;
+        return Plan::Answer(answer);
     }
     let cors = if report_only {
         ForwardCors::ReportOnly {
-            would: policy_verdict(policy, &head.cors),
+            would: policy_verdict_with(policy, origins, &head.cors),
         }
     } else {
-        ForwardCors::Enforced(forwarded(policy, &head.cors).owned())
+        ForwardCors::Enforced(forwarded_with(policy, origins, &head.cors).owned())
     };
     Plan::Forward(Forward {
         route,
         target: route.upstream_path_and_query(&routed.path, head.query()),
         cors,
+        live: live_used,
     })
 }
 
@@ -133,6 +144,8 @@ pub struct Answer<'a> {
     cors: Option<HeaderList<'a>>,
     /// `Vary` of an answer made in the upstream's place.
     vary: Option<Vec<u8>>,
+    /// On a live route: which origins it was decided with.
+    live: Option<LiveUsed>,
 }
 
 impl<'a> Answer<'a> {
@@ -147,6 +160,7 @@ impl<'a> Answer<'a> {
             outcome,
             cors,
             vary,
+            live: None,
         }
     }
 
@@ -187,7 +201,9 @@ impl<'a> Answer<'a> {
 
     /// The request's log line, `duration_us` after it began.
     pub fn log_line(self, head: &RequestHead<'a>, duration_us: u64) -> LogLine<'a> {
-        LogLine::new(head, self.route, self.outcome, duration_us)
+        let mut line = LogLine::new(head, self.route, self.outcome, duration_us);
+        line.live = self.live;
+        line
     }
 }
 
@@ -211,6 +227,8 @@ pub struct Forward<'t> {
     /// The upstream request's path and query: the only target it can have.
     target: String,
     cors: ForwardCors<'t>,
+    /// On a live route: which origins it was decided with.
+    live: Option<LiveUsed>,
 }
 
 impl<'t> Forward<'t> {
@@ -227,5 +245,10 @@ impl<'t> Forward<'t> {
     /// What the gateway does about CORS on the way back.
     pub fn cors(&self) -> &ForwardCors<'t> {
         &self.cors
+    }
+
+    /// On a live route: which origins it was decided with.
+    pub fn live(&self) -> Option<LiveUsed> {
+        self.live
     }
 }

@@ -1,6 +1,7 @@
 //! The compiled CORS policy of one route: what is allowed, plus every response header value
 //! computed once when the policy is built, so a request only compares and copies.
 
+use crate::live::LiveRule;
 use crate::method::AllowedMethods;
 use crate::origins::AllowedOrigins;
 use crate::request_headers::AllowedHeaders;
@@ -48,6 +49,8 @@ pub struct CorsPolicy {
     pub(crate) report_only: bool,
     /// The response header values, computed when the policy was built.
     pub(crate) values: HeaderValues,
+    /// `[live]`: the route's origins may change at run time, inside this rule's ceiling.
+    pub(crate) live: Option<LiveRule>,
 }
 
 /// What a policy allows beyond its origins, methods and headers: the policy file's switches.
@@ -85,6 +88,7 @@ impl CorsPolicy {
         headers: AllowedHeaders,
         switches: PolicySwitches,
         values: HeaderValues,
+        live: Option<LiveRule>,
     ) -> CorsPolicy {
         let PolicySwitches {
             allow_credentials,
@@ -101,7 +105,13 @@ impl CorsPolicy {
             preflight,
             report_only,
             values,
+            live,
         }
+    }
+
+    /// `[live]`: the ceiling and outage choice of a route whose origins change at run time.
+    pub fn live(&self) -> Option<&LiveRule> {
+        self.live.as_ref()
     }
 
     /// The origins it allows.

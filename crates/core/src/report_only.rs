@@ -3,10 +3,10 @@
 //! decided and judges the upstream's answer the way a browser would, so that every request the
 //! new policy would treat differently shows in the log before the policy takes over.
 
-use crate::decision::{preflight, CorsRequest, RequestKind};
+use crate::decision::{preflight_with, CorsRequest, RequestKind};
 use crate::forwarding::header_values;
 use crate::method::is_cors_safelisted_method;
-use crate::origins::OriginVerdict;
+use crate::origins::{AllowedOrigins, OriginVerdict};
 use crate::outcome::rejection_reason;
 use crate::policy::CorsPolicy;
 use crate::request_headers::{wildcard_covers, MAX_REQUEST_HEADERS_BYTES};
@@ -55,15 +55,24 @@ impl Verdict {
 /// What the policy would decide for a CORS request (`None` for a request without `Origin`,
 /// which CORS does not concern).
 pub fn policy_verdict(policy: &CorsPolicy, request: &CorsRequest<'_>) -> Option<Verdict> {
+    policy_verdict_with(policy, &policy.origins, request)
+}
+
+/// [`policy_verdict`] with `origins` standing for the policy's own: a live route's current list.
+pub fn policy_verdict_with(
+    policy: &CorsPolicy,
+    origins: &AllowedOrigins,
+    request: &CorsRequest<'_>,
+) -> Option<Verdict> {
     if request.origin.is_empty() {
         return None;
     }
     Some(match request.kind() {
-        RequestKind::Preflight => match preflight(policy, request).result {
+        RequestKind::Preflight => match preflight_with(policy, origins, request).result {
             Ok(()) => Verdict::Allow,
             Err(rejection) => Verdict::Reject(rejection_reason(&rejection)),
         },
-        RequestKind::Actual => match policy.origins.judge(request.origin) {
+        RequestKind::Actual => match origins.judge(request.origin) {
             OriginVerdict::AnyOrigin | OriginVerdict::Allowed(_) => Verdict::Allow,
             OriginVerdict::Absent | OriginVerdict::Denied => Verdict::Reject("origin not allowed"),
         },

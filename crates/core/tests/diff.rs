@@ -139,6 +139,36 @@ fn access_gained_lost_and_changed() {
             new: "[cors]\nallow_origins = [\"https://app.example.com\"]\nallow_private_network = true\n",
             expected: &[(Widens, Key::AllowPrivateNetwork, "private network access now allowed")],
         },
+        Case {
+            name: "[live] added: origins change at run time up to the ceiling",
+            old: APP_ONLY,
+            new: "[cors]\nallow_origins = [\"https://app.example.com\"]\n[live]\nceiling = [\"https://app.example.com\", \"https://*.partner.example\"]\nwhen_unreadable = \"deny\"\n",
+            expected: &[(Widens, Key::Ceiling, "origins now change at run time (`[live]`), up to the ceiling `https://app.example.com`, `https://*.partner.example`")],
+        },
+        Case {
+            name: "[live] removed",
+            old: "[cors]\nallow_origins = [\"https://app.example.com\"]\n[live]\nceiling = [\"https://app.example.com\"]\nwhen_unreadable = \"deny\"\n",
+            new: APP_ONLY,
+            expected: &[(Narrows, Key::Ceiling, "origins no longer change at run time")],
+        },
+        Case {
+            name: "a ceiling that covers more, an outage that now falls back to the baseline",
+            old: "[cors]\nallow_origins = [\"https://app.example.com\"]\n[live]\nceiling = [\"https://app.example.com\", \"https://a.partner.example\"]\nwhen_unreadable = \"deny\"\n",
+            new: "[cors]\nallow_origins = [\"https://app.example.com\"]\n[live]\nceiling = [\"https://app.example.com\", \"https://*.partner.example\"]\nwhen_unreadable = \"baseline\"\n",
+            expected: &[
+                (Widens, Key::Ceiling, "ceiling: `https://*.partner.example` now covers more than `https://a.partner.example` did"),
+                (Widens, Key::WhenUnreadable, "while no live list can be read, `allow_origins` now apply"),
+            ],
+        },
+        Case {
+            name: "a narrower ceiling, an outage that now denies",
+            old: "[cors]\nallow_origins = [\"https://app.example.com\"]\n[live]\nceiling = [\"https://app.example.com\", \"https://*.partner.example\"]\nwhen_unreadable = \"baseline\"\n",
+            new: "[cors]\nallow_origins = [\"https://app.example.com\"]\n[live]\nceiling = [\"https://app.example.com\"]\nwhen_unreadable = \"deny\"\n",
+            expected: &[
+                (Narrows, Key::WhenUnreadable, "while no live list can be read, no origin is allowed"),
+                (Narrows, Key::Ceiling, "ceiling: `https://*.partner.example` no longer allowed"),
+            ],
+        },
     ];
     for case in cases {
         let name = case.name;

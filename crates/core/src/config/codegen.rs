@@ -1,6 +1,9 @@
 //! Bakes a [`RouteTable`] into Rust source: a constant expression of `static` data, so the
 //! component carries its policies compiled in and an instance starts with nothing to build.
 
+use super::error::{ConfigError, ErrorKind};
+use super::schema::Key;
+use crate::live::LiveRule;
 use crate::method::AllowedMethods;
 use crate::origin_set::OriginSet;
 use crate::origins::{AllowedOrigins, HostPattern, OriginPattern, PortPattern};
@@ -113,21 +116,33 @@ fn route_expr(r: &Route, path: &str, items: &mut Items) -> String {
     )
 }
 
-fn cors_expr(c: &CorsPolicy, items: &mut Items) -> String {
-    let origins = match &c.origins {
+fn allowed_origins(origins: &AllowedOrigins, items: &mut Items) -> String {
+    match origins {
         AllowedOrigins::Any => format!("{CRATE}::origins::AllowedOrigins::Any"),
-        AllowedOrigins::Listed { exact, patterns } => format!(
-            "{CRATE}::origins::AllowedOrigins::Listed {{ exact: {}, patterns: {} }}",
-            origin_set(exact),
-            {
-                let patterns: Vec<String> = patterns.iter().map(pattern).collect();
-                format!(
-                    "::std::borrow::Cow::Borrowed({})",
-                    items.list("PATTERNS", "origins::OriginPattern", &patterns)
-                )
-            }
-        ),
+        AllowedOrigins::Listed { exact, patterns } => {
+            let patterns: Vec<String> = patterns.iter().map(pattern).collect();
+            format!(
+                "{CRATE}::origins::AllowedOrigins::Listed {{ exact: {}, patterns: ::std::borrow::Cow::Borrowed({}) }}",
+                origin_set(exact),
+                items.list("PATTERNS", "origins::OriginPattern", &patterns)
+            )
+        }
+    }
+}
+
+fn live_rule(rule: Option<&LiveRule>, items: &mut Items) -> String {
+    let Some(rule) = rule else {
+        return "None".into();
     };
+    format!(
+        "Some({CRATE}::live::LiveRule::new({}, {CRATE}::live::WhenUnreadable::{:?}))",
+        allowed_origins(rule.ceiling(), items),
+        rule.when_unreadable()
+    )
+}
+
+fn cors_expr(c: &CorsPolicy, items: &mut Items) -> String {
+    let origins = allowed_origins(&c.origins, items);
     let methods = match &c.methods {
         AllowedMethods::Any => format!("{CRATE}::method::AllowedMethods::Any"),
         AllowedMethods::Listed(m) => {
@@ -143,7 +158,7 @@ fn cors_expr(c: &CorsPolicy, items: &mut Items) -> String {
         PreflightMode::Forward => "Forward",
     };
     format!(
-        "{CRATE}::policy::CorsPolicy::new({origins}, {methods}, {CRATE}::request_headers::AllowedHeaders::new({any}, {}), {CRATE}::policy::PolicySwitches {{ allow_credentials: {}, allow_private_network: {}, preflight: {CRATE}::policy::PreflightMode::{preflight}, report_only: {} }}, {CRATE}::policy::HeaderValues {{ allow_methods: {}, allow_headers: {}, expose_headers: {}, max_age: {} }})",
+        "{CRATE}::policy::CorsPolicy::new({origins}, {methods}, {CRATE}::request_headers::AllowedHeaders::new({any}, {}), {CRATE}::policy::PolicySwitches {{ allow_credentials: {}, allow_private_network: {}, preflight: {CRATE}::policy::PreflightMode::{preflight}, report_only: {} }}, {CRATE}::policy::HeaderValues {{ allow_methods: {}, allow_headers: {}, expose_headers: {}, max_age: {} }}, {})",
         list(names, |t| text(t)),
         c.allow_credentials,
         c.allow_private_network,
@@ -151,7 +166,8 @@ fn cors_expr(c: &CorsPolicy, items: &mut Items) -> String {
         text(c.allow_methods_value()),
         text(c.allow_headers_value()),
         option(c.expose_headers_value()),
-        option(c.max_age_value())
+        option(c.max_age_value()),
+        live_rule(c.live(), items)
     )
 }
 
@@ -183,6 +199,16 @@ fn pattern(p: &OriginPattern) -> String {
     )
 }
 
+/// Whether the component being built serves routes with `[live]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LiveRoutes {
+    /// It reads the live list and keeps it per instance (the WASIp3 gateway and middleware).
+    Served,
+    /// It cannot: the WASIp2 gateway, whose every request Spin serves with a fresh instance, so
+    /// each would read the store. A live route fails its build.
+    Refused,
+}
+
 /// A component's build script: compiles the policy folder named by `CORSGATE_POLICIES` (absolute,
 /// or relative to the repository root, as CONTRACT.md §3 says; default `policies`) into
 /// `$OUT_DIR/compiled.rs` as `ROUTES`, beside the run-time settings' values in the build's
@@ -190,7 +216,7 @@ fn pattern(p: &OriginPattern) -> String {
 /// root as seen from the package (`.` for the WASIp2 gateway at the root, `../..` for
 /// `components/*`). An invalid policy or setting fails the build with every error, a policy's
 /// as `file:line:column: message`. One copy for every component built from the engine.
-pub fn build_script(repo_root: &str) -> std::process::ExitCode {
+pub fn build_script(repo_root: &str, live: LiveRoutes) -> std::process::ExitCode {
     use std::path::{Path, PathBuf};
     use std::process::ExitCode;
 
@@ -215,7 +241,7 @@ pub fn build_script(repo_root: &str) -> std::process::ExitCode {
     };
     // A folder here makes cargo rescan it for any added, removed or changed file.
     println!("cargo:rerun-if-changed={}", dir.display());
-    match super::load_route_table(&dir) {
+    match compile_for(&dir, live) {
         Ok(table) => {
             let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
             let source = format!(
@@ -236,6 +262,33 @@ pub fn build_script(repo_root: &str) -> std::process::ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The route table of `dir`, refusing live routes where `live` says so.
+fn compile_for(dir: &std::path::Path, live: LiveRoutes) -> Result<RouteTable, Vec<ConfigError>> {
+    let sources = super::read_policy_dir(dir).map_err(|e| vec![e])?;
+    let loaded = super::load_policies(&sources)?;
+    let refused: Vec<ConfigError> = loaded
+        .iter()
+        .filter(|policy| live == LiveRoutes::Refused && policy.route.cors().live().is_some())
+        .map(|policy| {
+            policy.document.error(
+                ErrorKind::LiveNotServed,
+                policy.document.span_of(Key::Ceiling),
+                format!(
+                    "route `{}` has `[live]`, which the WASIp2 gateway cannot serve: Spin gives every WASIp2 request a fresh instance, which would read the store on every request",
+                    policy.route.name()
+                ),
+                Some("build the WASIp3 gateway (`corsgate-p3`, components/p3) or middleware (components/middleware), or use their prebuilt artifacts; or remove `[live]`".into()),
+            )
+        })
+        .collect();
+    if !refused.is_empty() {
+        return Err(refused);
+    }
+    Ok(RouteTable::new(
+        loaded.into_iter().map(|l| l.route).collect(),
+    ))
 }
 
 /// The run-time settings' values in the build's environment (`CORSGATE_ACCESS_LOG=problems

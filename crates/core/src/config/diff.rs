@@ -15,8 +15,8 @@ use super::error::Location;
 use super::load::LoadedPolicy;
 use super::origin_rules::{parse_origin_entry, OriginEntry, OriginRules};
 use super::schema::Key;
+use crate::live::{LiveRule, WhenUnreadable};
 use crate::method::is_cors_safelisted_method;
-use crate::origins::{HostPattern, PortPattern};
 use crate::policy::{CorsPolicy, HeaderValues, PreflightMode};
 use crate::request_headers::wildcard_covers;
 use crate::request_origin::RequestOrigin;
@@ -179,7 +179,7 @@ fn removed(policy: &LoadedPolicy<'_>) -> Change {
 }
 
 fn origin_summary(policy: &LoadedPolicy<'_>) -> String {
-    let entries = origin_entries(policy);
+    let entries = origin_entries(policy, Key::AllowOrigins);
     let list: Vec<&str> = entries.iter().map(|e| e.text.as_str()).collect();
     let credentials = if policy.route.cors.allow_credentials {
         " with credentials"
@@ -238,6 +238,7 @@ fn cors_changes(
         preflight,
         report_only,
         values,
+        live,
     } = was;
     let HeaderValues {
         allow_methods: _,  // computed from `methods`
@@ -248,7 +249,7 @@ fn cors_changes(
     let (old, new) = sides;
     let is = &new.route.cors;
     let every = |_: &str| true;
-    origins(old, new, changes);
+    origins(old, new, changes, Key::AllowOrigins);
     toggle(
         changes,
         sides,
@@ -282,6 +283,65 @@ fn cors_changes(
         |_, is| preflight_mode(*is).into(),
     );
     enforcement(changes, new, (*report_only, is.report_only));
+    live_changes(changes, sides, (live.as_ref(), is.live()));
+}
+
+/// What changed in the `[live]` table: whether origins change at run time, how far (the
+/// ceiling, compared as `allow_origins` is), and what applies while no list can be read.
+fn live_changes(
+    changes: &mut Vec<Change>,
+    (old, new): (&LoadedPolicy<'_>, &LoadedPolicy<'_>),
+    (was, is): (Option<&LiveRule>, Option<&LiveRule>),
+) {
+    match (was, is) {
+        (None, None) => {}
+        (None, Some(_)) => changes.push(change(
+            Direction::Widens,
+            Key::Ceiling,
+            at(new, Key::Ceiling),
+            format!(
+                "origins now change at run time (`[live]`), up to the ceiling {}",
+                entry_texts(new, Key::Ceiling)
+            ),
+        )),
+        (Some(_), None) => changes.push(change(
+            Direction::Narrows,
+            Key::Ceiling,
+            at(old, Key::Ceiling),
+            "origins no longer change at run time: `allow_origins` apply".into(),
+        )),
+        (Some(was), Some(is)) => {
+            origins(old, new, changes, Key::Ceiling);
+            let (was, is) = (was.when_unreadable(), is.when_unreadable());
+            if was != is {
+                let (direction, what) = match is {
+                    WhenUnreadable::Baseline => (
+                        Direction::Widens,
+                        "while no live list can be read, `allow_origins` now apply (was: no origin)",
+                    ),
+                    WhenUnreadable::Deny => (
+                        Direction::Narrows,
+                        "while no live list can be read, no origin is allowed (was: `allow_origins`)",
+                    ),
+                };
+                changes.push(change(
+                    direction,
+                    Key::WhenUnreadable,
+                    at(new, Key::WhenUnreadable),
+                    what.into(),
+                ));
+            }
+        }
+    }
+}
+
+/// A list key's entries as the file writes them, each quoted.
+fn entry_texts(policy: &LoadedPolicy<'_>, key: Key) -> String {
+    let entries: Vec<String> = origin_entries(policy, key)
+        .iter()
+        .map(|e| format!("`{}`", e.text))
+        .collect();
+    entries.join(", ")
 }
 
 /// A changed `path` loses the old paths and gains the new ones.
@@ -391,14 +451,14 @@ fn toggle(
     }
 }
 
-/// One `allow_origins` entry: what it allows, as written, and where.
+/// One `allow_origins` or `ceiling` entry: what it allows, as written, and where.
 struct OriginItem {
     entry: OriginEntry,
     text: String,
     span: Range<usize>,
 }
 
-fn origin_entries(policy: &LoadedPolicy<'_>) -> Vec<OriginItem> {
+fn origin_entries(policy: &LoadedPolicy<'_>, key: Key) -> Vec<OriginItem> {
     let doc: &PolicyDocument<'_> = &policy.document;
     let rules = OriginRules {
         allow_credentials: doc.bool(Key::AllowCredentials),
@@ -406,7 +466,7 @@ fn origin_entries(policy: &LoadedPolicy<'_>) -> Vec<OriginItem> {
         dangerously_allow_public_suffix_wildcards: doc
             .bool(Key::DangerouslyAllowPublicSuffixWildcards),
     };
-    doc.strings(Key::AllowOrigins)
+    doc.strings(key)
         .map_or(&[][..], |l| l.value)
         .iter()
         .filter_map(|Located { value, span }| {
@@ -432,25 +492,18 @@ fn covers(a: &OriginEntry, b: &OriginEntry) -> bool {
         }
         // A pattern allows infinitely many origins (every label or every port).
         (OriginEntry::Exact(_), OriginEntry::Pattern(_)) => false,
-        (OriginEntry::Pattern(p), OriginEntry::Pattern(q)) => {
-            let host = match (&p.host, &q.host) {
-                (HostPattern::Exact(x), HostPattern::Exact(y)) => x == y,
-                // Both suffixes start with a dot, so a longer one is label-aligned.
-                (HostPattern::Subdomains(x), HostPattern::Subdomains(y)) => y.ends_with(&**x),
-                (HostPattern::Subdomains(x), HostPattern::Exact(y)) => {
-                    y.len() > x.len() && y.ends_with(&**x)
-                }
-                (HostPattern::Exact(_), HostPattern::Subdomains(_)) => false,
-            };
-            let port = p.port == PortPattern::Any || p.port == q.port;
-            p.scheme == q.scheme && host && port
-        }
+        (OriginEntry::Pattern(p), OriginEntry::Pattern(q)) => p.covers(q),
     }
 }
 
-fn origins(old: &LoadedPolicy<'_>, new: &LoadedPolicy<'_>, changes: &mut Vec<Change>) {
-    let (before, after) = (origin_entries(old), origin_entries(new));
+/// What changed in an origin list, `allow_origins` or `ceiling` (which says so first).
+fn origins(old: &LoadedPolicy<'_>, new: &LoadedPolicy<'_>, changes: &mut Vec<Change>, key: Key) {
+    let (before, after) = (origin_entries(old, key), origin_entries(new, key));
     let credentialed_now = new.route.cors.allow_credentials;
+    let list = match key {
+        Key::Ceiling => "ceiling: ",
+        _ => "",
+    };
     for item in &after {
         if before.iter().any(|b| covers(&b.entry, &item.entry)) {
             continue;
@@ -462,9 +515,9 @@ fn origins(old: &LoadedPolicy<'_>, new: &LoadedPolicy<'_>, changes: &mut Vec<Cha
             .collect();
         let mut what = match (&item.entry, generalizes.is_empty()) {
             (OriginEntry::Any, _) => "`\"*\"` introduced: every origin is now allowed".to_string(),
-            (_, true) => format!("`{}` now allowed", item.text),
+            (_, true) => format!("{list}`{}` now allowed", item.text),
             (_, false) => format!(
-                "`{}` now covers more than {} did",
+                "{list}`{}` now covers more than {} did",
                 item.text,
                 generalizes
                     .iter()
@@ -478,7 +531,7 @@ fn origins(old: &LoadedPolicy<'_>, new: &LoadedPolicy<'_>, changes: &mut Vec<Cha
         }
         changes.push(change(
             Direction::Widens,
-            Key::AllowOrigins,
+            key,
             new.document.location(item.span.clone()),
             what,
         ));
@@ -487,9 +540,9 @@ fn origins(old: &LoadedPolicy<'_>, new: &LoadedPolicy<'_>, changes: &mut Vec<Cha
         if !after.iter().any(|a| covers(&a.entry, &item.entry)) {
             changes.push(change(
                 Direction::Narrows,
-                Key::AllowOrigins,
+                key,
                 old.document.location(item.span.clone()),
-                format!("`{}` no longer allowed", item.text),
+                format!("{list}`{}` no longer allowed", item.text),
             ));
         }
     }

@@ -184,7 +184,9 @@ pub fn parse_document<'s>(
             errors.push(doc.error(
                 ErrorKind::UnknownKey,
                 key_span.clone(),
-                format!("unknown table `{name}`: a policy has only `[route]` and `[cors]`"),
+                format!(
+                    "unknown table `{name}`: a policy has only `[route]`, `[cors]` and `[live]`"
+                ),
                 help,
             ));
             continue;
@@ -201,8 +203,9 @@ pub fn parse_document<'s>(
         check_table(&mut doc, table, entries, &mut errors);
     }
 
+    let has_table = |table: Table| root.iter().any(|t| t.key == table.name());
     for spec in KEYS.iter().filter(|k| k.required()) {
-        if !doc.present.contains(&spec.key) {
+        if !doc.present.contains(&spec.key) && (!spec.table.optional() || has_table(spec.table)) {
             let table_span = root
                 .iter()
                 .find(|t| t.key == spec.table.name())

@@ -76,6 +76,16 @@ pub enum ErrorKind {
     /// The policy folder or one of its files could not be read; the location names the path,
     /// with line and column 0.
     Io,
+    /// `"*"` in `[live]` `ceiling`: the ceiling is the reviewed limit of live data.
+    WildcardCeiling,
+    /// An `allow_origins` entry that `[live]` `ceiling` does not cover (or `"*"` with
+    /// `[live]`): the baseline must be a list live data could set.
+    OutsideCeiling,
+    /// `when_unreadable` other than `"deny"` or `"baseline"`.
+    InvalidWhenUnreadable,
+    /// A route with `[live]` built into an artifact that cannot serve it: the WASIp2 gateway,
+    /// whose every request is a fresh instance and so would read the store per request.
+    LiveNotServed,
     /// A policy folder read at run time (a prebuilt artifact's files mount) holds no policy
     /// file: the mount names the wrong folder, or none. Line and column 0.
     NoPolicyFiles,

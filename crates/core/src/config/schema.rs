@@ -8,24 +8,33 @@
 
 use std::fmt;
 
-/// The two tables of a policy file.
+/// The tables of a policy file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Table {
     /// `[route]`: where requests come from (the path) and where they go (the upstream).
     Route,
     /// `[cors]`: the CORS policy applied to the route's requests.
     Cors,
+    /// `[live]`, optional: the route's origins may change at run time, inside a ceiling.
+    Live,
 }
 
 impl Table {
-    /// Both tables: the only ones a policy file may have.
-    pub const ALL: [Table; 2] = [Table::Route, Table::Cors];
+    /// Every table: the only ones a policy file may have.
+    pub const ALL: [Table; 3] = [Table::Route, Table::Cors, Table::Live];
+
+    /// Whether a policy file may leave the table out (its required keys are then not asked
+    /// for).
+    pub fn optional(self) -> bool {
+        self == Table::Live
+    }
 
     /// The table's name in a policy file, without brackets.
     pub fn name(self) -> &'static str {
         match self {
             Table::Route => "route",
             Table::Cors => "cors",
+            Table::Live => "live",
         }
     }
 }
@@ -72,6 +81,10 @@ pub enum Key {
     DangerouslyAllowInsecureOrigins,
     /// `cors.dangerously_allow_public_suffix_wildcards`: wildcards right under a public suffix.
     DangerouslyAllowPublicSuffixWildcards,
+    /// `live.ceiling`: the most a live origin list may allow.
+    Ceiling,
+    /// `live.when_unreadable`: what applies when no live list can be used.
+    WhenUnreadable,
 }
 
 /// The TOML type a key's value must have.
@@ -290,6 +303,22 @@ pub const KEYS: &[KeySpec] = &[
         kind: ValueKind::Bool,
         default: Default::Bool(false),
         doc: "Allow wildcards directly under a public suffix (`https://*.co.uk`, `https://*.github.io`): anyone can register such a name.",
+    },
+    KeySpec {
+        key: Key::Ceiling,
+        table: Table::Live,
+        name: "ceiling",
+        kind: ValueKind::StringArray,
+        default: Default::Required,
+        doc: "The origins and patterns a live origin list may allow, checked as `allow_origins` is (never `\"*\"`); `allow_origins` must lie inside it.",
+    },
+    KeySpec {
+        key: Key::WhenUnreadable,
+        table: Table::Live,
+        name: "when_unreadable",
+        kind: ValueKind::String,
+        default: Default::Required,
+        doc: "What applies while no live list can be used (the store is down, or holds a refused value) and the instance has accepted none before: `\"deny\"` (no origin) or `\"baseline\"` (`allow_origins`).",
     },
 ];
 

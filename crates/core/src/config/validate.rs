@@ -9,6 +9,7 @@ use super::document::{Located, PolicyDocument};
 use super::error::{ConfigError, ErrorKind};
 use super::origin_rules::{parse_origin_entry, plain_authority, OriginEntry, OriginRules};
 use super::schema::{did_you_mean, Default, Key};
+use crate::live::{LiveRule, WhenUnreadable};
 use crate::method::{is_forbidden_method, is_token, AllowedMethods};
 use crate::origin_set::OriginSet;
 use crate::origins::AllowedOrigins;
@@ -216,25 +217,9 @@ fn cors_policy(c: &mut Checker<'_, '_>) -> CorsPolicy {
             .bool(Key::DangerouslyAllowPublicSuffixWildcards),
     };
 
-    let mut any_origin = false;
-    let mut exact = Vec::new();
-    let mut patterns = Vec::new();
-    for entry in doc.strings(Key::AllowOrigins).map_or(&[][..], |l| l.value) {
-        match parse_origin_entry(&entry.value, rules) {
-            Ok(OriginEntry::Any) => any_origin = true,
-            Ok(OriginEntry::Exact(origin)) => exact.push(origin),
-            Ok(OriginEntry::Pattern(pattern)) => patterns.push(pattern),
-            Err(p) => c.fail(p.kind, entry.span.clone(), p.message, p.help),
-        }
-    }
-    let origins = if any_origin {
-        AllowedOrigins::Any
-    } else {
-        AllowedOrigins::Listed {
-            exact: OriginSet::build(exact),
-            patterns: patterns.into(),
-        }
-    };
+    let baseline = origin_entries(c, Key::AllowOrigins, rules);
+    let origins = allowed_origins(&baseline);
+    let live = live_rule(c, rules, &baseline);
 
     let (methods, allow_methods_value) = allowed_methods(c, allow_credentials);
     let (headers, allow_headers_value) = allowed_headers(c, allow_credentials);
@@ -289,7 +274,95 @@ fn cors_policy(c: &mut Checker<'_, '_>) -> CorsPolicy {
         expose_headers: expose_headers_value,
         max_age: max_age_value,
     };
-    CorsPolicy::new(origins, methods, headers, switches, values)
+    CorsPolicy::new(origins, methods, headers, switches, values, live)
+}
+
+/// The valid entries of an origin list (`allow_origins`, `live.ceiling`) with their spans; each
+/// invalid one is reported.
+fn origin_entries(
+    c: &mut Checker<'_, '_>,
+    key: Key,
+    rules: OriginRules,
+) -> Vec<Located<OriginEntry>> {
+    let mut entries = Vec::new();
+    for entry in c.doc.strings(key).map_or(&[][..], |l| l.value) {
+        match parse_origin_entry(&entry.value, rules) {
+            Ok(value) => entries.push(Located {
+                value,
+                span: entry.span.clone(),
+            }),
+            Err(p) => c.fail(p.kind, entry.span.clone(), p.message, p.help),
+        }
+    }
+    entries
+}
+
+fn allowed_origins(entries: &[Located<OriginEntry>]) -> AllowedOrigins {
+    let mut exact = Vec::new();
+    let mut patterns = Vec::new();
+    for entry in entries {
+        match &entry.value {
+            OriginEntry::Any => return AllowedOrigins::Any,
+            OriginEntry::Exact(origin) => exact.push(origin.clone()),
+            OriginEntry::Pattern(pattern) => patterns.push(pattern.clone()),
+        }
+    }
+    AllowedOrigins::Listed {
+        exact: OriginSet::build(exact),
+        patterns: patterns.into(),
+    }
+}
+
+/// `[live]`: the ceiling, checked as `allow_origins` is and never `*`, holding every
+/// `baseline` entry; and the outage choice, which has no default.
+fn live_rule(
+    c: &mut Checker<'_, '_>,
+    rules: OriginRules,
+    baseline: &[Located<OriginEntry>],
+) -> Option<LiveRule> {
+    c.doc.strings(Key::Ceiling)?;
+    let entries = origin_entries(c, Key::Ceiling, rules);
+    for entry in entries.iter().filter(|e| e.value == OriginEntry::Any) {
+        c.fail(
+            ErrorKind::WildcardCeiling,
+            entry.span.clone(),
+            "`\"*\"` in `ceiling` would let a live list allow every origin: a ceiling is the reviewed limit of what live data may allow".into(),
+            Some("list the origins and patterns (`https://*.example.com`) live lists may use".into()),
+        );
+    }
+    let ceiling = allowed_origins(&entries);
+    for entry in baseline {
+        let inside = match &entry.value {
+            OriginEntry::Any => false,
+            _ if ceiling.is_any() => true,
+            OriginEntry::Exact(origin) => ceiling.covers_origin(origin.as_bytes()),
+            OriginEntry::Pattern(pattern) => ceiling.covers_pattern(pattern),
+        };
+        if !inside {
+            let text = &c.doc.source[entry.span.clone()];
+            c.fail(
+                ErrorKind::OutsideCeiling,
+                entry.span.clone(),
+                format!("{text} in `allow_origins` lies outside `[live]` `ceiling`: a route's baseline must be one of the lists live data could set"),
+                Some(format!("add {text} to `ceiling`, or remove it from `allow_origins`")),
+            );
+        }
+    }
+    let Located { value, span } = c.doc.string(Key::WhenUnreadable)?;
+    let Some(when_unreadable) = WhenUnreadable::from_name(value) else {
+        let names = WhenUnreadable::ALL.iter().map(|w| w.name());
+        let help = did_you_mean(&value.to_ascii_lowercase(), names)
+            .map(|w| format!("did you mean `\"{w}\"`?"))
+            .unwrap_or_else(|| "`\"deny\"` allows no origin while no list can be read; `\"baseline\"` allows `allow_origins`".into());
+        c.fail(
+            ErrorKind::InvalidWhenUnreadable,
+            span,
+            format!("`when_unreadable = \"{value}\"` must be `\"deny\"` or `\"baseline\"`"),
+            Some(help),
+        );
+        return None;
+    };
+    Some(LiveRule::new(ceiling, when_unreadable))
 }
 
 fn wildcard_with_credentials(c: &mut Checker<'_, '_>, key: Key, span: Range<usize>) {

@@ -1,0 +1,151 @@
+//! What one instance keeps of its live lists between requests: the list it accepted last (its
+//! last-known-good), when the store was read last, whether a read is under way, and the
+//! problem it logged last, so each problem is logged once per instance and not per request.
+//!
+//! The adapter owns the I/O and the clock: it asks [`LiveState::claim`] whether to read,
+//! reads the store with a deadline, hands the result to [`LiveState::finish`] and logs the line
+//! that returns, if any. Every request decides with [`LiveState::view`].
+
+use super::list::{LiveList, LiveProblem};
+use super::{Current, LiveView};
+use crate::route::RouteTable;
+
+/// What a request does about the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refresh {
+    /// The instance read the store less than a TTL ago: decide with what it has.
+    Fresh,
+    /// This request reads the store, then calls [`LiveState::finish`]; it was claimed, so no
+    /// other request of the instance reads meanwhile.
+    Claimed,
+    /// Another request is reading the store. A warm instance decides with what it has; a cold
+    /// one ([`LiveState::is_cold`]) waits for that read, which has a deadline.
+    InFlight,
+}
+
+/// One instance's live lists: see the module doc.
+#[derive(Debug, Default)]
+pub struct LiveState {
+    /// The newest list accepted: the last-known-good.
+    list: Option<LiveList>,
+    /// What the last read found when no list was ever accepted.
+    without_list: Option<Current<'static>>,
+    /// When the last read ended (the adapter's monotonic clock, in milliseconds).
+    last_read_ms: Option<u64>,
+    reading: bool,
+    /// The problem line logged last.
+    logged: Option<String>,
+}
+
+impl LiveState {
+    /// An instance's state before its first read.
+    pub const fn new() -> LiveState {
+        LiveState {
+            list: None,
+            without_list: None,
+            last_read_ms: None,
+            reading: false,
+            logged: None,
+        }
+    }
+
+    /// Whether the instance has never finished a read: it has nothing to decide with yet.
+    pub fn is_cold(&self) -> bool {
+        self.last_read_ms.is_none()
+    }
+
+    /// Whether this request reads the store: due when the last read ended `ttl_ms` or more
+    /// before `now_ms` (or never happened) and no read is under way.
+    pub fn claim(&mut self, now_ms: u64, ttl_ms: u64) -> Refresh {
+        if self.reading {
+            return Refresh::InFlight;
+        }
+        match self.last_read_ms {
+            Some(last) if now_ms.saturating_sub(last) < ttl_ms => Refresh::Fresh,
+            _ => {
+                self.reading = true;
+                Refresh::Claimed
+            }
+        }
+    }
+
+    /// The result of a claimed read at `now_ms`: the value the store holds (`None`: no value
+    /// under the key) or the store's error, checked against `table`. A value that is refused,
+    /// and a store that cannot be read, leave the last-known-good in place. Returns the line to
+    /// log when the read found a problem other than the one logged last.
+    pub fn finish(
+        &mut self,
+        table: &RouteTable,
+        read: Result<Option<&[u8]>, String>,
+        now_ms: u64,
+    ) -> Option<String> {
+        self.reading = false;
+        self.last_read_ms = Some(now_ms);
+        let problem = match read {
+            Err(error) => Some(LiveProblem::Store(error)),
+            Ok(None) => match &self.list {
+                Some(_) => Some(LiveProblem::Gone),
+                None => {
+                    self.without_list = Some(Current::Unpublished);
+                    None
+                }
+            },
+            Ok(Some(value)) => match LiveList::accept(value, table) {
+                Err(problem) => Some(problem),
+                Ok(list) => self.take(list),
+            },
+        };
+        let Some(problem) = problem else {
+            self.logged = None;
+            return None;
+        };
+        if self.list.is_none() {
+            self.without_list = Some(Current::Unreadable);
+        }
+        let line = format!(
+            "corsgate live: refused: {problem}; deciding with {}",
+            self.fallback()
+        );
+        (self.logged.as_ref() != Some(&line)).then(|| {
+            self.logged = Some(line.clone());
+            line
+        })
+    }
+
+    /// Accepts `list` unless it would take the generation back or reuse one.
+    fn take(&mut self, list: LiveList) -> Option<LiveProblem> {
+        if let Some(accepted) = &self.list {
+            if list.generation() < accepted.generation() {
+                return Some(LiveProblem::GenerationBack {
+                    list: list.generation(),
+                    accepted: accepted.generation(),
+                });
+            }
+            if list.generation() == accepted.generation() {
+                return (list.content_sha256() != accepted.content_sha256())
+                    .then_some(LiveProblem::GenerationReused(list.generation()));
+            }
+        }
+        self.list = Some(list);
+        None
+    }
+
+    /// What requests decide with while a problem lasts, as the problem line says it.
+    fn fallback(&self) -> String {
+        match &self.list {
+            Some(list) => format!("generation {}, the last list accepted", list.generation()),
+            None => "each live route's `when_unreadable` choice (no list accepted yet)".into(),
+        }
+    }
+
+    /// What requests decide with now.
+    pub fn view(&self) -> LiveView<'_> {
+        let current = match (&self.list, self.without_list) {
+            (Some(list), _) => Current::List(list),
+            (None, Some(current)) => current,
+            // Before the first read ends (a cold instance's requests wait for it).
+            (None, None) => Current::Unreadable,
+        };
+        LiveView { current }
+    }
+}

@@ -1,0 +1,618 @@
+//! Live origin lists in the engine: the stored value's strict reader and its checks against a
+//! build (`live::list`), one instance's state across reads (`live::state`), and the plan
+//! deciding with them. Each case is named; the properties cover what no hand-picked case can.
+
+use corsgate_core::config::route_table_from_toml;
+use corsgate_core::live::list::{ceilings_sha256, ListDocument, MAX_VALUE_BYTES};
+use corsgate_core::live::{LiveList, LiveProblem, LiveState, LiveUsed, Refresh};
+use corsgate_core::{plan_live, CorsRequest, Plan, RequestHead, RouteTable};
+use proptest::prelude::*;
+
+const USERS: &str = r#"[route]
+path = "/users/..."
+upstream = "http://127.0.0.1:9"
+[cors]
+allow_origins = ["https://app.example.com"]
+allow_methods = ["GET", "PUT"]
+allow_credentials = true
+[live]
+ceiling = ["https://app.example.com", "https://*.preview.example.com", "https://partner.example", "http://localhost:*"]
+when_unreadable = "deny"
+"#;
+
+const CATALOG: &str = r#"[route]
+path = "/catalog/..."
+upstream = "http://127.0.0.1:9"
+[cors]
+allow_origins = ["https://shop.example.com"]
+[live]
+ceiling = ["https://*.example.com"]
+when_unreadable = "baseline"
+"#;
+
+const HEALTH: &str = r#"[route]
+path = "/health"
+upstream = "http://127.0.0.1:9"
+[cors]
+allow_origins = ["https://status.example.com"]
+"#;
+
+fn table() -> RouteTable {
+    route_table_from_toml(&[("users", USERS), ("catalog", CATALOG), ("health", HEALTH)])
+        .expect("valid policies")
+}
+
+fn document(generation: u64, users: &[&str], catalog: &[&str]) -> ListDocument {
+    let owned = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    ListDocument {
+        generation,
+        ceilings_sha256: ceilings_sha256(&table()),
+        routes: vec![
+            ("users".into(), owned(users)),
+            ("catalog".into(), owned(catalog)),
+        ],
+    }
+}
+
+fn value(generation: u64, users: &[&str]) -> Vec<u8> {
+    document(generation, users, &[]).canonical().into_bytes()
+}
+
+/// The problem's kind, without its details.
+fn kind(problem: &LiveProblem) -> &'static str {
+    match problem {
+        LiveProblem::TooLarge(_) => "too large",
+        LiveProblem::NotCanonical { .. } => "not canonical",
+        LiveProblem::Version(_) => "version",
+        LiveProblem::ContentHash => "content hash",
+        LiveProblem::OtherBuild { .. } => "other build",
+        LiveProblem::UnknownRoute(_) => "unknown route",
+        LiveProblem::MissingRoute(_) => "missing route",
+        LiveProblem::TooManyOrigins => "too many origins",
+        LiveProblem::NotAnOrigin { .. } => "not an origin",
+        LiveProblem::OutsideCeiling { .. } => "outside ceiling",
+        LiveProblem::GenerationBack { .. } => "generation back",
+        LiveProblem::GenerationReused(_) => "generation reused",
+        LiveProblem::Gone => "gone",
+        LiveProblem::Store(_) => "store",
+    }
+}
+
+/// Replaces `from` by `to` in a canonical value, keeping its content hash valid: a value a
+/// store writer made by hand, past the CLI.
+fn rehashed(value: &[u8], from: &str, to: &str) -> Vec<u8> {
+    let text = String::from_utf8(value.to_vec())
+        .unwrap()
+        .replacen(from, to, 1);
+    let start = text.find("\"routes\":").unwrap() + 9;
+    let end = text.rfind(",\"version\"").unwrap();
+    let hash = sha256_hex(&text.as_bytes()[start..end]);
+    let at = text.find("\"content_sha256\":\"").unwrap() + 18;
+    format!("{}{hash}{}", &text[..at], &text[at + 64..]).into_bytes()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn values_are_accepted_or_refused_with_their_reason() {
+    let good = value(
+        3,
+        &["https://app.example.com", "https://x.preview.example.com"],
+    );
+    let text = String::from_utf8(good.clone()).unwrap();
+    let cases: Vec<(&str, Vec<u8>, Result<(), &str>)> = vec![
+        ("canonical value", good.clone(), Ok(())),
+        (
+            "patterns inside the ceiling",
+            value(
+                3,
+                &[
+                    "https://*.a.preview.example.com",
+                    "http://localhost:*",
+                    "http://localhost:5173",
+                ],
+            ),
+            Ok(()),
+        ),
+        (
+            "an empty list for a route (no origin)",
+            value(3, &[]),
+            Ok(()),
+        ),
+        (
+            "truncated",
+            good[..good.len() - 9].to_vec(),
+            Err("not canonical"),
+        ),
+        (
+            "truncated inside the routes",
+            good[..text.find("preview").unwrap()].to_vec(),
+            Err("not canonical"),
+        ),
+        (
+            "content hash of other routes",
+            text.replacen("app.example.com", "app.example.con", 1)
+                .into_bytes(),
+            Err("content hash"),
+        ),
+        (
+            "an origin outside the ceiling",
+            rehashed(&good, "https://app.example.com", "https://evil.example"),
+            Err("outside ceiling"),
+        ),
+        (
+            "a pattern wider than the ceiling",
+            rehashed(&good, "https://app.example.com", "https://*.example.com"),
+            Err("outside ceiling"),
+        ),
+        (
+            "star",
+            rehashed(&good, "https://app.example.com", "*"),
+            Err("not an origin"),
+        ),
+        (
+            "null origin",
+            rehashed(&good, "https://x.preview.example.com", "null"),
+            Err("not an origin"),
+        ),
+        (
+            "uppercase origin",
+            rehashed(&good, "https://app.example.com", "https://APP.example.com"),
+            Err("not an origin"),
+        ),
+        (
+            "trailing slash",
+            rehashed(
+                &good,
+                "https://x.preview.example.com",
+                "https://x.preview.example.com/",
+            ),
+            Err("not an origin"),
+        ),
+        (
+            "default port",
+            rehashed(
+                &good,
+                "https://x.preview.example.com",
+                "https://x.preview.example.com:443",
+            ),
+            Err("not an origin"),
+        ),
+        (
+            "unsorted origins",
+            rehashed(
+                &good,
+                "https://app.example.com",
+                "https://zz.preview.example.com",
+            ),
+            Err("not canonical"),
+        ),
+        (
+            "an escape",
+            rehashed(
+                &good,
+                "https://app.example.com",
+                "https://app.example.com\\u0000",
+            ),
+            Err("not canonical"),
+        ),
+        (
+            "another build's ceilings",
+            text.replacen(&ceilings_sha256(&table()), &"0".repeat(64), 1)
+                .into_bytes(),
+            Err("other build"),
+        ),
+        (
+            "an unknown route",
+            rehashed(&good, "\"users\"", "\"zzz\""),
+            Err("unknown route"),
+        ),
+        (
+            "a route without [live]",
+            rehashed(&good, "\"users\"", "\"health\""),
+            Err("unknown route"),
+        ),
+        (
+            "a live route left out",
+            rehashed(&good, "\"catalog\":[],", ""),
+            Err("missing route"),
+        ),
+        ("2 MB", vec![b' '; 2_000_000], Err("too large")),
+        (
+            "just over the limit",
+            vec![b'{'; MAX_VALUE_BYTES + 1],
+            Err("too large"),
+        ),
+        (
+            "format version 2",
+            text.replacen("\"version\":1}", "\"version\":2}", 1)
+                .into_bytes(),
+            Err("version"),
+        ),
+        (
+            "generation 0",
+            text.replacen("\"generation\":3", "\"generation\":0", 1)
+                .into_bytes(),
+            Err("not canonical"),
+        ),
+        (
+            "generation with a leading zero",
+            text.replacen("\"generation\":3", "\"generation\":03", 1)
+                .into_bytes(),
+            Err("not canonical"),
+        ),
+        (
+            "generation over 2^53-1",
+            text.replacen("\"generation\":3", "\"generation\":9007199254740992", 1)
+                .into_bytes(),
+            Err("not canonical"),
+        ),
+        (
+            "whitespace",
+            text.replacen(",", ", ", 1).into_bytes(),
+            Err("not canonical"),
+        ),
+        (
+            "keys out of order",
+            text.replacen(
+                "{\"ceilings_sha256\"",
+                "{\"version\":1,\"ceilings_sha256\"",
+                1,
+            )
+            .into_bytes(),
+            Err("not canonical"),
+        ),
+        (
+            "trailing bytes",
+            [good.as_slice(), b"\n"].concat(),
+            Err("not canonical"),
+        ),
+        ("binary", vec![0xff, 0xfe, 0x00, 0x7b], Err("not canonical")),
+        ("empty", Vec::new(), Err("not canonical")),
+    ];
+    for (name, value, expected) in cases {
+        let got = LiveList::accept(&value, &table())
+            .map(|_| ())
+            .map_err(|p| kind(&p));
+        assert_eq!(got, expected, "{name}");
+    }
+}
+
+#[test]
+fn every_problem_reads_as_one_line() {
+    let problem = LiveList::accept(
+        &rehashed(
+            &value(3, &["https://app.example.com"]),
+            "https://app.example.com",
+            "https://evil.example",
+        ),
+        &table(),
+    )
+    .unwrap_err();
+    let text = problem.to_string();
+    assert_eq!(
+        text,
+        "`https://evil.example` (route `users`) lies outside the route's ceiling"
+    );
+}
+
+fn head<'a>(
+    method: &'a [u8],
+    path: &'a str,
+    origin: &'a [&'a [u8]],
+    acrm: &'a [&'a [u8]],
+) -> RequestHead<'a> {
+    RequestHead {
+        path_and_query: path,
+        cors: CorsRequest {
+            method,
+            origin,
+            request_method: acrm,
+            request_headers: &[],
+            ..CorsRequest::default()
+        },
+    }
+}
+
+/// Whether a preflight from `origin` to `path` is granted with what `state` holds, and which
+/// origins decided it.
+fn grants(
+    table: &RouteTable,
+    state: &LiveState,
+    path: &str,
+    origin: &str,
+) -> (bool, Option<LiveUsed>) {
+    let origin_lines = [origin.as_bytes()];
+    let request = head(b"OPTIONS", path, &origin_lines, &[b"GET"]);
+    match plan_live(table, state.view(), &request) {
+        Plan::Answer(answer) => {
+            let granted = answer.headers().any(|(name, value)| {
+                name == "access-control-allow-origin" && value == origin.as_bytes()
+            });
+            let line = answer.log_line(&request, 0).format();
+            let live = line
+                .split(' ')
+                .find_map(|f| f.strip_prefix("live="))
+                .map(|v| match v {
+                    "baseline" => LiveUsed::Baseline,
+                    "denied" => LiveUsed::Denied,
+                    n => LiveUsed::Generation(n.parse().unwrap()),
+                });
+            (granted, live)
+        }
+        Plan::Forward(_) => panic!("edge preflight"),
+    }
+}
+
+#[test]
+fn an_instance_keeps_its_last_known_good_list_through_every_refusal() {
+    let table = table();
+    let mut state = LiveState::new();
+    let partner = "https://partner.example";
+    let app = "https://app.example.com";
+    type Read = Result<Option<Vec<u8>>, String>;
+    struct Step {
+        name: &'static str,
+        read: Read,
+        /// Whether a line is logged.
+        logs: bool,
+        /// `/users` from the partner, from the app; `/catalog` from the shop.
+        partner: (bool, Option<LiveUsed>),
+        app: bool,
+        shop: (bool, Option<LiveUsed>),
+    }
+    let shop = "https://shop.example.com";
+    let steps = vec![
+        Step {
+            name: "cold, the store down: each route's choice",
+            read: Err("timed out".into()),
+            logs: true,
+            partner: (false, Some(LiveUsed::Denied)),
+            app: false,
+            shop: (true, Some(LiveUsed::Baseline)),
+        },
+        Step {
+            name: "the same outage again: not logged twice",
+            read: Err("timed out".into()),
+            logs: false,
+            partner: (false, Some(LiveUsed::Denied)),
+            app: false,
+            shop: (true, Some(LiveUsed::Baseline)),
+        },
+        Step {
+            name: "nothing published: the baselines",
+            read: Ok(None),
+            logs: false,
+            partner: (false, Some(LiveUsed::Baseline)),
+            app: true,
+            shop: (true, Some(LiveUsed::Baseline)),
+        },
+        Step {
+            name: "generation 5 adds the partner",
+            read: Ok(Some(value(5, &[app, partner]))),
+            logs: false,
+            partner: (true, Some(LiveUsed::Generation(5))),
+            app: true,
+            shop: (false, Some(LiveUsed::Generation(5))),
+        },
+        Step {
+            name: "generation 5 again",
+            read: Ok(Some(value(5, &[app, partner]))),
+            logs: false,
+            partner: (true, Some(LiveUsed::Generation(5))),
+            app: true,
+            shop: (false, Some(LiveUsed::Generation(5))),
+        },
+        Step {
+            name: "generation 5 with other contents",
+            read: Ok(Some(value(5, &[app]))),
+            logs: true,
+            partner: (true, Some(LiveUsed::Generation(5))),
+            app: true,
+            shop: (false, Some(LiveUsed::Generation(5))),
+        },
+        Step {
+            name: "an older generation",
+            read: Ok(Some(value(4, &[app]))),
+            logs: true,
+            partner: (true, Some(LiveUsed::Generation(5))),
+            app: true,
+            shop: (false, Some(LiveUsed::Generation(5))),
+        },
+        Step {
+            name: "outside the ceiling",
+            read: Ok(Some(rehashed(
+                &value(6, &[app]),
+                app,
+                "https://evil.example",
+            ))),
+            logs: true,
+            partner: (true, Some(LiveUsed::Generation(5))),
+            app: true,
+            shop: (false, Some(LiveUsed::Generation(5))),
+        },
+        Step {
+            name: "truncated",
+            read: Ok(Some(value(6, &[app])[..40].to_vec())),
+            logs: true,
+            partner: (true, Some(LiveUsed::Generation(5))),
+            app: true,
+            shop: (false, Some(LiveUsed::Generation(5))),
+        },
+        Step {
+            name: "the store down, warm",
+            read: Err("timed out".into()),
+            logs: true,
+            partner: (true, Some(LiveUsed::Generation(5))),
+            app: true,
+            shop: (false, Some(LiveUsed::Generation(5))),
+        },
+        Step {
+            name: "the key deleted",
+            read: Ok(None),
+            logs: true,
+            partner: (true, Some(LiveUsed::Generation(5))),
+            app: true,
+            shop: (false, Some(LiveUsed::Generation(5))),
+        },
+        Step {
+            name: "generation 6 revokes the partner and the app",
+            read: Ok(Some(value(6, &[]))),
+            logs: false,
+            partner: (false, Some(LiveUsed::Generation(6))),
+            app: false,
+            shop: (false, Some(LiveUsed::Generation(6))),
+        },
+    ];
+    for (now, step) in steps.into_iter().enumerate() {
+        let now = now as u64 * 10_000;
+        assert_eq!(state.claim(now, 5_000), Refresh::Claimed, "{}", step.name);
+        let line = state.finish(
+            &table,
+            step.read
+                .as_ref()
+                .map(|v| v.as_deref())
+                .map_err(Clone::clone),
+            now,
+        );
+        assert_eq!(line.is_some(), step.logs, "{}: {line:?}", step.name);
+        assert_eq!(
+            grants(&table, &state, "/users/1", partner),
+            step.partner,
+            "{}",
+            step.name
+        );
+        assert_eq!(
+            grants(&table, &state, "/users/1", app).0,
+            step.app,
+            "{}",
+            step.name
+        );
+        assert_eq!(
+            grants(&table, &state, "/catalog", shop),
+            step.shop,
+            "{}",
+            step.name
+        );
+        // A route without `[live]` never names a generation.
+        assert_eq!(
+            grants(&table, &state, "/health", "https://status.example.com"),
+            (true, None),
+            "{}",
+            step.name
+        );
+    }
+}
+
+#[test]
+fn one_read_at_a_time_and_one_per_ttl() {
+    let table = table();
+    let mut state = LiveState::new();
+    assert!(state.is_cold());
+    assert_eq!(
+        state.claim(0, 5_000),
+        Refresh::Claimed,
+        "a cold instance reads"
+    );
+    assert_eq!(
+        state.claim(1, 5_000),
+        Refresh::InFlight,
+        "one read at a time"
+    );
+    state.finish(&table, Ok(Some(&value(1, &[]))), 2);
+    assert!(!state.is_cold());
+    assert_eq!(state.claim(4_999, 5_000), Refresh::Fresh, "within the TTL");
+    assert_eq!(
+        state.claim(5_002, 5_000),
+        Refresh::Claimed,
+        "the TTL after the read ended"
+    );
+    assert_eq!(state.claim(5_003, 5_000), Refresh::InFlight);
+    state.finish(&table, Err("timed out".into()), 5_500);
+    assert_eq!(
+        state.claim(6_000, 5_000),
+        Refresh::Fresh,
+        "a failed read waits a TTL too"
+    );
+}
+
+/// Origins a generated list may hold: inside the `users` ceiling or not.
+fn entry() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("https://app.example.com".to_string()),
+        Just("https://partner.example".to_string()),
+        Just("https://evil.example".to_string()),
+        "[a-z]{1,8}".prop_map(|l| format!("https://{l}.preview.example.com")),
+        "[a-z]{1,8}".prop_map(|l| format!("https://*.{l}.preview.example.com")),
+        "[a-z]{1,8}".prop_map(|l| format!("https://*.{l}.example.com")),
+        (1u16..9999).prop_map(|p| format!("http://localhost:{p}")),
+        Just("http://localhost:*".to_string()),
+    ]
+}
+
+fn inside_ceiling(entry: &str) -> bool {
+    let wider_pattern = entry.starts_with("https://*.") && !entry.ends_with(".preview.example.com");
+    entry != "https://evil.example" && !wider_pattern
+}
+
+proptest! {
+    /// A list the CLI writes is accepted exactly when every entry lies inside the ceiling, and
+    /// then grants the listed origins and no origin the ceiling leaves out.
+    #[test]
+    fn written_lists_read_back_within_the_ceiling(
+        entries in prop::collection::vec(entry(), 0..12),
+        generation in 1u64..1_000_000,
+        probe in "[a-z]{1,8}",
+    ) {
+        let table = table();
+        let strs: Vec<&str> = entries.iter().map(String::as_str).collect();
+        let written = value(generation, &strs);
+        let accepted = LiveList::accept(&written, &table);
+        prop_assert_eq!(accepted.is_ok(), entries.iter().all(|e| inside_ceiling(e)));
+        if let Ok(list) = accepted {
+            prop_assert_eq!(list.generation(), generation);
+            let origins = list.origins("users").unwrap();
+            for entry in entries.iter().filter(|e| !e.contains('*')) {
+                prop_assert!(origins.covers_origin(entry.as_bytes()), "{} listed", entry);
+            }
+            let outside = format!("https://{probe}.evil.example");
+            prop_assert!(!origins.covers_origin(outside.as_bytes()));
+            prop_assert!(!origins.covers_origin(b"null"));
+        }
+    }
+
+    /// A cut anywhere, or a changed byte inside the routes, is refused: no value but the one
+    /// written is read.
+    #[test]
+    fn damaged_values_are_refused(
+        entries in prop::collection::vec(entry().prop_filter("inside", |e| inside_ceiling(e)), 1..8),
+        cut in any::<prop::sample::Index>(),
+        flip in any::<prop::sample::Index>(),
+        byte in any::<u8>(),
+    ) {
+        let strs: Vec<&str> = entries.iter().map(String::as_str).collect();
+        let written = value(7, &strs);
+        let table = table();
+        let cut = cut.index(written.len());
+        prop_assert!(LiveList::accept(&written[..cut], &table).is_err(), "cut at {}", cut);
+        let text = String::from_utf8(written.clone()).unwrap();
+        let routes = text.find("\"routes\":").unwrap() + 9..text.rfind(",\"version\"").unwrap();
+        let at = routes.start + flip.index(routes.len());
+        let mut damaged = written.clone();
+        prop_assume!(damaged[at] != byte);
+        damaged[at] = byte;
+        prop_assert!(LiveList::accept(&damaged, &table).is_err(), "byte {} set to {}", at, byte);
+    }
+
+    /// Arbitrary bytes never panic the reader and are never accepted.
+    #[test]
+    fn arbitrary_bytes_are_refused(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+        prop_assert!(LiveList::accept(&bytes, &table()).is_err());
+    }
+}
