@@ -9,7 +9,7 @@
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]
 mod export {
-    use corsgate_wasi_p3::{instance_settings, middleware, policy_folder};
+    use corsgate_wasi_p3::{instance_settings, middleware, policy_folder, LiveFile};
     use wasip3::http::types::{ErrorCode, Request, Response};
 
     struct PrebuiltMiddleware;
@@ -21,8 +21,14 @@ mod export {
                 "every request goes to the app as it came, with no CORS header added",
             ) {
                 Some(routes) => {
-                    middleware::serve(routes, settings, request, corsgate_wasi_p3_next::handle)
-                        .await
+                    middleware::serve(
+                        routes,
+                        settings,
+                        &LiveFile,
+                        request,
+                        corsgate_wasi_p3_next::handle,
+                    )
+                    .await
                 }
                 None => corsgate_wasi_p3_next::handle(request).await,
             }

@@ -29,7 +29,14 @@ mod export {
         async fn handle(request: Request) -> Result<Response, ErrorCode> {
             let settings = corsgate_wasi_p3::instance_settings(BUILT_IN_SETTINGS);
             let next = corsgate_wasi_p3_next::handle;
-            corsgate_wasi_p3::middleware::serve(&ROUTES, settings, request, next).await
+            corsgate_wasi_p3::middleware::serve(
+                &ROUTES,
+                settings,
+                &corsgate_wasi_p3::LiveFile,
+                request,
+                next,
+            )
+            .await
         }
     }
 

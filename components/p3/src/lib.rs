@@ -23,7 +23,13 @@ mod export {
     impl wasip3::exports::http::handler::Guest for Gateway {
         async fn handle(request: Request) -> Result<Response, ErrorCode> {
             let settings = corsgate_wasi_p3::instance_settings(BUILT_IN_SETTINGS);
-            corsgate_wasi_p3::gateway::serve(&ROUTES, settings, request).await
+            corsgate_wasi_p3::gateway::serve(
+                &ROUTES,
+                settings,
+                &corsgate_wasi_p3::LiveFile,
+                request,
+            )
+            .await
         }
     }
 

@@ -10,12 +10,14 @@ pub(crate) enum CliError {
     Io(String),
     /// The policies are invalid (exit 1); the errors were already printed.
     Invalid(usize),
+    /// What was asked would be refused where it matters, so nothing was done (exit 1).
+    Refused(String),
 }
 
 impl CliError {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
-            CliError::Invalid(_) => 1,
+            CliError::Invalid(_) | CliError::Refused(_) => 1,
             CliError::Usage(_) | CliError::Io(_) => 2,
         }
     }
@@ -25,7 +27,7 @@ impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CliError::Usage(m) => write!(f, "{m}"),
-            CliError::Io(m) => write!(f, "{m}"),
+            CliError::Io(m) | CliError::Refused(m) => write!(f, "{m}"),
             CliError::Invalid(n) => {
                 write!(f, "{n} error(s); fix them and run `corsgate check` again")
             }

@@ -9,6 +9,7 @@ mod error;
 mod explain;
 mod har;
 mod invocation;
+mod live;
 mod render;
 mod routes;
 mod spin;
@@ -78,6 +79,8 @@ Exit status: 0 no change of access, 1 access changed (with --fail-on widen: wide
 Exit status: 0 audited (with --suggest: written), 1 --suggest refused (too little log to judge),
 2 usage, I/O error or an invalid folder.")]
     Audit(audit::AuditArgs),
+    /// Live origin lists: publish, show and roll back the origins of routes with `[live]`.
+    Live(live::LiveArgs),
     /// Print the JSON Schema of policy files (for editors: taplo, Even Better TOML).
     Schema,
     /// List the routes, their upstreams and a one-line policy summary.
@@ -105,6 +108,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Audit(args) => audit::run(&args),
+        Command::Live(args) => live::run(&args),
         Command::Schema => {
             print!("{}", corsgate_core::config::json_schema::policy_schema());
             Ok(ExitCode::SUCCESS)

@@ -695,3 +695,103 @@ fn audit_inputs_and_refusals() {
         "nothing overwritten"
     );
 }
+
+/// `corsgate live` through both channels, as an operator uses it: publish an added origin,
+/// show it against the baseline in `diff`'s words, refuse a list outside the ceiling without
+/// writing anything, remove, roll back, and print for platform tools. Redis is Debian's
+/// `redis-server` on an ephemeral loopback port.
+#[test]
+fn live_publish_show_and_rollback_on_a_file_and_on_redis() {
+    let users = format!(
+        "{}\n[live]\nceiling = [\"https://app.example.com\", \"https://*.preview.example.com\", \"http://localhost:*\", \"https://*.partner.example\"]\nwhen_unreadable = \"deny\"\n",
+        std::fs::read_to_string(repo().join("policies/users.toml")).unwrap()
+    );
+    let dir = folder("live", &[("users.toml", &users)]);
+    let policies = dir.display().to_string();
+    let redis = corsgate_testkit::redis::Redis::start(&dir.join("redis"));
+    let file = dir.join("live/origins.json").display().to_string();
+    std::fs::create_dir_all(dir.join("live")).unwrap();
+    for channel in [["--file", file.as_str()], ["--redis", redis.url().as_str()]] {
+        let live = |args: &[&str]| {
+            let mut all = vec![
+                "live",
+                args[0],
+                "--policies",
+                &policies,
+                channel[0],
+                channel[1],
+            ];
+            all.extend_from_slice(&args[1..]);
+            corsgate(&all)
+        };
+        let out = live(&["show"]);
+        assert!(
+            stdout(&out).contains("nothing is published"),
+            "{channel:?}: {}",
+            stdout(&out)
+        );
+
+        let out = live(&["publish", "--add", "users=https://a.partner.example"]);
+        assert_eq!(out.status.code(), Some(0), "{channel:?}: {out:?}");
+        assert!(
+            stdout(&out).contains("published generation 1"),
+            "{}",
+            stdout(&out)
+        );
+        assert!(stdout(&out).contains("users: + https://a.partner.example"));
+
+        let out = live(&["show"]);
+        let shown = stdout(&out);
+        assert!(shown.contains("generation 1, content sha256"), "{shown}");
+        assert!(
+            shown.contains("`https://a.partner.example` now allowed, with credentials"),
+            "{shown}"
+        );
+
+        let out = live(&["publish", "--add", "users=https://evil.example"]);
+        assert_eq!(out.status.code(), Some(1), "outside the ceiling: {out:?}");
+        let error = String::from_utf8_lossy(&out.stderr);
+        assert!(error.contains("refused, nothing was written: `https://evil.example` (route `users`) lies outside the route's ceiling"), "{error}");
+        assert!(
+            stdout(&live(&["show"])).contains("generation 1,"),
+            "nothing written"
+        );
+
+        let out = live(&["publish", "--add", "users=https://A.partner.example/"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("write `https://a.partner.example`"));
+
+        let out = live(&["publish", "--remove", "users=https://a.partner.example"]);
+        assert!(stdout(&out).contains("published generation 2"), "{out:?}");
+        assert!(stdout(&out).contains("users: - https://a.partner.example"));
+
+        let out = live(&["rollback"]);
+        assert!(
+            stdout(&out)
+                .contains("rolled back to the lists of generation 1, published as generation 3"),
+            "{out:?}"
+        );
+        assert!(stdout(&out).contains("users: + https://a.partner.example"));
+        assert!(stdout(&live(&["show"])).contains("https://a.partner.example"));
+    }
+    let out = corsgate(&[
+        "live",
+        "publish",
+        "--policies",
+        &policies,
+        "--print",
+        "--generation",
+        "9",
+        "users=https://a.partner.example",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let printed = stdout(&out);
+    assert!(printed.starts_with("{\"ceilings_sha256\":\""), "{printed}");
+    assert!(printed.contains("\"generation\":9,\"routes\":{\"users\":[\"https://a.partner.example\"]},\"version\":1}"), "{printed}");
+    let out = corsgate(&["live", "show", "--policies", "policies", "--file", &file]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the shipped policies have no [live] route: {out:?}"
+    );
+}

@@ -9,6 +9,7 @@
 
 use crate::access_log::{AccessLog, LogFormat, LogLine};
 use crate::forwarding::ClientAddress;
+use crate::live::LiveTtl;
 
 /// The settings an adapter runs with.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,6 +20,8 @@ pub struct Settings {
     pub client_address: ClientAddress,
     /// `CORSGATE_LOG_FORMAT`: how the lines are written.
     pub log_format: LogFormat,
+    /// `CORSGATE_LIVE_TTL`: how long a live origin list is used before the store is read again.
+    pub live_ttl: LiveTtl,
     /// One line per value that was not understood.
     pub warnings: Vec<String>,
 }
@@ -32,7 +35,7 @@ struct Setting {
 }
 
 /// Every setting, once: reading, checking and listing them all go through this table.
-const SETTINGS: [Setting; 3] = [
+const SETTINGS: [Setting; 4] = [
     Setting {
         variable: AccessLog::VARIABLE,
         apply: |settings, value| {
@@ -57,6 +60,14 @@ const SETTINGS: [Setting; 3] = [
         },
         instead: "writing logfmt",
     },
+    Setting {
+        variable: LiveTtl::VARIABLE,
+        apply: |settings, value| {
+            settings.live_ttl = LiveTtl::from_setting(value)?;
+            Ok(())
+        },
+        instead: "reading live origin lists every 5 s",
+    },
 ];
 
 impl Default for Settings {
@@ -66,6 +77,7 @@ impl Default for Settings {
             access_log: AccessLog::All,
             client_address: ClientAddress::Unknown,
             log_format: LogFormat::Logfmt,
+            live_ttl: LiveTtl::DEFAULT,
             warnings: Vec::new(),
         }
     }
@@ -148,7 +160,8 @@ mod tests {
             settings.warning_lines(),
             "corsgate warning: CORSGATE_ACCESS_LOG=\"CORSGATE_ACCESS_LOG?\" is not one of all, problems, off; logging every request\n\
              corsgate warning: CORSGATE_CLIENT_ADDRESS=\"CORSGATE_CLIENT_ADDRESS?\" is not one of spin, unknown; the client address is logged as unknown\n\
-             corsgate warning: CORSGATE_LOG_FORMAT=\"CORSGATE_LOG_FORMAT?\" is not one of logfmt, json; writing logfmt\n"
+             corsgate warning: CORSGATE_LOG_FORMAT=\"CORSGATE_LOG_FORMAT?\" is not one of logfmt, json; writing logfmt\n\
+             corsgate warning: CORSGATE_LIVE_TTL=\"CORSGATE_LIVE_TTL?\" is not a whole number of seconds from 1 to 300; reading live origin lists every 5 s\n"
         );
         assert_eq!(Settings::default().warning_lines(), "");
     }

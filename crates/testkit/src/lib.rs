@@ -13,6 +13,7 @@ pub mod harness;
 pub mod http;
 pub mod pages;
 pub mod process;
+pub mod redis;
 pub mod reference;
 pub mod registry;
 pub mod rng;

@@ -10,7 +10,7 @@
 //! moves into the task beside what was read of the request.
 
 use corsgate_core::settings::Settings;
-use corsgate_core::{plan, policy_unavailable, Exchange, Forward, Plan, RouteTable};
+use corsgate_core::{plan_live, policy_unavailable, Exchange, Forward, Plan, RouteTable};
 use futures::channel::oneshot;
 use wasip3::clocks::monotonic_clock;
 use wasip3::http::types::{ErrorCode, Request, Response};
@@ -18,22 +18,26 @@ use wasip3::wit_bindgen;
 
 use crate::incoming::Incoming;
 use crate::instance::{elapsed_us, log};
+use crate::live::{self, LiveStore};
 use crate::respond;
 use crate::upstream::forward;
 
 /// Serves `request` by the routes of `table` under `settings` (both the instance's, for every
-/// request it serves).
+/// request it serves), a `[live]` route with the origins the instance last read from
+/// `live_store`.
 pub async fn serve(
     table: &'static RouteTable,
     settings: &'static Settings,
+    live_store: &impl LiveStore,
     request: Request,
 ) -> Result<Response, ErrorCode> {
     let started = monotonic_clock::now();
     let incoming = Incoming::read(&request, request.get_path_with_query().unwrap_or_default());
+    live::refresh(table, settings, live_store).await;
     let planned = {
         let lines = incoming.cors_lines();
         let head = incoming.head(&lines);
-        match plan(table, &head) {
+        match live::with_view(|view| plan_live(table, view, &head)) {
             // The gateway's own answer (preflights, most of all): no task, no channel.
             Plan::Answer(answer) => {
                 let response = respond::answer_now(&answer);

@@ -16,10 +16,13 @@
 pub mod gateway;
 mod incoming;
 mod instance;
+pub mod live;
 pub mod middleware;
+mod mount;
 #[cfg(feature = "policy-folder")]
 pub mod policy_folder;
 mod respond;
 mod upstream;
 
 pub use instance::instance_settings;
+pub use live::{LiveFile, LiveStore};

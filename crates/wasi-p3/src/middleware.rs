@@ -6,21 +6,24 @@ use std::future::Future;
 
 use corsgate_core::access_log::LogLine;
 use corsgate_core::settings::Settings;
-use corsgate_core::{governs, plan, Exchange, Plan, RouteTable};
+use corsgate_core::{governs, plan_live, Exchange, Plan, RouteTable};
 use wasip3::clocks::monotonic_clock;
 use wasip3::http::types::{ErrorCode, Request, Response};
 use wasip3::wit_future;
 
 use crate::incoming::Incoming;
 use crate::instance::{elapsed_us, log};
+use crate::live::{self, LiveStore};
 use crate::respond;
 use crate::upstream::classify;
 
-/// Serves `request` by the routes of `table` under `settings` (both the instance's), in front
-/// of `next`, the handler the middleware guards.
+/// Serves `request` by the routes of `table` under `settings` (both the instance's), a `[live]`
+/// route with the origins the instance last read from `live_store`, in front of `next`, the
+/// handler the middleware guards.
 pub async fn serve<Next, Answered>(
     table: &'static RouteTable,
     settings: &'static Settings,
+    live_store: &impl LiveStore,
     request: Request,
     next: Next,
 ) -> Result<Response, ErrorCode>
@@ -36,9 +39,10 @@ where
     }
     let started = monotonic_clock::now();
     let incoming = Incoming::read(&request, path_with_query);
+    live::refresh(table, settings, live_store).await;
     let lines = incoming.cors_lines();
     let head = incoming.head(&lines);
-    let (line, response) = match plan(table, &head) {
+    let (line, response) = match live::with_view(|view| plan_live(table, view, &head)) {
         Plan::Answer(answer) => {
             let response = respond::answer_now(&answer);
             (answer.log_line(&head, elapsed_us(started)), response)

@@ -13,7 +13,7 @@
 //! every file-system call is a host call (on Spin 4.1, a trip to another thread). `std` makes six or
 //! so per file (a stat per directory entry, a stat for the size, a stream, reads until an empty
 //! one); this makes two for a file under 16 KiB (open, one read: a short read is the end, see
-//! [`read_file`]), and one for the listing (BENCHMARKS.md, "Prebuilt against compiled-in").
+//! [`mount::read_file`]), and one for the listing (BENCHMARKS.md, "Prebuilt against compiled-in").
 
 use std::sync::OnceLock;
 
@@ -21,12 +21,10 @@ use corsgate_core::config::{
     policy_route_name, route_table_of_folder, ConfigError, ErrorKind, PolicySource,
 };
 use corsgate_core::RouteTable;
-use wasip2::filesystem::preopens::get_directories;
-use wasip2::filesystem::types::{
-    Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags,
-};
+use wasip2::filesystem::types::{Descriptor, ErrorCode};
 
 use crate::instance::write;
+use crate::mount;
 
 /// Where a prebuilt artifact reads its policy folder: the destination of its files mount (Spin:
 /// `files = [{ source = "policies", destination = "/corsgate/policies" }]` on the component, or
@@ -80,10 +78,11 @@ fn read_mount() -> Result<Vec<PolicySource>, ConfigError> {
             continue;
         };
         let file = format!("{MOUNT}/{}", entry.name);
-        if !is_file(&folder, &entry.name, entry.type_).map_err(|e| cannot_read(&file, e))? {
+        if !mount::is_file(&folder, &entry.name, entry.type_).map_err(|e| cannot_read(&file, e))? {
             continue;
         }
-        let bytes = read_file(&folder, &entry.name).map_err(|e| cannot_read(&file, e))?;
+        let bytes = mount::read_file(&folder, &entry.name, MAX_FILE_BYTES)
+            .map_err(|e| cannot_read(&file, e))?;
         let Some(bytes) = bytes else {
             return Err(io_error(
                 &file,
@@ -101,106 +100,19 @@ fn read_mount() -> Result<Vec<PolicySource>, ConfigError> {
     Ok(sources)
 }
 
-/// The folder at [`MOUNT`]: the host's preopened folder that is [`MOUNT`] or holds it (Spin
-/// mounts every `files` entry under one preopened `/`; `wasmtime serve --dir` preopens each at
-/// its own path).
+/// The folder at [`MOUNT`] (see [`mount::open_folder`]).
 fn open_mount() -> Result<Descriptor, ConfigError> {
-    let (folder, rest) = get_directories()
-        .into_iter()
-        .filter_map(|(folder, path)| {
-            let rest = within(&path, MOUNT)?.to_string();
-            Some((folder, rest))
-        })
-        .min_by_key(|(_, rest)| rest.len())
-        .ok_or_else(|| {
-            ConfigError::whole_file(
-                ErrorKind::Io,
-                MOUNT.into(),
-                "cannot read: nothing is mounted here".into(),
-                Some(format!(
-                    "mount the folder of your policy files at {MOUNT} (Spin: `files`; wasmtime serve: `--dir`)"
-                )),
-            )
-        })?;
-    if rest.is_empty() {
-        return Ok(folder);
-    }
-    folder
-        .open_at(
-            PathFlags::SYMLINK_FOLLOW,
-            &rest,
-            OpenFlags::DIRECTORY,
-            DescriptorFlags::READ,
-        )
-        .map_err(|e| io_error(MOUNT, format!("cannot read: {}", e.name())))
-}
-
-/// `target`'s path below the preopened folder `preopen`, when it lies within it ("" when it is
-/// the folder itself).
-fn within<'t>(preopen: &str, target: &'t str) -> Option<&'t str> {
-    let preopen = preopen.trim_end_matches('/');
-    let rest = target.strip_prefix(preopen)?;
-    if rest.is_empty() {
-        return Some("");
-    }
-    rest.strip_prefix('/')
-}
-
-/// Whether the entry `name` of `folder`, of type `kind` as listed, is a file (a link is
-/// followed: one more host call, for links only).
-fn is_file(folder: &Descriptor, name: &str, kind: DescriptorType) -> Result<bool, ErrorCode> {
-    Ok(match kind {
-        DescriptorType::RegularFile => true,
-        DescriptorType::SymbolicLink | DescriptorType::Unknown => {
-            folder.stat_at(PathFlags::SYMLINK_FOLLOW, name)?.type_ == DescriptorType::RegularFile
-        }
-        _ => false,
+    mount::open_folder(MOUNT).map_err(|problem| match problem {
+        mount::OpenProblem::NotMounted => ConfigError::whole_file(
+            ErrorKind::Io,
+            MOUNT.into(),
+            "cannot read: nothing is mounted here".into(),
+            Some(format!(
+                "mount the folder of your policy files at {MOUNT} (Spin: `files`; wasmtime serve: `--dir`)"
+            )),
+        ),
+        mount::OpenProblem::Io(e) => io_error(MOUNT, format!("cannot read: {}", e.name())),
     })
-}
-
-/// What one read asks for: more than a policy file holds, so that one short read returns it
-/// whole, and no more, since the host zeroes a buffer of the length asked for
-/// (asking for 1 MiB cost about 50 µs per file in `wasmtime serve`'s memset).
-const READ_CHUNK: u64 = 16 * 1024;
-
-/// A read cut short by anything but the end of the file (a signal, a host's cap on one read, a
-/// network or FUSE file system) returns whole blocks; one of any other length is taken as the
-/// end. A file of a whole number of blocks pays one more read, which returns nothing.
-const BLOCK: usize = 4096;
-
-/// The bytes of the file `name` of `folder`, or `None` when it holds more than
-/// [`MAX_FILE_BYTES`].
-///
-/// The hosts' `read` (wasmtime-wasi 47 and 48, in Spin 4.1 and `wasmtime serve`) says the end
-/// was reached only on a read that returns nothing, so reading until then made two reads of a
-/// policy file, each a host call on a blocking thread: a short read ends it instead. Measured
-/// on Spin 4.1, 5 files, a fresh instance per request: 34 thread switches per request before,
-/// 24 after (`perf stat`), and about 60 µs less server CPU per load (BENCHMARKS.md, "Prebuilt
-/// against compiled-in").
-fn read_file(folder: &Descriptor, name: &str) -> Result<Option<Vec<u8>>, ErrorCode> {
-    let file = folder.open_at(
-        PathFlags::SYMLINK_FOLLOW,
-        name,
-        OpenFlags::empty(),
-        DescriptorFlags::READ,
-    )?;
-    let mut bytes: Vec<u8> = Vec::new();
-    loop {
-        let offset = bytes.len() as u64;
-        let (chunk, end) = file.read(READ_CHUNK, offset)?;
-        let short = (chunk.len() as u64) < READ_CHUNK && chunk.len() % BLOCK != 0;
-        if bytes.is_empty() {
-            bytes = chunk;
-        } else {
-            bytes.extend_from_slice(&chunk);
-        }
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Ok(None);
-        }
-        if end || short || bytes.len() as u64 == offset {
-            return Ok(Some(bytes));
-        }
-    }
 }
 
 fn io_error(file: &str, message: String) -> ConfigError {

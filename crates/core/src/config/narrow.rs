@@ -34,6 +34,16 @@ pub fn narrowed_text(document: &PolicyDocument<'_>, keep: impl Fn(Key, &str) -> 
     text
 }
 
+/// The text of the file `document` was read from with `key`'s array holding `entries` instead:
+/// a route as a live origin list sets it (`corsgate live show` compares it with the file as
+/// written). `None` when the file does not have the key.
+pub fn replaced_text(document: &PolicyDocument<'_>, key: Key, entries: &[&str]) -> Option<String> {
+    let span = document.strings(key)?.span;
+    let mut text = document.source.to_string();
+    text.replace_range(span, &toml_array(entries));
+    Some(text)
+}
+
 /// `["a", "b"]`: TOML basic strings, escaped as TOML escapes them.
 fn toml_array(entries: &[&str]) -> String {
     let quoted: Vec<String> = entries

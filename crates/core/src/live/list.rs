@@ -25,6 +25,10 @@ use crate::request_origin::{RequestOrigin, MAX_ORIGIN_LEN};
 use crate::route::RouteTable;
 use crate::text::Text;
 
+/// The key a store keeps the list under, unless told otherwise: the WASIp3 artifacts read it
+/// from their key-value store, `corsgate live` writes it.
+pub const STORE_KEY: &str = "corsgate-live-origins";
+
 /// The only format this build reads.
 pub const FORMAT_VERSION: u64 = 1;
 

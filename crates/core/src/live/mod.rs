@@ -77,6 +77,42 @@ impl LiveRule {
     }
 }
 
+/// How long an instance decides with the live list it read before it reads the store again:
+/// the component's `CORSGATE_LIVE_TTL` setting, in whole seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LiveTtl(u32);
+
+impl LiveTtl {
+    /// The environment variable that holds the setting, also read from the build's environment.
+    pub const VARIABLE: &'static str = "CORSGATE_LIVE_TTL";
+
+    /// 5 s: a published change reaches every warm instance within 5 s, and an instance reads
+    /// its store at most once per 5 s (BENCHMARKS.md, "Live origin lists").
+    pub const DEFAULT: LiveTtl = LiveTtl(5);
+
+    /// The range accepted, in seconds.
+    pub const RANGE: std::ops::RangeInclusive<u32> = 1..=300;
+
+    /// The setting from the variable's value (`None`: unset, the default).
+    pub fn from_setting(value: Option<&str>) -> Result<LiveTtl, String> {
+        let Some(value) = value.map(str::trim) else {
+            return Ok(LiveTtl::DEFAULT);
+        };
+        match value.parse::<u32>() {
+            Ok(seconds) if LiveTtl::RANGE.contains(&seconds) => Ok(LiveTtl(seconds)),
+            _ => Err(format!(
+                "{}={value:?} is not a whole number of seconds from 1 to 300",
+                LiveTtl::VARIABLE
+            )),
+        }
+    }
+
+    /// In milliseconds, as [`LiveState::claim`] takes it.
+    pub fn millis(self) -> u64 {
+        u64::from(self.0) * 1000
+    }
+}
+
 /// Which origins a live route's decision used, as its log line names them (`live=`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LiveUsed {
@@ -142,3 +178,26 @@ static EMPTY: AllowedOrigins = AllowedOrigins::Listed {
     exact: crate::origin_set::OriginSet::EMPTY,
     patterns: crate::text::List::Borrowed(&[]),
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttl_settings() {
+        let cases: &[(&str, Option<&str>, Option<u64>)] = &[
+            ("unset: the default", None, Some(5_000)),
+            ("the least", Some("1"), Some(1_000)),
+            ("the most", Some("300"), Some(300_000)),
+            ("spaces around", Some(" 7 "), Some(7_000)),
+            ("zero would read per request", Some("0"), None),
+            ("over five minutes", Some("301"), None),
+            ("a unit", Some("5s"), None),
+            ("negative", Some("-5"), None),
+        ];
+        for (name, value, millis) in cases {
+            let got = LiveTtl::from_setting(*value).ok().map(LiveTtl::millis);
+            assert_eq!(got, *millis, "{name}");
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! A Redis server on 127.0.0.1 (Debian's `redis-server`): the store behind Spin's key-value API
+//! in the live origin list tests. In memory only (no snapshot, no append-only file), on an
+//! ephemeral port; stopped by PID when dropped, and stoppable and restartable on the same port
+//! to play an outage.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::process::{free_port, wait_for_port, ChildGuard};
+
+#[derive(Debug)]
+pub struct Redis {
+    pub addr: SocketAddr,
+    log: PathBuf,
+    guard: Option<ChildGuard>,
+}
+
+impl Redis {
+    /// Starts a server whose log goes to `dir/redis.log`.
+    pub fn start(dir: &Path) -> Redis {
+        std::fs::create_dir_all(dir).expect("redis dir");
+        let addr: SocketAddr = format!("127.0.0.1:{}", free_port())
+            .parse()
+            .expect("address");
+        let mut redis = Redis {
+            addr,
+            log: dir.join("redis.log"),
+            guard: None,
+        };
+        redis.restart();
+        redis
+    }
+
+    /// `redis://127.0.0.1:<port>`, as Spin's runtime config and `corsgate live --redis` take it.
+    pub fn url(&self) -> String {
+        format!("redis://{}", self.addr)
+    }
+
+    /// Stops the server (an outage); its data is gone with it.
+    pub fn stop(&mut self) {
+        self.guard = None;
+    }
+
+    /// Starts the server again on the same port, empty.
+    pub fn restart(&mut self) {
+        self.guard = None;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("redis log");
+        let child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port"])
+            .arg(self.addr.port().to_string())
+            .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("clone log"))
+            .stderr(log)
+            .spawn()
+            .expect("start redis-server (scripts/setup.sh --tests installs it)");
+        let mut guard = ChildGuard::new("redis-server", child);
+        wait_for_port(self.addr, Duration::from_secs(30), &mut guard);
+        self.guard = Some(guard);
+    }
+}

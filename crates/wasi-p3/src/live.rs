@@ -1,0 +1,138 @@
+//! Live origin lists on a WASIp3 instance: the instance's [`LiveState`] (the engine's: the
+//! last-known-good list, one read per TTL and at a time, each problem logged once), filled from
+//! a [`LiveStore`] with a deadline. An instance whose route table has no `[live]` route never
+//! reads anything.
+//!
+//! The request that finds the list due reads the store, with [`READ_DEADLINE`]; the requests
+//! in flight meanwhile decide with the list the instance has. A cold instance has none: its
+//! other requests wait for that read (bounded by the same deadline), then each live route
+//! applies its `when_unreadable` choice if it failed.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::OnceLock;
+
+use corsgate_core::live::{list::MAX_VALUE_BYTES, LiveState, LiveView, Refresh};
+use corsgate_core::settings::Settings;
+use corsgate_core::RouteTable;
+use futures::future::{select, Either};
+use wasip2::filesystem::types::ErrorCode;
+use wasip3::clocks::monotonic_clock;
+
+use crate::instance::write;
+use crate::mount;
+
+/// The longest a read of the store may take. Spin's Redis store does not fail while Redis is
+/// down, it waits (a request was seen waiting 123 s); a request that reads must not. A loopback
+/// or same-region store answers in a few milliseconds.
+pub const READ_DEADLINE_MS: u64 = 250;
+
+/// Where an instance reads its live origin list.
+pub trait LiveStore: 'static {
+    /// The value under the list's key, `None` when there is none, or the store's error.
+    fn read(&self) -> impl Future<Output = Result<Option<Vec<u8>>, String>>;
+}
+
+/// The file channel, for `wasmtime serve` (whose key-value store is a per-open copy of a
+/// start-up preset, shared with nobody): [`LiveFile::PATH`], in a folder mounted with `--dir`,
+/// which the host passes through to its file system, so a file replaced by `corsgate live
+/// publish --file` (write, then rename) is read as it is now.
+#[derive(Clone, Copy, Debug)]
+pub struct LiveFile;
+
+impl LiveFile {
+    /// The folder mounted at [`LiveFile::MOUNT`] holds the list as [`LiveFile::NAME`].
+    pub const MOUNT: &'static str = "/corsgate/live";
+    /// The file's name in the folder.
+    pub const NAME: &'static str = "origins.json";
+}
+
+impl LiveStore for LiveFile {
+    async fn read(&self) -> Result<Option<Vec<u8>>, String> {
+        let folder = mount::open_folder(LiveFile::MOUNT).map_err(|problem| match problem {
+            mount::OpenProblem::NotMounted => format!(
+                "nothing is mounted at {} (wasmtime serve: `--dir <folder>::{}`)",
+                LiveFile::MOUNT,
+                LiveFile::MOUNT
+            ),
+            mount::OpenProblem::Io(e) => format!("{}: {}", LiveFile::MOUNT, e.name()),
+        })?;
+        match mount::read_file(&folder, LiveFile::NAME, MAX_VALUE_BYTES as u64) {
+            Ok(Some(bytes)) => Ok(Some(bytes)),
+            Ok(None) => Err(format!(
+                "{}/{}: larger than {MAX_VALUE_BYTES} bytes, the most a list may be",
+                LiveFile::MOUNT,
+                LiveFile::NAME
+            )),
+            Err(ErrorCode::NoEntry) => Ok(None),
+            Err(e) => Err(format!(
+                "{}/{}: {}",
+                LiveFile::MOUNT,
+                LiveFile::NAME,
+                e.name()
+            )),
+        }
+    }
+}
+
+std::thread_local! {
+    /// The instance's live lists (a WASIp3 instance runs on one thread; its requests interleave
+    /// only at awaits, and no borrow is held across one).
+    static STATE: RefCell<LiveState> = const { RefCell::new(LiveState::new()) };
+}
+
+/// Reads the store when the instance's list is due (see the module doc); a no-op for a table
+/// without a live route.
+pub(crate) async fn refresh(
+    table: &'static RouteTable,
+    settings: &Settings,
+    store: &impl LiveStore,
+) {
+    if !has_live_routes(table) {
+        return;
+    }
+    match STATE.with_borrow_mut(|state| state.claim(now_ms(), settings.live_ttl.millis())) {
+        Refresh::Fresh => {}
+        Refresh::Claimed => {
+            let read = within_deadline(store.read()).await;
+            let read = read.as_ref().map(Option::as_deref).map_err(Clone::clone);
+            let line = STATE.with_borrow_mut(|state| state.finish(table, read, now_ms()));
+            if let Some(line) = line {
+                write(&format!("{line}\n"));
+            }
+        }
+        Refresh::InFlight => {
+            let give_up = now_ms() + READ_DEADLINE_MS + 10;
+            while STATE.with_borrow(LiveState::is_cold) && now_ms() < give_up {
+                monotonic_clock::wait_for(1_000_000).await;
+            }
+        }
+    }
+}
+
+/// Runs `decide` with what the instance's live routes allow now.
+pub(crate) fn with_view<R>(decide: impl FnOnce(LiveView<'_>) -> R) -> R {
+    STATE.with_borrow(|state| decide(state.view()))
+}
+
+/// Whether the instance's table has a `[live]` route (asked once: an instance serves one table).
+fn has_live_routes(table: &RouteTable) -> bool {
+    static LIVE: OnceLock<bool> = OnceLock::new();
+    *LIVE.get_or_init(|| table.routes().iter().any(|r| r.cors().live().is_some()))
+}
+
+/// `read`, or an error when it takes longer than [`READ_DEADLINE_MS`] (the read is dropped).
+async fn within_deadline(
+    read: impl Future<Output = Result<Option<Vec<u8>>, String>>,
+) -> Result<Option<Vec<u8>>, String> {
+    let deadline = monotonic_clock::wait_for(READ_DEADLINE_MS * 1_000_000);
+    match select(pin!(read), pin!(deadline)).await {
+        Either::Left((read, _)) => read,
+        Either::Right(_) => Err(format!("no answer within {READ_DEADLINE_MS} ms")),
+    }
+}
+
+fn now_ms() -> u64 {
+    monotonic_clock::now() / 1_000_000
+}
