@@ -6,6 +6,7 @@ use corsgate_core::config::route_table_from_toml;
 use corsgate_core::live::list::{ceilings_sha256, ListDocument, MAX_VALUE_BYTES};
 use corsgate_core::live::{LiveList, LiveProblem, LiveState, LiveUsed, Refresh};
 use corsgate_core::{plan_live, CorsRequest, Plan, RequestHead, RouteTable};
+use corsgate_testkit::live::rehashed;
 use proptest::prelude::*;
 
 const USERS: &str = r#"[route]
@@ -78,27 +79,6 @@ fn kind(problem: &LiveProblem) -> &'static str {
     }
 }
 
-/// Replaces `from` by `to` in a canonical value, keeping its content hash valid: a value a
-/// store writer made by hand, past the CLI.
-fn rehashed(value: &[u8], from: &str, to: &str) -> Vec<u8> {
-    let text = String::from_utf8(value.to_vec())
-        .unwrap()
-        .replacen(from, to, 1);
-    let start = text.find("\"routes\":").unwrap() + 9;
-    let end = text.rfind(",\"version\"").unwrap();
-    let hash = sha256_hex(&text.as_bytes()[start..end]);
-    let at = text.find("\"content_sha256\":\"").unwrap() + 18;
-    format!("{}{hash}{}", &text[..at], &text[at + 64..]).into_bytes()
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 #[test]
 fn values_are_accepted_or_refused_with_their_reason() {
     let good = value(
@@ -108,6 +88,11 @@ fn values_are_accepted_or_refused_with_their_reason() {
     let text = String::from_utf8(good.clone()).unwrap();
     let cases: Vec<(&str, Vec<u8>, Result<(), &str>)> = vec![
         ("canonical value", good.clone(), Ok(())),
+        (
+            "one newline after it",
+            [good.as_slice(), b"\n"].concat(),
+            Ok(()),
+        ),
         (
             "patterns inside the ceiling",
             value(
@@ -270,7 +255,7 @@ fn values_are_accepted_or_refused_with_their_reason() {
         ),
         (
             "trailing bytes",
-            [good.as_slice(), b"\n"].concat(),
+            [good.as_slice(), b"\n\n"].concat(),
             Err("not canonical"),
         ),
         ("binary", vec![0xff, 0xfe, 0x00, 0x7b], Err("not canonical")),

@@ -11,6 +11,7 @@ pub mod expect;
 pub mod file_server;
 pub mod harness;
 pub mod http;
+pub mod live;
 pub mod pages;
 pub mod process;
 pub mod redis;

@@ -10,10 +10,10 @@
 //! `generation` only grows. Each route's origins are sorted and distinct, each an exact origin
 //! as browsers serialize it or a pattern as a policy file writes it.
 //!
-//! The reader is strict: anything but the canonical form is refused with where it went wrong,
-//! never repaired, so the CLI that writes the value ([`ListDocument::canonical`]) and every
-//! instance that reads it agree byte for byte, and the CLI checks a value by reading it back
-//! with [`LiveList::accept`], exactly as the guest will.
+//! The reader is strict: anything but the canonical form (and one newline after it) is refused
+//! with where it went wrong, never repaired, so the CLI that writes the value
+//! ([`ListDocument::canonical`]) and every instance that reads it agree byte for byte, and the
+//! CLI checks a value by reading it back with [`LiveList::accept`], exactly as the guest will.
 
 use std::fmt;
 
@@ -226,8 +226,9 @@ impl ListDocument {
         c.expect(",\"version\":")?;
         c.expect(&FORMAT_VERSION.to_string())?;
         c.expect("}")?;
-        if c.at != value.len() {
-            return Err(c.not_canonical("the end of the value"));
+        // One newline may follow, as files and shell tools add one.
+        if !matches!(&value[c.at..], b"" | b"\n") {
+            return Err(c.not_canonical("the end of the value (or one newline)"));
         }
         if sha256_hex(routes_text) != content_sha256 {
             return Err(LiveProblem::ContentHash);
