@@ -13,8 +13,9 @@
 #   - with --tests: what only the tests need: the three browser engines and their WebDriver
 #     servers (Debian's chromium + chromium-driver, firefox-esr, webkit2gtk-driver with xvfb;
 #     geckodriver from crates.io, about 4 minutes to compile once), wac-cli (composes the
-#     middleware with an app, from crates.io, about 5 minutes once), and docker-registry (an OCI
-#     registry on loopback the gateway is published to); --browser is the same.
+#     middleware with an app, from crates.io, about 5 minutes once), docker-registry (an OCI
+#     registry on loopback the gateway is published to) and redis-server (the store of the live
+#     origin list tests); --browser is the same.
 set -euo pipefail
 
 want_tests=false
@@ -82,6 +83,9 @@ if $want_tests; then
   command -v WebKitWebDriver >/dev/null 2>&1 || missing+=(webkit2gtk-driver)
   command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
   command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+  # The store behind Spin's key-value API in the live origin list tests (redis-cli comes with it).
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian's ${missing[*]}"

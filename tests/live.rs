@@ -12,11 +12,13 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use corsgate_core::live::list::STORE_KEY;
 use corsgate_testkit::client::{send, Request, Response};
 use corsgate_testkit::harness::{
     corsgate_cli, work_dir, Artifact, Component, Host, ServeOptions, Server, Target,
 };
 use corsgate_testkit::live::rehashed;
+use corsgate_testkit::redis::Redis;
 
 /// The TTL the gateways run with: a change must show within it and a second.
 const TTL: Duration = Duration::from_secs(1);
@@ -26,6 +28,8 @@ const ROUNDS: usize = 20;
 
 const APP: &str = "https://app.example.com";
 const PARTNER: &str = "https://a.partner.example";
+/// Another partner inside the ceiling.
+const OTHER_PARTNER: &str = "https://b.partner.example";
 /// Outside the ceiling, and sorted where the partner was (a forged list stays canonical).
 const FORGED: &str = "https://a.partner.evil";
 
@@ -77,14 +81,18 @@ fn serve(artifact: Artifact, dir: &Path) -> Server {
 
 /// `corsgate live <args>` on the folder's policies and live file; panics unless it succeeds.
 fn live(dir: &Path, args: &[&str]) -> String {
-    let file = dir.join("live/origins.json");
+    let file = dir.join("live/origins.json").display().to_string();
+    live_in(dir, &["--file", &file], args)
+}
+
+/// `corsgate live <args>` on the folder's policies and `channel`; panics unless it succeeds.
+fn live_in(dir: &Path, channel: &[&str], args: &[&str]) -> String {
     let output = corsgate_cli()
         .arg("live")
         .arg(args[0])
         .arg("--policies")
         .arg(dir.join("policies"))
-        .arg("--file")
-        .arg(&file)
+        .args(channel)
         .args(&args[1..])
         .output()
         .expect("run corsgate live");
@@ -304,5 +312,330 @@ fn a_cold_instance_applies_when_unreadable_until_the_list_can_be_read() {
         live(&dir, &["publish", "--add", &format!("users={PARTNER}")]);
         until(&gateway, PARTNER, true);
         assert!(preflight(&gateway, APP), "{choice}: the published list");
+    }
+}
+
+/// The Spin flavor of the WASIp3 gateway, three `spin up` replicas (Spin 4.1) of one app
+/// sharing one Redis through a runtime config file, as a scaled-out deployment runs: a change
+/// published once reaches every replica within the TTL and a second; values written straight
+/// into Redis change no decision; with Redis stopped, no answer is a `500` and none grants
+/// beyond the baseline and the last list accepted; with Redis back, the list applies again.
+#[test]
+fn spin_replicas_share_one_redis() {
+    let dir = folder("spin", "deny");
+    let mut redis = Redis::start(&dir.join("redis"));
+    let wasm = Component::artifact(Artifact::P3, &dir.join("policies"))
+        .feature("spin-kv")
+        .build(&dir.join("corsgate-p3-spin-kv.wasm"));
+    // Instances are reused for the whole run (Spin 4.1 replaces one every 128 requests by
+    // default, and a new one has no last-known-good list: it applies `when_unreadable`).
+    let options = ServeOptions::default()
+        .env("CORSGATE_LIVE_TTL", &TTL.as_secs().to_string())
+        .live_redis(&redis.url())
+        .host_args(&["--max-instance-reuse-count", "100000000"]);
+    let replicas: Vec<Server> = (0..3)
+        .map(|i| Target::p3(Host::Spin4).serve(&wasm, &dir.join(format!("replica-{i}")), &options))
+        .collect();
+    let url = redis.url();
+    let channel = ["--redis", url.as_str()];
+    for replica in &replicas {
+        assert!(preflight(replica, APP), "nothing published: the baseline");
+        assert!(!preflight(replica, PARTNER));
+    }
+
+    let (mut worst_add, mut worst_revoke) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..ROUNDS {
+        live_in(
+            &dir,
+            &channel,
+            &["publish", "--add", &format!("users={PARTNER}")],
+        );
+        worst_add = worst_add.max(until_all(&replicas, PARTNER, true));
+        live_in(
+            &dir,
+            &channel,
+            &["publish", "--remove", &format!("users={PARTNER}")],
+        );
+        worst_revoke = worst_revoke.max(until_all(&replicas, PARTNER, false));
+    }
+    eprintln!(
+        "3 Spin 4.1 replicas, one Redis, TTL {TTL:?}, {ROUNDS} rounds: worst time until every replica allows {worst_add:?}, refuses {worst_revoke:?}"
+    );
+
+    live_in(
+        &dir,
+        &channel,
+        &["publish", "--add", &format!("users={PARTNER}")],
+    );
+    until_all(&replicas, PARTNER, true);
+    let good = redis_get(&redis, STORE_KEY);
+    let text = String::from_utf8(good.clone()).unwrap();
+    let refused: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "cut short",
+            good[..good.len() / 2].to_vec(),
+            "not a canonical live origin list",
+        ),
+        (
+            "a bad hash",
+            text.replacen("a.partner", "a.partnes", 1).into_bytes(),
+            "content_sha256 is not the hash",
+        ),
+        (
+            "outside the ceiling",
+            rehashed(&good, PARTNER, FORGED),
+            "lies outside the route's ceiling",
+        ),
+        ("2 MB", vec![b'{'; 2_000_000], "over the limit of 65536"),
+    ];
+    for (what, bytes, problem) in refused {
+        redis_set(&redis, STORE_KEY, &bytes);
+        let settle = Instant::now() + TTL + Duration::from_millis(500);
+        while Instant::now() < settle {
+            for replica in &replicas {
+                assert!(
+                    preflight(replica, PARTNER),
+                    "{what}: the partner stays allowed"
+                );
+                assert!(!preflight(replica, FORGED), "{what}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        for replica in &replicas {
+            assert!(
+                replica.log().contains(problem),
+                "{what}: the problem is logged:\n{}",
+                replica.log()
+            );
+        }
+    }
+    redis_set(&redis, STORE_KEY, &good);
+
+    // The outage: warm instances keep the list, a cold one (a replica started meanwhile) denies
+    // at once; never a 500, never beyond the allowed set.
+    redis.stop();
+    let cold = Target::p3(Host::Spin4).serve(&wasm, &dir.join("replica-cold"), &options);
+    let outage = Instant::now();
+    let (mut granted, mut refused) = (0, 0);
+    while outage.elapsed() < Duration::from_secs(5) {
+        for replica in replicas.iter().chain([&cold]) {
+            let request = Request::new("OPTIONS", "/users/1")
+                .origin(PARTNER)
+                .header("Access-Control-Request-Method", "PUT");
+            let response = send(replica.addr, &request).expect("answered during the outage");
+            match response.status {
+                204 => granted += 1,
+                403 => refused += 1,
+                other => panic!("during the outage: status {other}"),
+            }
+            assert!(!preflight(replica, FORGED), "never beyond the allowed set");
+        }
+    }
+    eprintln!("Redis stopped for 5 s: {granted} preflights granted by the warm replicas from their last list, {refused} refused by the cold one (when_unreadable = \"deny\")");
+    assert!(granted > 0, "warm instances keep the last-known-good list");
+    assert!(
+        !preflight(&cold, PARTNER) && !preflight(&cold, APP),
+        "a cold instance denies"
+    );
+    assert!(cold.log().contains("live=denied"), "{}", cold.log());
+
+    // Redis back, empty (it kept nothing in memory): a new list, with another partner, applies
+    // on every replica, the cold one included.
+    redis.restart();
+    let restarted = Instant::now();
+    live_in(
+        &dir,
+        &channel,
+        &[
+            "publish",
+            "--generation",
+            "1000",
+            "--add",
+            &format!("users={OTHER_PARTNER}"),
+        ],
+    );
+    let all: Vec<&Server> = replicas.iter().chain([&cold]).collect();
+    // Spin 4.1's Redis store reconnects a process whose connection broke only after about
+    // 113 s (measured twice here, whatever the gateway's read deadline); meanwhile the warm
+    // replicas keep their last-known-good list. A process that never connected (the cold
+    // replica) connects at once.
+    let recovered = until_all_within(&all, OTHER_PARTNER, true, Duration::from_secs(240));
+    eprintln!(
+        "Redis back: every replica on the new list {recovered:?} after it was published ({:?} after the restart)",
+        restarted.elapsed()
+    );
+}
+
+/// How long until every replica answers a preflight from `origin` as `granted`.
+fn until_all(replicas: &[Server], origin: &str, granted: bool) -> Duration {
+    let replicas: Vec<&Server> = replicas.iter().collect();
+    until_all_within(&replicas, origin, granted, TTL + Duration::from_secs(1))
+}
+
+fn until_all_within(
+    replicas: &[&Server],
+    origin: &str,
+    granted: bool,
+    limit: Duration,
+) -> Duration {
+    let started = Instant::now();
+    let mut pending: Vec<&Server> = replicas.to_vec();
+    while !pending.is_empty() {
+        pending.retain(|replica| preflight(replica, origin) != granted);
+        assert!(
+            started.elapsed() < limit,
+            "{} replica(s) still {} {origin} after {:?}",
+            pending.len(),
+            if granted { "refuse" } else { "allow" },
+            started.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    started.elapsed()
+}
+
+/// The value of `key`, read straight from Redis (`redis-cli --raw` ends it with a newline).
+fn redis_get(redis: &Redis, key: &str) -> Vec<u8> {
+    let output = std::process::Command::new("redis-cli")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &redis.addr.port().to_string(),
+            "--raw",
+            "GET",
+            key,
+        ])
+        .output()
+        .expect("redis-cli");
+    let mut value = output.stdout;
+    if value.last() == Some(&b'\n') {
+        value.pop();
+    }
+    value
+}
+
+/// Sets `key` straight in Redis, past the CLI (`redis-cli -x` reads the value from stdin).
+fn redis_set(redis: &Redis, key: &str, value: &[u8]) {
+    use std::io::Write;
+    let mut child = std::process::Command::new("redis-cli")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &redis.addr.port().to_string(),
+            "-x",
+            "SET",
+            key,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-cli");
+    child.stdin.take().unwrap().write_all(value).unwrap();
+    assert!(child.wait().unwrap().success(), "redis-cli SET");
+}
+
+/// The Spin flavor of the WASIp3 middleware in front of an app on Spin 4.1: it reads the app's
+/// key-value store (`inherit_configuration = ["key_value_stores"]`), so a partner published to
+/// Redis reads the app's API within the TTL and a second, preflight and request alike.
+#[test]
+fn spin_middleware_reads_the_apps_store() {
+    let dir = work_dir("live-spin-middleware");
+    let policies = dir.join("policies");
+    std::fs::create_dir_all(&policies).unwrap();
+    std::fs::write(
+        policies.join("api.toml"),
+        users_policy("baseline").replace("/users/...", "/api/..."),
+    )
+    .unwrap();
+    let redis = Redis::start(&dir.join("redis"));
+    let api = Component::package("example-p3-api").build(&dir.join("api.wasm"));
+    let middleware = Component::package("corsgate-middleware")
+        .env("CORSGATE_POLICIES", &policies.display().to_string())
+        .env("CORSGATE_LIVE_TTL", &TTL.as_secs().to_string())
+        .feature("spin-kv")
+        .build(&dir.join("middleware-spin-kv.wasm"));
+    let app = Target::p3(Host::Spin4).serve(
+        &api,
+        &dir.join("spin"),
+        &ServeOptions::default()
+            .middleware(&middleware)
+            .live_redis(&redis.url()),
+    );
+    let get = |origin: &str| {
+        send(app.addr, &Request::new("GET", "/api/items").origin(origin))
+            .expect("the app answers")
+            .header("access-control-allow-origin")
+    };
+    assert_eq!(get(PARTNER), None, "nothing published: the baseline");
+    let url = redis.url();
+    live_in(
+        &dir,
+        &["--redis", &url],
+        &["publish", "--add", &format!("api={PARTNER}")],
+    );
+    let started = Instant::now();
+    while get(PARTNER).as_deref() != Some(PARTNER) {
+        assert!(
+            started.elapsed() < TTL + Duration::from_secs(1),
+            "not allowed after {:?}",
+            started.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let request = Request::new("OPTIONS", "/api/items")
+        .origin(PARTNER)
+        .header("Access-Control-Request-Method", "PUT");
+    assert_eq!(send(app.addr, &request).unwrap().status, 204);
+    assert!(app.log().contains("live=1"), "{}", app.log());
+}
+
+/// The browser as the oracle: a page on an origin published after the gateway started reads
+/// the API in Chromium, Firefox and WebKit (a preflighted `PUT`, as a real app sends), and is
+/// blocked again after the revocation: within the TTL, a second and the preflight cache's
+/// `max_age` (1 s here: a browser reuses a granted preflight that long, whatever the list says).
+#[test]
+fn browsers_follow_a_published_and_a_revoked_origin() {
+    use corsgate_testkit::pages::{script_page, PageServer};
+    use corsgate_testkit::upstream::TestUpstream;
+    use corsgate_testkit::webdriver::{Browser, Engine};
+
+    const MAX_AGE: Duration = Duration::from_secs(1);
+    let upstream = TestUpstream::start();
+    let page = PageServer::start();
+    let dir = folder("browsers", "deny");
+    std::fs::write(
+        dir.join("policies/users.toml"),
+        format!(
+            "[route]\npath = \"/users/...\"\nupstream = \"http://{}\"\n[cors]\nallow_origins = []\nallow_methods = [\"GET\", \"PUT\"]\nallow_headers = [\"Content-Type\"]\nmax_age = {}\n[live]\nceiling = [\"http://127.0.0.1:*\"]\nwhen_unreadable = \"deny\"\n",
+            upstream.addr,
+            MAX_AGE.as_secs()
+        ),
+    )
+    .unwrap();
+    let gateway = serve(Artifact::P3, &dir);
+    let put = r#"return await attempt(GW + "/users/7", { method: "PUT", headers: { "Content-Type": "application/json" }, body: "{}" });"#;
+    let origin = page.origin();
+    for engine in Engine::ALL {
+        let browser = Browser::start(engine);
+        let mut pages = 0;
+        let mut fetch = || {
+            pages += 1;
+            let url = page.put(
+                &format!("/{engine}-{pages}"),
+                &script_page(&gateway.url(""), put),
+            );
+            browser.run_page(&url)
+        };
+        assert_eq!(fetch()["ok"], false, "{engine}: not published yet: blocked");
+        live(&dir, &["publish", &format!("users={origin}")]);
+        std::thread::sleep(TTL + Duration::from_secs(1));
+        let allowed = fetch();
+        assert_eq!(allowed["ok"], true, "{engine}: published: {allowed}");
+        assert_eq!(allowed["status"], 200, "{engine}: {allowed}");
+        live(&dir, &["publish", "users="]);
+        std::thread::sleep(TTL + Duration::from_secs(1) + MAX_AGE);
+        assert_eq!(fetch()["ok"], false, "{engine}: revoked: blocked again");
     }
 }

@@ -214,6 +214,7 @@ fn spinkube_manifests_follow_the_spinapp_crd() {
     for path in [
         "deploy/spinkube/spinapp.yaml",
         "deploy/spinkube/spinapp-fixed-replicas.yaml",
+        "deploy/spinkube/spinapp-live-origins.yaml",
     ] {
         for app in yaml_documents(path) {
             if app["kind"].as_str() != Some("SpinApp") {
@@ -228,7 +229,7 @@ fn spinkube_manifests_follow_the_spinapp_crd() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 2, "both SpinApp manifests were checked");
+    assert_eq!(checked, 3, "every SpinApp manifest was checked");
 }
 
 /// The CRD check can fail: each broken copy of a shipped manifest is refused, at the place the

@@ -9,7 +9,7 @@
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]
 mod export {
-    use corsgate_wasi_p3::{instance_settings, middleware, policy_folder, LiveFile};
+    use corsgate_wasi_p3::{instance_settings, middleware, policy_folder};
     use wasip3::http::types::{ErrorCode, Request, Response};
 
     struct PrebuiltMiddleware;
@@ -24,7 +24,7 @@ mod export {
                     middleware::serve(
                         routes,
                         settings,
-                        &LiveFile,
+                        &crate::live::CHANNEL,
                         request,
                         corsgate_wasi_p3_next::handle,
                     )
@@ -37,3 +37,8 @@ mod export {
 
     wasip3::http::service::export!(PrebuiltMiddleware);
 }
+
+/// Where this build reads its live origin lists: one file for every shell.
+#[cfg(target_arch = "wasm32")]
+#[path = "../../live_channel.rs"]
+mod live;

@@ -32,7 +32,7 @@ mod export {
             corsgate_wasi_p3::middleware::serve(
                 &ROUTES,
                 settings,
-                &corsgate_wasi_p3::LiveFile,
+                &crate::live::CHANNEL,
                 request,
                 next,
             )
@@ -42,3 +42,8 @@ mod export {
 
     wasip3::http::service::export!(Middleware);
 }
+
+/// Where this build reads its live origin lists: one file for every shell.
+#[cfg(target_arch = "wasm32")]
+#[path = "../../live_channel.rs"]
+mod live;

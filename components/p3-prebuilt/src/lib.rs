@@ -9,7 +9,7 @@
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]
 mod export {
-    use corsgate_wasi_p3::{gateway, instance_settings, policy_folder, LiveFile};
+    use corsgate_wasi_p3::{gateway, instance_settings, policy_folder};
     use wasip3::http::types::{ErrorCode, Request, Response};
 
     struct PrebuiltGateway;
@@ -20,7 +20,9 @@ mod export {
             match policy_folder::instance_routes(
                 "every request is answered 503, with no CORS header",
             ) {
-                Some(routes) => gateway::serve(routes, settings, &LiveFile, request).await,
+                Some(routes) => {
+                    gateway::serve(routes, settings, &crate::live::CHANNEL, request).await
+                }
                 None => Ok(gateway::serve_without_policy(settings, request)),
             }
         }
@@ -28,3 +30,8 @@ mod export {
 
     wasip3::http::service::export!(PrebuiltGateway);
 }
+
+/// Where this build reads its live origin lists: one file for every shell.
+#[cfg(target_arch = "wasm32")]
+#[path = "../../live_channel.rs"]
+mod live;

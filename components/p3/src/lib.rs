@@ -23,15 +23,15 @@ mod export {
     impl wasip3::exports::http::handler::Guest for Gateway {
         async fn handle(request: Request) -> Result<Response, ErrorCode> {
             let settings = corsgate_wasi_p3::instance_settings(BUILT_IN_SETTINGS);
-            corsgate_wasi_p3::gateway::serve(
-                &ROUTES,
-                settings,
-                &corsgate_wasi_p3::LiveFile,
-                request,
-            )
-            .await
+            corsgate_wasi_p3::gateway::serve(&ROUTES, settings, &crate::live::CHANNEL, request)
+                .await
         }
     }
 
     wasip3::http::service::export!(Gateway);
 }
+
+/// Where this build reads its live origin lists: one file for every shell.
+#[cfg(target_arch = "wasm32")]
+#[path = "../../live_channel.rs"]
+mod live;

@@ -510,7 +510,22 @@ fn one_read_at_a_time_and_one_per_ttl() {
         Refresh::InFlight,
         "one read at a time"
     );
+    assert_eq!(
+        state.cold_until(250),
+        Some(250),
+        "a cold request waits until the deadline"
+    );
+    assert_eq!(state.overdue(200, 250), None, "within the deadline");
+    let line = state
+        .overdue(300, 250)
+        .expect("past the deadline, said once");
+    assert!(
+        line.contains("no answer within 250 ms") && line.contains("when_unreadable"),
+        "{line}"
+    );
+    assert_eq!(state.overdue(400, 250), None, "and not again");
     state.finish(&table, Ok(Some(&value(1, &[]))), 2);
+    assert_eq!(state.cold_until(250), None, "a warm request never waits");
     assert!(!state.is_cold());
     assert_eq!(state.claim(4_999, 5_000), Refresh::Fresh, "within the TTL");
     assert_eq!(

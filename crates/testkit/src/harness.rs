@@ -37,6 +37,8 @@ pub fn work_dir(name: &str) -> PathBuf {
 pub struct Component {
     package: &'static str,
     env: Vec<(String, String)>,
+    /// Cargo features of the package (`spin-kv`: the Spin flavor's live channel).
+    features: Vec<&'static str>,
     /// The checkout it is built from: this repository, or another revision's worktree.
     checkout: PathBuf,
 }
@@ -63,6 +65,7 @@ impl Component {
         Component {
             package,
             env: Vec::new(),
+            features: Vec::new(),
             checkout: repo_root(),
         }
     }
@@ -77,6 +80,12 @@ impl Component {
     /// Where cargo puts what it builds from this component's checkout.
     fn target_dir(&self) -> PathBuf {
         self.checkout.join("target/corsgate-e2e/target")
+    }
+
+    /// Built with the package's cargo feature `feature`.
+    pub fn feature(mut self, feature: &'static str) -> Component {
+        self.features.push(feature);
+        self
     }
 
     /// A build-time environment variable.
@@ -104,6 +113,11 @@ impl Component {
                 "wasm32-wasip2",
             ])
             .args(["--package", self.package])
+            .args(
+                self.features
+                    .iter()
+                    .flat_map(|feature| ["--features", feature]),
+            )
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("CARGO_TARGET_DIR", self.target_dir())
             .stdin(Stdio::null())
@@ -366,6 +380,10 @@ pub struct ServeOptions {
     /// `wasmtime serve --dir`; Spin's `files` on the component, which a middleware in front of
     /// it inherits (`inherit_configuration = ["files", "environment"]`).
     pub policy_folder: Option<PathBuf>,
+    /// A Redis URL behind the component's key-value store `corsgate` (Spin only: the manifest's
+    /// `key_value_stores`, a runtime config file of type `redis`), where the Spin flavor reads
+    /// its live origin lists.
+    pub live_redis: Option<String>,
 }
 
 impl ServeOptions {
@@ -396,6 +414,11 @@ impl ServeOptions {
 
     pub fn policy_folder(mut self, folder: &Path) -> ServeOptions {
         self.policy_folder = Some(folder.to_path_buf());
+        self
+    }
+
+    pub fn live_redis(mut self, url: &str) -> ServeOptions {
+        self.live_redis = Some(url.to_string());
         self
     }
 }
@@ -435,7 +458,21 @@ impl Host {
             }
             Host::Spin | Host::Spin4 => {
                 let manifest = spin_manifest(wasm, dir, options);
-                spin_command(self, manifest.as_os_str(), dir, options)
+                let mut command = spin_command(self, manifest.as_os_str(), dir, options);
+                if let Some(url) = &options.live_redis {
+                    let config = dir.join("runtime-config.toml");
+                    std::fs::write(
+                        &config,
+                        format!("[key_value_store.corsgate]\ntype = \"redis\"\nurl = {url:?}\n"),
+                    )
+                    .expect("write the runtime config");
+                    command
+                        .arg("--runtime-config-file")
+                        .arg(config)
+                        .arg("--state-dir")
+                        .arg(dir.join("state"));
+                }
+                command
             }
         };
         launch(self, command, dir)
@@ -647,11 +684,19 @@ fn spin_manifest(wasm: &Path, dir: &Path, options: &ServeOptions) -> PathBuf {
     let mut manifest = String::from(
         "spin_manifest_version = 2\n\n[application]\nname = \"corsgate-test\"\n\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"gateway\"\n",
     );
-    match (&options.middleware, &options.policy_folder) {
-        (Some(_), Some(_)) => manifest.push_str(
-            "dependencies.middleware = [{ component = \"middleware\", inherit_configuration = [\"files\", \"environment\"] }]\n",
-        ),
-        (Some(_), None) => {
+    let mut inherited = Vec::new();
+    if options.policy_folder.is_some() {
+        inherited.extend(["files".to_string(), "environment".to_string()]);
+    }
+    if options.live_redis.is_some() {
+        inherited.push("key_value_stores".to_string());
+    }
+    match (&options.middleware, inherited.is_empty()) {
+        (Some(_), false) => manifest.push_str(&format!(
+            "dependencies.middleware = [{{ component = \"middleware\", inherit_configuration = [{}] }}]\n",
+            quoted(&inherited)
+        )),
+        (Some(_), true) => {
             manifest.push_str("dependencies.middleware = [{ component = \"middleware\" }]\n")
         }
         (None, _) => {}
@@ -662,6 +707,9 @@ fn spin_manifest(wasm: &Path, dir: &Path, options: &ServeOptions) -> PathBuf {
         quoted(&options.allowed_outbound_hosts),
         env.join(", ")
     ));
+    if options.live_redis.is_some() {
+        manifest.push_str("key_value_stores = [\"corsgate\"]\n");
+    }
     if let Some(folder) = &options.policy_folder {
         manifest.push_str(&format!(
             "files = [{{ source = {:?}, destination = {POLICY_MOUNT:?} }}]\n",

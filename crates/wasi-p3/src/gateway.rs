@@ -28,7 +28,7 @@ use crate::upstream::forward;
 pub async fn serve(
     table: &'static RouteTable,
     settings: &'static Settings,
-    live_store: &impl LiveStore,
+    live_store: &'static impl LiveStore,
     request: Request,
 ) -> Result<Response, ErrorCode> {
     let started = monotonic_clock::now();

@@ -3,10 +3,10 @@
 //! a [`LiveStore`] with a deadline. An instance whose route table has no `[live]` route never
 //! reads anything.
 //!
-//! The request that finds the list due reads the store, with [`READ_DEADLINE`]; the requests
-//! in flight meanwhile decide with the list the instance has. A cold instance has none: its
-//! other requests wait for that read (bounded by the same deadline), then each live route
-//! applies its `when_unreadable` choice if it failed.
+//! The request that finds the list due starts a read of the store in a task of its own and
+//! goes on with the list the instance has, as do the requests in flight meanwhile. A cold
+//! instance has none: its requests wait for that read, for [`READ_DEADLINE_MS`] at most, then
+//! each live route applies its `when_unreadable` choice until a list is accepted.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -19,13 +19,14 @@ use corsgate_core::RouteTable;
 use futures::future::{select, Either};
 use wasip2::filesystem::types::ErrorCode;
 use wasip3::clocks::monotonic_clock;
+use wasip3::wit_bindgen;
 
 use crate::instance::write;
 use crate::mount;
 
-/// The longest a read of the store may take. Spin's Redis store does not fail while Redis is
-/// down, it waits (a request was seen waiting 123 s); a request that reads must not. A loopback
-/// or same-region store answers in a few milliseconds.
+/// The longest a request waits for the store: a cold instance's, which has no list yet. Spin's
+/// Redis store does not fail while Redis is down, it waits (a request was seen waiting 123 s);
+/// a request must not. A loopback or same-region store answers in a few milliseconds.
 pub const READ_DEADLINE_MS: u64 = 250;
 
 /// Where an instance reads its live origin list.
@@ -82,32 +83,49 @@ std::thread_local! {
     static STATE: RefCell<LiveState> = const { RefCell::new(LiveState::new()) };
 }
 
-/// Reads the store when the instance's list is due (see the module doc); a no-op for a table
-/// without a live route.
+/// Starts a read of the store when the instance's list is due (see the module doc); a no-op for
+/// a table without a live route. The read runs as a task of its own, so a request never waits
+/// on the store beyond [`READ_DEADLINE_MS`] and a store slow to answer (Spin's Redis store
+/// while it reconnects) finishes the read it was given instead of seeing a new one, dropped
+/// unanswered, every TTL.
 pub(crate) async fn refresh(
     table: &'static RouteTable,
     settings: &Settings,
-    store: &impl LiveStore,
+    store: &'static impl LiveStore,
 ) {
     if !has_live_routes(table) {
         return;
     }
-    match STATE.with_borrow_mut(|state| state.claim(now_ms(), settings.live_ttl.millis())) {
-        Refresh::Fresh => {}
-        Refresh::Claimed => {
-            let read = within_deadline(store.read()).await;
+    let claimed = STATE.with_borrow_mut(|state| state.claim(now_ms(), settings.live_ttl.millis()));
+    if claimed == Refresh::Claimed {
+        wit_bindgen::spawn(async move {
+            let read = within(READ_LIMIT_MS, store.read()).await;
             let read = read.as_ref().map(Option::as_deref).map_err(Clone::clone);
-            let line = STATE.with_borrow_mut(|state| state.finish(table, read, now_ms()));
-            if let Some(line) = line {
-                write(&format!("{line}\n"));
-            }
+            log(STATE.with_borrow_mut(|state| state.finish(table, read, now_ms())));
+        });
+    }
+    if claimed == Refresh::Fresh {
+        return;
+    }
+    // A cold instance's request waits for the read (it has nothing to decide with), until the
+    // read's deadline at most; then, and in a warm instance at once, requests decide with what
+    // the instance has.
+    while let Some(until) = STATE.with_borrow(|state| state.cold_until(READ_DEADLINE_MS)) {
+        if now_ms() >= until {
+            break;
         }
-        Refresh::InFlight => {
-            let give_up = now_ms() + READ_DEADLINE_MS + 10;
-            while STATE.with_borrow(LiveState::is_cold) && now_ms() < give_up {
-                monotonic_clock::wait_for(1_000_000).await;
-            }
-        }
+        monotonic_clock::wait_for(1_000_000).await;
+    }
+    log(STATE.with_borrow_mut(|state| state.overdue(now_ms(), READ_DEADLINE_MS)));
+}
+
+/// How long a read may run in its task before it counts as failed: the instance then reads
+/// again a TTL later.
+const READ_LIMIT_MS: u64 = 30_000;
+
+fn log(line: Option<String>) {
+    if let Some(line) = line {
+        write(&format!("{line}\n"));
     }
 }
 
@@ -122,14 +140,15 @@ fn has_live_routes(table: &RouteTable) -> bool {
     *LIVE.get_or_init(|| table.routes().iter().any(|r| r.cors().live().is_some()))
 }
 
-/// `read`, or an error when it takes longer than [`READ_DEADLINE_MS`] (the read is dropped).
-async fn within_deadline(
+/// `read`, or an error when it takes longer than `limit_ms` (the read is dropped).
+async fn within(
+    limit_ms: u64,
     read: impl Future<Output = Result<Option<Vec<u8>>, String>>,
 ) -> Result<Option<Vec<u8>>, String> {
-    let deadline = monotonic_clock::wait_for(READ_DEADLINE_MS * 1_000_000);
+    let deadline = monotonic_clock::wait_for(limit_ms * 1_000_000);
     match select(pin!(read), pin!(deadline)).await {
         Either::Left((read, _)) => read,
-        Either::Right(_) => Err(format!("no answer within {READ_DEADLINE_MS} ms")),
+        Either::Right(_) => Err(format!("no answer within {limit_ms} ms")),
     }
 }
 

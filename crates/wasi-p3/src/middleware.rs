@@ -23,7 +23,7 @@ use crate::upstream::classify;
 pub async fn serve<Next, Answered>(
     table: &'static RouteTable,
     settings: &'static Settings,
-    live_store: &impl LiveStore,
+    live_store: &'static impl LiveStore,
     request: Request,
     next: Next,
 ) -> Result<Response, ErrorCode>

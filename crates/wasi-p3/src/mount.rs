@@ -5,9 +5,7 @@
 //! compiled-in").
 
 use wasip2::filesystem::preopens::get_directories;
-use wasip2::filesystem::types::{
-    Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags,
-};
+use wasip2::filesystem::types::{Descriptor, DescriptorFlags, ErrorCode, OpenFlags, PathFlags};
 
 /// Why a folder could not be opened.
 pub(crate) enum OpenProblem {
@@ -51,22 +49,6 @@ fn within<'t>(preopen: &str, target: &'t str) -> Option<&'t str> {
         return Some("");
     }
     rest.strip_prefix('/')
-}
-
-/// Whether the entry `name` of `folder`, of type `kind` as listed, is a file (a link is
-/// followed: one more host call, for links only).
-pub(crate) fn is_file(
-    folder: &Descriptor,
-    name: &str,
-    kind: DescriptorType,
-) -> Result<bool, ErrorCode> {
-    Ok(match kind {
-        DescriptorType::RegularFile => true,
-        DescriptorType::SymbolicLink | DescriptorType::Unknown => {
-            folder.stat_at(PathFlags::SYMLINK_FOLLOW, name)?.type_ == DescriptorType::RegularFile
-        }
-        _ => false,
-    })
 }
 
 /// What one read asks for: more than a policy file holds, so that one short read returns it

@@ -21,7 +21,7 @@ use corsgate_core::config::{
     policy_route_name, route_table_of_folder, ConfigError, ErrorKind, PolicySource,
 };
 use corsgate_core::RouteTable;
-use wasip2::filesystem::types::{Descriptor, ErrorCode};
+use wasip2::filesystem::types::{Descriptor, DescriptorType, ErrorCode, PathFlags};
 
 use crate::instance::write;
 use crate::mount;
@@ -78,7 +78,7 @@ fn read_mount() -> Result<Vec<PolicySource>, ConfigError> {
             continue;
         };
         let file = format!("{MOUNT}/{}", entry.name);
-        if !mount::is_file(&folder, &entry.name, entry.type_).map_err(|e| cannot_read(&file, e))? {
+        if !is_file(&folder, &entry.name, entry.type_).map_err(|e| cannot_read(&file, e))? {
             continue;
         }
         let bytes = mount::read_file(&folder, &entry.name, MAX_FILE_BYTES)
@@ -112,6 +112,18 @@ fn open_mount() -> Result<Descriptor, ConfigError> {
             )),
         ),
         mount::OpenProblem::Io(e) => io_error(MOUNT, format!("cannot read: {}", e.name())),
+    })
+}
+
+/// Whether the entry `name` of `folder`, of type `kind` as listed, is a file (a link is
+/// followed: one more host call, for links only).
+fn is_file(folder: &Descriptor, name: &str, kind: DescriptorType) -> Result<bool, ErrorCode> {
+    Ok(match kind {
+        DescriptorType::RegularFile => true,
+        DescriptorType::SymbolicLink | DescriptorType::Unknown => {
+            folder.stat_at(PathFlags::SYMLINK_FOLLOW, name)?.type_ == DescriptorType::RegularFile
+        }
+        _ => false,
     })
 }
 

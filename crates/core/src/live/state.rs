@@ -32,7 +32,8 @@ pub struct LiveState {
     without_list: Option<Current<'static>>,
     /// When the last read ended (the adapter's monotonic clock, in milliseconds).
     last_read_ms: Option<u64>,
-    reading: bool,
+    /// When the read under way began, if one is.
+    reading_since_ms: Option<u64>,
     /// The problem line logged last.
     logged: Option<String>,
 }
@@ -44,7 +45,7 @@ impl LiveState {
             list: None,
             without_list: None,
             last_read_ms: None,
-            reading: false,
+            reading_since_ms: None,
             logged: None,
         }
     }
@@ -57,16 +58,41 @@ impl LiveState {
     /// Whether this request reads the store: due when the last read ended `ttl_ms` or more
     /// before `now_ms` (or never happened) and no read is under way.
     pub fn claim(&mut self, now_ms: u64, ttl_ms: u64) -> Refresh {
-        if self.reading {
+        if self.reading_since_ms.is_some() {
             return Refresh::InFlight;
         }
         match self.last_read_ms {
             Some(last) if now_ms.saturating_sub(last) < ttl_ms => Refresh::Fresh,
             _ => {
-                self.reading = true;
+                self.reading_since_ms = Some(now_ms);
                 Refresh::Claimed
             }
         }
+    }
+
+    /// Until when a request of a cold instance waits for the read under way: its deadline,
+    /// `deadline_ms` after it began (a request that comes later decides at once). `None` for a
+    /// warm instance, whose requests never wait.
+    pub fn cold_until(&self, deadline_ms: u64) -> Option<u64> {
+        match (self.is_cold(), self.reading_since_ms) {
+            (true, Some(since)) => Some(since + deadline_ms),
+            _ => None,
+        }
+    }
+
+    /// The read under way has not answered within `deadline_ms` of its start by `now_ms`: what
+    /// requests decide with meanwhile is said once (a cold instance applies each route's
+    /// `when_unreadable` choice; a warm one keeps its list). The read itself goes on, and its
+    /// result is taken when it comes ([`LiveState::finish`]): a store that is slow to reconnect
+    /// finishes the read it was given rather than a new one per request.
+    pub fn overdue(&mut self, now_ms: u64, deadline_ms: u64) -> Option<String> {
+        let since = self.reading_since_ms?;
+        if now_ms.saturating_sub(since) < deadline_ms {
+            return None;
+        }
+        self.report(LiveProblem::Store(format!(
+            "no answer within {deadline_ms} ms"
+        )))
     }
 
     /// The result of a claimed read at `now_ms`: the value the store holds (`None`: no value
@@ -79,7 +105,7 @@ impl LiveState {
         read: Result<Option<&[u8]>, String>,
         now_ms: u64,
     ) -> Option<String> {
-        self.reading = false;
+        self.reading_since_ms = None;
         self.last_read_ms = Some(now_ms);
         let problem = match read {
             Err(error) => Some(LiveProblem::Store(error)),
@@ -102,6 +128,11 @@ impl LiveState {
         if self.list.is_none() {
             self.without_list = Some(Current::Unreadable);
         }
+        self.report(problem)
+    }
+
+    /// The line for `problem`, unless it is the one logged last.
+    fn report(&mut self, problem: LiveProblem) -> Option<String> {
         let line = format!(
             "corsgate live: refused: {problem}; deciding with {}",
             self.fallback()
