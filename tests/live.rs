@@ -206,22 +206,8 @@ fn wasmtime_file_channel_propagates_within_the_ttl_and_refuses_what_it_must() {
                 .unwrap();
             printed.stdout
         };
-        let refused: Vec<(&str, Vec<u8>, &str)> = vec![
-            (
-                "cut short",
-                good[..good.len() / 2].to_vec(),
-                "not a canonical live origin list",
-            ),
-            (
-                "a bad hash",
-                text.replacen("a.partner", "a.partnes", 1).into_bytes(),
-                "content_sha256 is not the hash of the routes",
-            ),
-            (
-                "outside the ceiling",
-                rehashed(&good, PARTNER, FORGED),
-                "lies outside the route's ceiling",
-            ),
+        let mut refused = forged(&good);
+        refused.extend([
             ("2 MB", vec![b'{'; 2_000_000], "larger than 65536 bytes"),
             (
                 "another build's ceilings",
@@ -238,7 +224,7 @@ fn wasmtime_file_channel_propagates_within_the_ttl_and_refuses_what_it_must() {
                 .into_bytes(),
                 "is older than generation",
             ),
-        ];
+        ]);
         for (what, bytes, problem) in refused {
             let before = lines_with(&gateway, problem);
             write_live(&dir, &bytes);
@@ -369,25 +355,8 @@ fn spin_replicas_share_one_redis() {
     );
     until_all(&replicas, PARTNER, true);
     let good = redis_get(&redis, STORE_KEY);
-    let text = String::from_utf8(good.clone()).unwrap();
-    let refused: Vec<(&str, Vec<u8>, &str)> = vec![
-        (
-            "cut short",
-            good[..good.len() / 2].to_vec(),
-            "not a canonical live origin list",
-        ),
-        (
-            "a bad hash",
-            text.replacen("a.partner", "a.partnes", 1).into_bytes(),
-            "content_sha256 is not the hash",
-        ),
-        (
-            "outside the ceiling",
-            rehashed(&good, PARTNER, FORGED),
-            "lies outside the route's ceiling",
-        ),
-        ("2 MB", vec![b'{'; 2_000_000], "over the limit of 65536"),
-    ];
+    let mut refused = forged(&good);
+    refused.push(("2 MB", vec![b'{'; 2_000_000], "over the limit of 65536"));
     for (what, bytes, problem) in refused {
         redis_set(&redis, STORE_KEY, &bytes);
         let settle = Instant::now() + TTL + Duration::from_millis(500);
@@ -638,4 +607,28 @@ fn browsers_follow_a_published_and_a_revoked_origin() {
         std::thread::sleep(TTL + Duration::from_secs(1) + MAX_AGE);
         assert_eq!(fetch()["ok"], false, "{engine}: revoked: blocked again");
     }
+}
+
+/// Values forged from the accepted value `good` by someone who can write the store, past the
+/// CLI, each with what its problem line says: cut short, a content hash that no longer
+/// matches, an origin outside the ceiling with the hash made right.
+fn forged(good: &[u8]) -> Vec<(&'static str, Vec<u8>, &'static str)> {
+    let text = String::from_utf8(good.to_vec()).expect("a canonical value is ASCII");
+    vec![
+        (
+            "cut short",
+            good[..good.len() / 2].to_vec(),
+            "not a canonical live origin list",
+        ),
+        (
+            "a bad hash",
+            text.replacen("a.partner", "a.partnes", 1).into_bytes(),
+            "content_sha256 is not the hash of the routes",
+        ),
+        (
+            "outside the ceiling",
+            rehashed(good, PARTNER, FORGED),
+            "lies outside the route's ceiling",
+        ),
+    ]
 }

@@ -588,6 +588,8 @@ fn audit_inputs_and_refusals() {
         line("https://app.example.com", "allowed"),
         "host output\n".to_string(),
         line("http://app.example.com", "rejected"),
+        // A line decided on a live route with the list of generation 41.
+        line("https://app.example.com", "allowed").replace(" time=", " live=41 time="),
     ]
     .concat();
     let dir = folder("audit", &[]);
@@ -614,9 +616,10 @@ fn audit_inputs_and_refusals() {
             stdin: log.clone(),
             status: 0,
             says: &[
-                "\"gateway_lines\":2",
+                "\"gateway_lines\":3",
                 "\"other_output\":1",
                 "\"policy\":\"000000000000\"",
+                "\"policy\":\"000000000000 live=41\",\"this_folder\":false",
                 "\"this_folder\":false",
                 "\"unused\":null",
             ],

@@ -68,8 +68,8 @@ impl AccessLog {
     }
 }
 
-/// Fields of one log line, in a fixed order: fields are only ever added at the end, so a reader
-/// that goes by position keeps working. The decision, reason and statuses come from the
+/// Fields of one log line, in a fixed order: new fields are only ever added just before `time`,
+/// which ends every line, so a reader that goes by position keeps working up to there. The decision, reason and statuses come from the
 /// request's [`Outcome`]. Made by the engine only: an [`Answer`](crate::plan::Answer) or a
 /// finished [`Exchange`](crate::exchange::Exchange) hands it over complete.
 #[derive(Debug)]

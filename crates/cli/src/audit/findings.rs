@@ -203,7 +203,8 @@ fn route_audit(
             id: id.clone(),
             lines,
             window: tally.version_windows.get(id).copied().unwrap_or_default(),
-            is_folder: *id == policy_id,
+            // A live route's version is `<policy id> live=<generation>` (`tally`).
+            is_folder: id.split(' ').next() == Some(policy_id.as_str()),
         })
         .collect();
     versions.sort_by_key(|v| (v.window.first, v.id.clone()));

@@ -308,7 +308,16 @@ impl RouteTally {
         budget: &mut Budget,
     ) {
         self.lines += 1;
-        let version = record.text(Field::Policy).unwrap_or("unknown");
+        let policy = record.text(Field::Policy).unwrap_or("unknown");
+        // A live route's version is its policy and the live list it decided with.
+        let with_live;
+        let version = match record.text(Field::Live) {
+            Some(live) => {
+                with_live = format!("{policy} live={live}");
+                with_live.as_str()
+            }
+            None => policy,
+        };
         self.versions.add(version, str::to_owned, budget);
         if self.versions.get(version).is_some() {
             self.version_windows
@@ -330,7 +339,7 @@ impl RouteTally {
         let Some(origin) = origin else {
             return;
         };
-        let current = version == folder_id;
+        let current = policy == folder_id;
         if current {
             self.current.lines += 1;
             self.current.window.see(time);

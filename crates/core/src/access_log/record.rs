@@ -59,13 +59,16 @@ pub enum Field {
     Cors,
     /// `credentials`: whether a forwarded CORS request carried `Cookie`.
     Credentials,
+    /// `live`: on a live route, the live list's generation the decision used, or `baseline`
+    /// or `denied`.
+    Live,
     /// `time`: when the line was written (RFC 3339, UTC).
     Time,
 }
 
 impl Field {
     /// Every field, in order.
-    pub const ALL: [Field; 23] = [
+    pub const ALL: [Field; 24] = [
         Field::Route,
         Field::Kind,
         Field::Method,
@@ -88,6 +91,7 @@ impl Field {
         Field::RequestHeaders,
         Field::Cors,
         Field::Credentials,
+        Field::Live,
         Field::Time,
     ];
 
@@ -116,6 +120,7 @@ impl Field {
             Field::RequestHeaders => "request_headers",
             Field::Cors => "cors",
             Field::Credentials => "credentials",
+            Field::Live => "live",
             Field::Time => "time",
         }
     }
