@@ -14,6 +14,7 @@
 mod audit;
 mod baseline;
 mod chart;
+mod live;
 mod p3;
 mod prebuilt;
 mod report;
@@ -62,6 +63,11 @@ fn main() {
     if settings.only == Only::Prebuilt {
         let figures = prebuilt::figures(&settings, &work, &upstream);
         write_only(&settings, &work, "results-prebuilt.md", &figures);
+        return;
+    }
+    if settings.only == Only::Live {
+        let figures = live::figures(&settings, &work, &upstream);
+        write_only(&settings, &work, "results-live.md", &figures);
         return;
     }
 

@@ -13,6 +13,9 @@ pub(crate) enum Only {
     /// `audit`: only `corsgate audit` on generated logs up to 1 GiB (about 4 minutes and 3 GiB
     /// of disk under target/bench).
     Audit,
+    /// `live`: only a route with `[live]` against the same route without it, on both hosts
+    /// (about 6 minutes with the defaults once its components are built).
+    Live,
 }
 
 pub(crate) struct Settings {
@@ -53,6 +56,7 @@ impl Settings {
                 Ok("p3") => Only::P3,
                 Ok("prebuilt") => Only::Prebuilt,
                 Ok("audit") => Only::Audit,
+                Ok("live") => Only::Live,
                 _ => Only::Everything,
             },
             baseline: std::env::var_os("BENCH_BASELINE").map(Into::into),
