@@ -184,28 +184,7 @@ fn wasmtime_file_channel_propagates_within_the_ttl_and_refuses_what_it_must() {
         until(&gateway, PARTNER, true);
         let good = std::fs::read(dir.join("live/origins.json")).unwrap();
         let text = String::from_utf8(good.clone()).unwrap();
-        let other_build = {
-            let other = folder("other-build", "deny");
-            std::fs::write(
-                other.join("policies/users.toml"),
-                users_policy("deny")
-                    .replace("https://*.partner.example", "https://*.other.example"),
-            )
-            .unwrap();
-            let printed = corsgate_cli()
-                .args([
-                    "live",
-                    "publish",
-                    "--print",
-                    "--generation",
-                    "999",
-                    "--policies",
-                ])
-                .arg(other.join("policies"))
-                .output()
-                .unwrap();
-            printed.stdout
-        };
+        let other_build = other_build_value();
         let mut refused = forged(&good);
         refused.extend([
             ("2 MB", vec![b'{'; 2_000_000], "larger than 65536 bytes"),
@@ -355,8 +334,21 @@ fn spin_replicas_share_one_redis() {
     );
     until_all(&replicas, PARTNER, true);
     let good = redis_get(&redis, STORE_KEY);
+    let generation = format!("\"generation\":{}", 2 * ROUNDS + 1);
+    let older = String::from_utf8(good.clone())
+        .unwrap()
+        .replacen(&generation, "\"generation\":1", 1)
+        .into_bytes();
     let mut refused = forged(&good);
-    refused.push(("2 MB", vec![b'{'; 2_000_000], "over the limit of 65536"));
+    refused.extend([
+        ("2 MB", vec![b'{'; 2_000_000], "over the limit of 65536"),
+        (
+            "another build's ceilings",
+            other_build_value(),
+            "made for another build",
+        ),
+        ("an older generation", older, "is older than generation"),
+    ]);
     for (what, bytes, problem) in refused {
         redis_set(&redis, STORE_KEY, &bytes);
         let settle = Instant::now() + TTL + Duration::from_millis(500);
@@ -371,9 +363,14 @@ fn spin_replicas_share_one_redis() {
             std::thread::sleep(Duration::from_millis(50));
         }
         for replica in &replicas {
-            assert!(
-                replica.log().contains(problem),
-                "{what}: the problem is logged:\n{}",
+            assert_eq!(
+                replica
+                    .log()
+                    .lines()
+                    .filter(|l| l.contains(problem))
+                    .count(),
+                1,
+                "{what}: one problem line:\n{}",
                 replica.log()
             );
         }
@@ -631,4 +628,27 @@ fn forged(good: &[u8]) -> Vec<(&'static str, Vec<u8>, &'static str)> {
             "lies outside the route's ceiling",
         ),
     ]
+}
+
+/// A canonical list made for another build: a folder whose ceiling differs.
+fn other_build_value() -> Vec<u8> {
+    let other = folder("other-build", "deny");
+    std::fs::write(
+        other.join("policies/users.toml"),
+        users_policy("deny").replace("https://*.partner.example", "https://*.other.example"),
+    )
+    .unwrap();
+    corsgate_cli()
+        .args([
+            "live",
+            "publish",
+            "--print",
+            "--generation",
+            "999",
+            "--policies",
+        ])
+        .arg(other.join("policies"))
+        .output()
+        .expect("corsgate live publish --print")
+        .stdout
 }

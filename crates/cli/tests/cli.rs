@@ -777,6 +777,32 @@ fn live_publish_show_and_rollback_on_a_file_and_on_redis() {
         assert!(stdout(&out).contains("users: + https://a.partner.example"));
         assert!(stdout(&live(&["show"])).contains("https://a.partner.example"));
     }
+    // A value that cannot be read is neither built on nor its generation guessed.
+    let file_live = |args: &[&str]| {
+        let mut all = vec!["live", args[0], "--policies", &policies, "--file", &file];
+        all.extend_from_slice(&args[1..]);
+        corsgate(&all)
+    };
+    std::fs::write(&file, "garbage").unwrap();
+    let out = file_live(&["publish", "--add", "users=https://b.partner.example"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the current value cannot be read"));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "garbage",
+        "nothing written"
+    );
+    let out = file_live(&[
+        "publish",
+        "--generation",
+        "100",
+        "users=https://b.partner.example",
+    ]);
+    assert!(stdout(&out).contains("published generation 100"), "{out:?}");
+    std::fs::remove_file(&file).unwrap();
+    let out = file_live(&["rollback"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds no current list"));
     let out = corsgate(&[
         "live",
         "publish",

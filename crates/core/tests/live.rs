@@ -379,6 +379,22 @@ fn an_instance_keeps_its_last_known_good_list_through_every_refusal() {
             shop: (true, Some(LiveUsed::Baseline)),
         },
         Step {
+            name: "then the store down: the baselines stay (nothing published is known)",
+            read: Err("timed out".into()),
+            logs: true,
+            partner: (false, Some(LiveUsed::Baseline)),
+            app: true,
+            shop: (true, Some(LiveUsed::Baseline)),
+        },
+        Step {
+            name: "nothing published, again",
+            read: Ok(None),
+            logs: false,
+            partner: (false, Some(LiveUsed::Baseline)),
+            app: true,
+            shop: (true, Some(LiveUsed::Baseline)),
+        },
+        Step {
             name: "generation 5 adds the partner",
             read: Ok(Some(value(5, &[app, partner]))),
             logs: false,
@@ -540,6 +556,13 @@ fn one_read_at_a_time_and_one_per_ttl() {
         Refresh::Fresh,
         "a failed read waits a TTL too"
     );
+    assert_eq!(state.claim(20_000, 5_000), Refresh::Claimed);
+    state.abandon();
+    assert_eq!(
+        state.claim(20_001, 5_000),
+        Refresh::Claimed,
+        "a read whose task was dropped is claimed again"
+    );
 }
 
 /// Origins a generated list may hold: inside the `users` ceiling or not.
@@ -556,6 +579,23 @@ fn entry() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Origins a browser may send: under the ceiling's patterns, beside them, and elsewhere.
+fn request_origin() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z]{1,6}".prop_map(|l| format!("https://{l}.preview.example.com")),
+        ("[a-z]{1,6}", "[a-z]{1,6}")
+            .prop_map(|(l, m)| format!("https://{l}.{m}.preview.example.com")),
+        "[a-z]{1,6}".prop_map(|l| format!("https://{l}.example.com")),
+        "[a-z]{1,6}".prop_map(|l| format!("http://{l}.preview.example.com")),
+        (1u16..9999).prop_map(|p| format!("http://localhost:{p}")),
+        (1u16..9999).prop_map(|p| format!("https://localhost:{p}")),
+        Just("https://app.example.com".to_string()),
+        Just("https://partner.example".to_string()),
+        Just("https://evil.example".to_string()),
+        Just("https://preview.example.com".to_string()),
+    ]
+}
+
 fn inside_ceiling(entry: &str) -> bool {
     let wider_pattern = entry.starts_with("https://*.") && !entry.ends_with(".preview.example.com");
     entry != "https://evil.example" && !wider_pattern
@@ -568,7 +608,7 @@ proptest! {
     fn written_lists_read_back_within_the_ceiling(
         entries in prop::collection::vec(entry(), 0..12),
         generation in 1u64..1_000_000,
-        probe in "[a-z]{1,8}",
+        probes in prop::collection::vec(request_origin(), 1..16),
     ) {
         let table = table();
         let strs: Vec<&str> = entries.iter().map(String::as_str).collect();
@@ -581,8 +621,14 @@ proptest! {
             for entry in entries.iter().filter(|e| !e.contains('*')) {
                 prop_assert!(origins.covers_origin(entry.as_bytes()), "{} listed", entry);
             }
-            let outside = format!("https://{probe}.evil.example");
-            prop_assert!(!origins.covers_origin(outside.as_bytes()));
+            // Whatever a browser sends, what the list grants the ceiling grants too.
+            let ceiling = table.routes().iter().find(|r| r.name() == "users").unwrap();
+            let ceiling = ceiling.cors().live().unwrap().ceiling();
+            for probe in &probes {
+                if origins.covers_origin(probe.as_bytes()) {
+                    prop_assert!(ceiling.covers_origin(probe.as_bytes()), "{} beyond the ceiling", probe);
+                }
+            }
             prop_assert!(!origins.covers_origin(b"null"));
         }
     }

@@ -128,3 +128,21 @@ fn messages_say_how_to_fix() {
         "{rendered:?}"
     );
 }
+
+#[test]
+fn a_live_route_needs_a_name_a_live_list_can_hold() {
+    let policy = cors(
+        "allow_origins = []\n[live]\nceiling = [\"https://a.example\"]\nwhen_unreadable = \"deny\"",
+    );
+    let got = errors(&[("caf\u{e9}", &policy)]);
+    assert_eq!(
+        got,
+        vec![(
+            "caf\u{e9}.toml".to_string(),
+            ErrorKind::LiveRouteName,
+            7,
+            11
+        )]
+    );
+    assert!(errors(&[("cafe", &policy)]).is_empty());
+}

@@ -8,8 +8,11 @@
 //! `spin:key-value`, so a component importing it does not start there (`crates/wasi-p3-next`
 //! says the same of the middleware's import).
 //!
-//! The store stays open across the requests of an instance: Spin's Redis store sends a `PING`
-//! on every open.
+//! The store stays open across the requests of an instance (Spin's Redis store sends a `PING`
+//! on every open) until a read fails. Spin copies a value into the guest whole before the
+//! gateway can measure it: the store's own limits (Redis `maxmemory`, an ACL that lets only the
+//! publisher write) bound what an instance may be handed; the gateway refuses anything over
+//! 64 KiB once it has it.
 //!
 //! The bindings' macro generates the component ABI glue, which is `unsafe` code.
 
@@ -63,10 +66,12 @@ impl LiveStore for SpinKv {
                 store
             }
         };
-        store
-            .get(STORE_KEY.to_string())
-            .await
-            .map_err(|e| describe(&e))
+        let value = store.get(STORE_KEY.to_string()).await;
+        if value.is_err() {
+            // Opened afresh next time, in case the handle is what failed.
+            STORE.set(None);
+        }
+        value.map_err(|e| describe(&e))
     }
 }
 

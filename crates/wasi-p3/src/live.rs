@@ -99,9 +99,11 @@ pub(crate) async fn refresh(
     let claimed = STATE.with_borrow_mut(|state| state.claim(now_ms(), settings.live_ttl.millis()));
     if claimed == Refresh::Claimed {
         wit_bindgen::spawn(async move {
+            let claim = Claim;
             let read = within(READ_LIMIT_MS, store.read()).await;
             let read = read.as_ref().map(Option::as_deref).map_err(Clone::clone);
             log(STATE.with_borrow_mut(|state| state.finish(table, read, now_ms())));
+            std::mem::forget(claim);
         });
     }
     if claimed == Refresh::Fresh {
@@ -117,6 +119,17 @@ pub(crate) async fn refresh(
         monotonic_clock::wait_for(1_000_000).await;
     }
     log(STATE.with_borrow_mut(|state| state.overdue(now_ms(), READ_DEADLINE_MS)));
+}
+
+/// A claimed read, in its task: dropped before the read finished (a host cancels a request's
+/// tasks with the request, as when its client goes away), it gives the claim back, so the next
+/// request reads again instead of every request waiting on a read that will never finish.
+struct Claim;
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        STATE.with_borrow_mut(LiveState::abandon);
+    }
 }
 
 /// How long a read may run in its task before it counts as failed: the instance then reads

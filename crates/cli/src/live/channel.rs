@@ -62,7 +62,9 @@ impl Channel {
 
     /// Publishes `value` in place of `current` (what [`Channel::current`] read), which is kept
     /// as the previous value. Refused when the value changed since it was read: another
-    /// publisher got there first.
+    /// publisher got there first (Redis checks that atomically with `WATCH`; for a file it is a
+    /// check just before the rename, so two publishers at the same instant may both write: one
+    /// file has one publisher).
     pub(super) fn replace(&self, current: Option<&[u8]>, value: &[u8]) -> Result<(), CliError> {
         let raced = || {
             CliError::Refused(format!(
@@ -75,8 +77,9 @@ impl Channel {
                 if read_file(path)?.as_deref() != current {
                     return Err(raced());
                 }
-                if let Some(current) = current {
-                    write_atomically(&previous_file(path), current)?;
+                match current {
+                    Some(current) => write_atomically(&previous_file(path), current)?,
+                    None => remove_if_there(&previous_file(path))?,
                 }
                 write_atomically(path, value)
             }
@@ -103,6 +106,16 @@ fn previous_file(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".previous");
     path.with_file_name(name)
+}
+
+fn remove_if_there(path: &Path) -> Result<(), CliError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(CliError::Io(format!(
+            "cannot remove {}: {e}",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 fn read_file(path: &Path) -> Result<Option<Vec<u8>>, CliError> {

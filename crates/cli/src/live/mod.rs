@@ -149,9 +149,29 @@ fn publish(args: &PublishArgs) -> Result<ExitCode, CliError> {
         Some(channel) => channel.current()?,
         None => None,
     };
-    let current_doc = current
-        .as_deref()
-        .and_then(|value| ListDocument::read(value).ok());
+    let current_doc = match current.as_deref().map(ListDocument::read) {
+        None => None,
+        Some(Ok(doc)) => Some(doc),
+        // What is there cannot be built on, nor its generation known: the new list must say
+        // every route's whole list and a generation newer than any accepted before.
+        Some(Err(problem)) => {
+            let set_routes: Vec<&str> = args
+                .set
+                .iter()
+                .filter_map(|set| set.split_once('=').map(|(route, _)| route))
+                .collect();
+            let every_route_set = folder
+                .baselines()
+                .keys()
+                .all(|route| set_routes.contains(&route.as_str()));
+            if args.generation.is_none() || !every_route_set {
+                return Err(CliError::Refused(format!(
+                    "the current value cannot be read ({problem}): nothing was written; replace it with every live route's whole list (ROUTE=ORIGIN,…) and --generation N, newer than any generation published before"
+                )));
+            }
+            None
+        }
+    };
     let build = ceilings_sha256(&folder.table);
     let mut lists = match &current_doc {
         Some(doc) if doc.ceilings_sha256 == build => doc.routes.iter().cloned().collect(),
@@ -252,6 +272,12 @@ fn rollback(args: &StoreArgs) -> Result<ExitCode, CliError> {
                 "the current value cannot be read ({problem}): publish a new list instead"
             ))
         })?;
+    let Some(current_doc) = current_doc else {
+        return Err(CliError::Refused(format!(
+            "{} holds no current list, so its generation is unknown: publish the lists you want with --generation N, newer than any generation published before",
+            channel.describe()
+        )));
+    };
     let Some(previous) = channel.previous()? else {
         return Err(CliError::Usage(format!(
             "{} keeps no previous list to roll back to",
@@ -261,10 +287,7 @@ fn rollback(args: &StoreArgs) -> Result<ExitCode, CliError> {
     let previous = ListDocument::read(&previous).map_err(|problem| {
         CliError::Usage(format!("the previous value cannot be read: {problem}"))
     })?;
-    let generation = current_doc
-        .as_ref()
-        .map_or(previous.generation, |d| d.generation)
-        + 1;
+    let generation = current_doc.generation + 1;
     let lists: BTreeMap<String, Vec<String>> = previous.routes.iter().cloned().collect();
     let value = checked_value(&folder, generation, lists.clone())?;
     channel.replace(current.as_deref(), value.as_bytes())?;
@@ -273,7 +296,7 @@ fn rollback(args: &StoreArgs) -> Result<ExitCode, CliError> {
         previous.generation,
         channel.describe()
     );
-    print_changes(current_doc.as_ref(), &lists, &folder);
+    print_changes(Some(&current_doc), &lists, &folder);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -35,9 +35,9 @@ impl Redis {
     /// Connects to `url`: `redis://[[user]:password@]host[:port][/db]` (Spin's runtime config
     /// writes the same URL).
     pub(crate) fn connect(url: &str) -> Result<Redis, String> {
-        let bad = || {
-            format!("`{url}` is not a Redis URL: write redis://[[user]:password@]host[:port][/db]")
-        };
+        // Never the URL itself: it may hold a password.
+        let bad =
+            || "not a Redis URL: write redis://[[user]:password@]host[:port][/db]".to_string();
         let rest = url.strip_prefix("redis://").ok_or_else(bad)?;
         let (userinfo, rest) = match rest.rsplit_once('@') {
             Some((userinfo, rest)) => (Some(userinfo), rest),
@@ -95,7 +95,8 @@ impl Redis {
         }
     }
 
-    /// Sets `key` to `value` and `previous_key` to what `key` held, in one transaction that
+    /// Sets `key` to `value` and `previous_key` to what `key` held (deleted when it held
+    /// nothing), in one transaction that
     /// fails when `key` changed after `expected` was read from it (`WATCH`): two publishers
     /// never lose each other's value. Returns whether it was applied.
     pub(crate) fn replace(
@@ -114,17 +115,20 @@ impl Redis {
         }
         let reply = self.command(&[b"MULTI"])?;
         self.expect_ok(reply, "MULTI")?;
-        if let Some(current) = expected {
-            self.queue(&[b"SET", previous_key.as_bytes(), current])?;
+        match expected {
+            Some(current) => self.queue(&[b"SET", previous_key.as_bytes(), current])?,
+            // A previous value from before the key was emptied is no longer the one replaced.
+            None => self.queue(&[b"DEL", previous_key.as_bytes()])?,
         }
         self.queue(&[b"SET", key.as_bytes(), value])?;
         match self.command(&[b"EXEC"])? {
             Reply::Array(None) => Ok(false),
             Reply::Array(Some(replies)) => {
-                for reply in replies {
-                    self.expect_ok(reply, "SET")?;
+                // `SET` answers `OK`, `DEL` the number of keys removed.
+                match replies.into_iter().find(|r| matches!(r, Reply::Error(_))) {
+                    Some(Reply::Error(e)) => Err(format!("EXEC: {e}")),
+                    _ => Ok(true),
                 }
-                Ok(true)
             }
             other => Err(format!("EXEC: unexpected reply {other:?}")),
         }

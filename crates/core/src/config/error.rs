@@ -83,6 +83,9 @@ pub enum ErrorKind {
     OutsideCeiling,
     /// `when_unreadable` other than `"deny"` or `"baseline"`.
     InvalidWhenUnreadable,
+    /// A route with `[live]` whose name (its file's stem) a live origin list cannot hold:
+    /// anything but printable ASCII without `"` and `\`.
+    LiveRouteName,
     /// A route with `[live]` built into an artifact that cannot serve it: the WASIp2 gateway,
     /// whose every request is a fresh instance and so would read the store per request.
     LiveNotServed,

@@ -61,6 +61,18 @@ pub fn build_route(name: &str, doc: &PolicyDocument<'_>) -> Result<Route, Vec<Co
         },
     };
     let cors = cors_policy(&mut c);
+    if cors.live().is_some()
+        && !name
+            .bytes()
+            .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+    {
+        c.fail(
+            ErrorKind::LiveRouteName,
+            doc.span_of(Key::Ceiling),
+            format!("route `{name}` has `[live]`, but a live origin list names routes in plain ASCII without `\"` or `\\`"),
+            Some("rename the policy file (its stem is the route's name)".into()),
+        );
+    }
     match (c.errors.is_empty(), path, upstream) {
         (true, Some(path), Some(upstream)) => Ok(Route::build(
             name.to_string().into(),

@@ -1,6 +1,7 @@
 //! What one instance keeps of its live lists between requests: the list it accepted last (its
 //! last-known-good), when the store was read last, whether a read is under way, and the
-//! problem it logged last, so each problem is logged once per instance and not per request.
+//! problems it logged since the store last answered without one, so each problem is logged
+//! once per instance and not per request.
 //!
 //! The adapter owns the I/O and the clock: it asks [`LiveState::claim`] whether to read,
 //! reads the store with a deadline, hands the result to [`LiveState::finish`] and logs the line
@@ -9,6 +10,10 @@
 use super::list::{LiveList, LiveProblem};
 use super::{Current, LiveView};
 use crate::route::RouteTable;
+
+/// The most distinct problem lines an instance remembers having logged: a store that keeps
+/// failing in new ways cannot grow an instance's memory.
+const MAX_REMEMBERED: usize = 16;
 
 /// What a request does about the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,8 +39,11 @@ pub struct LiveState {
     last_read_ms: Option<u64>,
     /// When the read under way began, if one is.
     reading_since_ms: Option<u64>,
-    /// The problem line logged last.
-    logged: Option<String>,
+    /// The problem lines logged since the last read without a problem (at most
+    /// [`MAX_REMEMBERED`], the oldest forgotten first).
+    logged: Vec<String>,
+    /// Whether the read under way was already said to be overdue.
+    overdue_said: bool,
 }
 
 impl LiveState {
@@ -46,7 +54,8 @@ impl LiveState {
             without_list: None,
             last_read_ms: None,
             reading_since_ms: None,
-            logged: None,
+            logged: Vec::new(),
+            overdue_said: false,
         }
     }
 
@@ -65,9 +74,16 @@ impl LiveState {
             Some(last) if now_ms.saturating_sub(last) < ttl_ms => Refresh::Fresh,
             _ => {
                 self.reading_since_ms = Some(now_ms);
+                self.overdue_said = false;
                 Refresh::Claimed
             }
         }
+    }
+
+    /// The claimed read will not finish: the task that ran it was dropped (a host cancels a
+    /// request's tasks with it). The next request claims a read again.
+    pub fn abandon(&mut self) {
+        self.reading_since_ms = None;
     }
 
     /// Until when a request of a cold instance waits for the read under way: its deadline,
@@ -87,9 +103,10 @@ impl LiveState {
     /// finishes the read it was given rather than a new one per request.
     pub fn overdue(&mut self, now_ms: u64, deadline_ms: u64) -> Option<String> {
         let since = self.reading_since_ms?;
-        if now_ms.saturating_sub(since) < deadline_ms {
+        if self.overdue_said || now_ms.saturating_sub(since) < deadline_ms {
             return None;
         }
+        self.overdue_said = true;
         self.report(LiveProblem::Store(format!(
             "no answer within {deadline_ms} ms"
         )))
@@ -97,8 +114,9 @@ impl LiveState {
 
     /// The result of a claimed read at `now_ms`: the value the store holds (`None`: no value
     /// under the key) or the store's error, checked against `table`. A value that is refused,
-    /// and a store that cannot be read, leave the last-known-good in place. Returns the line to
-    /// log when the read found a problem other than the one logged last.
+    /// and a store that cannot be read, leave the last-known-good in place (a list, or the
+    /// knowledge that nothing was published). Returns the line to log when the read found a
+    /// problem not logged since the store last answered without one.
     pub fn finish(
         &mut self,
         table: &RouteTable,
@@ -122,25 +140,30 @@ impl LiveState {
             },
         };
         let Some(problem) = problem else {
-            self.logged = None;
+            self.logged.clear();
             return None;
         };
-        if self.list.is_none() {
+        // An instance that knows nothing was published keeps deciding with the baselines.
+        if self.list.is_none() && !matches!(self.without_list, Some(Current::Unpublished)) {
             self.without_list = Some(Current::Unreadable);
         }
         self.report(problem)
     }
 
-    /// The line for `problem`, unless it is the one logged last.
+    /// The line for `problem`, unless it was logged since the store last answered without one.
     fn report(&mut self, problem: LiveProblem) -> Option<String> {
         let line = format!(
             "corsgate live: refused: {problem}; deciding with {}",
             self.fallback()
         );
-        (self.logged.as_ref() != Some(&line)).then(|| {
-            self.logged = Some(line.clone());
-            line
-        })
+        if self.logged.contains(&line) {
+            return None;
+        }
+        if self.logged.len() == MAX_REMEMBERED {
+            self.logged.remove(0);
+        }
+        self.logged.push(line.clone());
+        Some(line)
     }
 
     /// Accepts `list` unless it would take the generation back or reuse one.
@@ -163,9 +186,12 @@ impl LiveState {
 
     /// What requests decide with while a problem lasts, as the problem line says it.
     fn fallback(&self) -> String {
-        match &self.list {
-            Some(list) => format!("generation {}, the last list accepted", list.generation()),
-            None => "each live route's `when_unreadable` choice (no list accepted yet)".into(),
+        match (&self.list, &self.without_list) {
+            (Some(list), _) => format!("generation {}, the last list accepted", list.generation()),
+            (None, Some(Current::Unpublished)) => {
+                "the baselines (the store held no list when last read)".into()
+            }
+            _ => "each live route's `when_unreadable` choice (no list accepted yet)".into(),
         }
     }
 
