@@ -81,6 +81,7 @@ pub(crate) fn figures(settings: &Settings, work: &Path, upstream: &str) -> Vec<S
         ),
         live_dir,
         redis_url: redis.url(),
+        upstream: upstream.to_string(),
     };
 
     let mut steady = Vec::new();
@@ -172,6 +173,8 @@ struct Builds {
     live_spin: PathBuf,
     live_dir: PathBuf,
     redis_url: String,
+    /// The demo API, which Spin must be told the gateway may call.
+    upstream: String,
 }
 
 impl Builds {
@@ -189,6 +192,7 @@ impl Builds {
                 .cpu(settings.server_cpu())
                 .env("CORSGATE_LIVE_TTL", TTL_SECONDS)
                 .host_args(host_args)
+                .allow_outbound([format!("http://{}", self.upstream)])
         };
         let mount = format!("{}::/corsgate/live", self.live_dir.display());
         let wasmtime = base().host_args(&["--dir", &mount]);
