@@ -287,24 +287,6 @@ fn every_problem_reads_as_one_line() {
     );
 }
 
-fn head<'a>(
-    method: &'a [u8],
-    path: &'a str,
-    origin: &'a [&'a [u8]],
-    acrm: &'a [&'a [u8]],
-) -> RequestHead<'a> {
-    RequestHead {
-        path_and_query: path,
-        cors: CorsRequest {
-            method,
-            origin,
-            request_method: acrm,
-            request_headers: &[],
-            ..CorsRequest::default()
-        },
-    }
-}
-
 /// Whether a preflight from `origin` to `path` is granted with what `state` holds, and which
 /// origins decided it.
 fn grants(
@@ -314,7 +296,15 @@ fn grants(
     origin: &str,
 ) -> (bool, Option<LiveUsed>) {
     let origin_lines = [origin.as_bytes()];
-    let request = head(b"OPTIONS", path, &origin_lines, &[b"GET"]);
+    let request = RequestHead {
+        path_and_query: path,
+        cors: CorsRequest {
+            method: b"OPTIONS",
+            origin: &origin_lines,
+            request_method: &[b"GET"],
+            ..CorsRequest::default()
+        },
+    };
     match plan_live(table, state.view(), &request) {
         Plan::Answer(answer) => {
             let granted = answer.headers().any(|(name, value)| {

@@ -36,14 +36,14 @@ pub trait LiveStore: 'static {
 }
 
 /// The file channel, for `wasmtime serve` (whose key-value store is a per-open copy of a
-/// start-up preset, shared with nobody): [`LiveFile::PATH`], in a folder mounted with `--dir`,
-/// which the host passes through to its file system, so a file replaced by `corsgate live
-/// publish --file` (write, then rename) is read as it is now.
+/// start-up preset, shared with nobody): [`LiveFile::NAME`] in the folder mounted at
+/// [`LiveFile::MOUNT`] with `--dir`, which the host passes through to its file system, so a file
+/// replaced by `corsgate live publish --file` (write, then rename) is read as it is now.
 #[derive(Clone, Copy, Debug)]
 pub struct LiveFile;
 
 impl LiveFile {
-    /// The folder mounted at [`LiveFile::MOUNT`] holds the list as [`LiveFile::NAME`].
+    /// Where the folder that holds the list is mounted.
     pub const MOUNT: &'static str = "/corsgate/live";
     /// The file's name in the folder.
     pub const NAME: &'static str = "origins.json";

@@ -328,14 +328,7 @@ fn apply_changes(
             .iter()
             .find(|p| p.route.name() == route)
             .expect("found");
-        let doc = &policy.document;
-        let rules = OriginRules {
-            allow_credentials: doc.bool(Key::AllowCredentials),
-            dangerously_allow_insecure_origins: doc.bool(Key::DangerouslyAllowInsecureOrigins),
-            dangerously_allow_public_suffix_wildcards: doc
-                .bool(Key::DangerouslyAllowPublicSuffixWildcards),
-        };
-        match parse_origin_entry(text, rules) {
+        match parse_origin_entry(text, OriginRules::of(&policy.document)) {
             Ok(OriginEntry::Any) => Err(CliError::Usage(format!(
                 "`\"*\"` (route `{route}`) cannot be live: a live list holds origins and patterns inside the route's ceiling"
             ))),

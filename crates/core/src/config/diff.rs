@@ -460,12 +460,7 @@ struct OriginItem {
 
 fn origin_entries(policy: &LoadedPolicy<'_>, key: Key) -> Vec<OriginItem> {
     let doc: &PolicyDocument<'_> = &policy.document;
-    let rules = OriginRules {
-        allow_credentials: doc.bool(Key::AllowCredentials),
-        dangerously_allow_insecure_origins: doc.bool(Key::DangerouslyAllowInsecureOrigins),
-        dangerously_allow_public_suffix_wildcards: doc
-            .bool(Key::DangerouslyAllowPublicSuffixWildcards),
-    };
+    let rules = OriginRules::of(doc);
     doc.strings(key)
         .map_or(&[][..], |l| l.value)
         .iter()

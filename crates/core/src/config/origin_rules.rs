@@ -7,7 +7,9 @@
 
 use url::Url;
 
+use super::document::PolicyDocument;
 use super::error::ErrorKind;
+use super::schema::Key;
 use crate::origins::{HostPattern, OriginPattern, PortPattern};
 use crate::route::Scheme;
 
@@ -52,6 +54,18 @@ pub struct OriginRules {
     pub dangerously_allow_insecure_origins: bool,
     /// `dangerously_allow_public_suffix_wildcards`: allows `https://*.co.uk` and the like.
     pub dangerously_allow_public_suffix_wildcards: bool,
+}
+
+impl OriginRules {
+    /// The rules a policy file sets for its origin lists (`allow_origins`, `[live]` `ceiling`).
+    pub fn of(document: &PolicyDocument<'_>) -> OriginRules {
+        OriginRules {
+            allow_credentials: document.bool(Key::AllowCredentials),
+            dangerously_allow_insecure_origins: document.bool(Key::DangerouslyAllowInsecureOrigins),
+            dangerously_allow_public_suffix_wildcards: document
+                .bool(Key::DangerouslyAllowPublicSuffixWildcards),
+        }
+    }
 }
 
 /// The label that stands in for `*` while the URL parser canonicalizes the rest.

@@ -222,12 +222,7 @@ fn upstream(c: &mut Checker<'_, '_>, upstream: Located<&str>) -> Option<Upstream
 fn cors_policy(c: &mut Checker<'_, '_>) -> CorsPolicy {
     let doc = c.doc;
     let allow_credentials = doc.bool(Key::AllowCredentials);
-    let rules = OriginRules {
-        allow_credentials,
-        dangerously_allow_insecure_origins: doc.bool(Key::DangerouslyAllowInsecureOrigins),
-        dangerously_allow_public_suffix_wildcards: doc
-            .bool(Key::DangerouslyAllowPublicSuffixWildcards),
-    };
+    let rules = OriginRules::of(doc);
 
     let baseline = origin_entries(c, Key::AllowOrigins, rules);
     let origins = allowed_origins(&baseline);

@@ -177,19 +177,11 @@ impl ListDocument {
     pub fn canonical(&self) -> String {
         let mut routes = self.routes.clone();
         routes.sort();
-        let mut body = String::from("{");
-        for (index, (name, entries)) in routes.iter_mut().enumerate() {
+        for (_, entries) in &mut routes {
             entries.sort();
             entries.dedup();
-            if index > 0 {
-                body.push(',');
-            }
-            body.push_str(&format!("\"{name}\":["));
-            let quoted: Vec<String> = entries.iter().map(|e| format!("\"{e}\"")).collect();
-            body.push_str(&quoted.join(","));
-            body.push(']');
         }
-        body.push('}');
+        let body = routes_object(&routes);
         format!(
             "{{\"ceilings_sha256\":\"{}\",\"content_sha256\":\"{}\",\"generation\":{},\"routes\":{body},\"version\":{FORMAT_VERSION}}}",
             self.ceilings_sha256,
@@ -360,14 +352,23 @@ pub fn ceilings_sha256(table: &RouteTable) -> String {
         })
         .collect();
     routes.sort();
-    let text: Vec<String> = routes
+    sha256_hex(routes_object(&routes).as_bytes())
+}
+
+/// `{"name":["entry",…],…}`, routes and entries in the order given: how a list's `routes` and
+/// a build's ceilings are written (names and entries need no escape: the reader refuses any).
+fn routes_object<N: AsRef<str>, E: AsRef<str>>(routes: &[(N, Vec<E>)]) -> String {
+    let routes: Vec<String> = routes
         .iter()
         .map(|(name, entries)| {
-            let quoted: Vec<String> = entries.iter().map(|e| format!("\"{e}\"")).collect();
-            format!("\"{name}\":[{}]", quoted.join(","))
+            let quoted: Vec<String> = entries
+                .iter()
+                .map(|e| format!("\"{}\"", e.as_ref()))
+                .collect();
+            format!("\"{}\":[{}]", name.as_ref(), quoted.join(","))
         })
         .collect();
-    sha256_hex(format!("{{{}}}", text.join(",")).as_bytes())
+    format!("{{{}}}", routes.join(","))
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

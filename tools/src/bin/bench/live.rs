@@ -18,7 +18,7 @@ use corsgate_testkit::redis::Redis;
 use corsgate_testkit::world::write_policies;
 
 use crate::p3::built;
-use crate::report::{problems_section, reference, table};
+use crate::report::{paired_reference, problems_section, table};
 use crate::settings::Settings;
 use crate::wrk::{interleaved, served, Config, Load};
 
@@ -104,11 +104,7 @@ pub(crate) fn figures(settings: &Settings, work: &Path, upstream: &str) -> Vec<S
         format!("### Steady state (default reuse, `CORSGATE_LIVE_TTL={TTL_SECONDS}`)"),
         String::new(),
     ];
-    out.extend(table(
-        &steady,
-        &reference(&steady, &pairs_of(&steady)),
-        true,
-    ));
+    out.extend(table(&steady, &paired_reference(&steady), true));
     out.push(String::new());
     out.extend(steady.chunks(2).map(|pair| {
         let share = pair[1].rps() / pair[0].rps();
@@ -131,7 +127,7 @@ pub(crate) fn figures(settings: &Settings, work: &Path, upstream: &str) -> Vec<S
         "### A cold instance's first request (`--max-instance-reuse-count 1`)".into(),
         String::new(),
     ]);
-    out.extend(table(&fresh, &reference(&fresh, &pairs_of(&fresh)), true));
+    out.extend(table(&fresh, &paired_reference(&fresh), true));
     out.push(String::new());
     out.extend(fresh.chunks(2).map(|pair| {
         format!(
@@ -228,11 +224,6 @@ impl Builds {
             config("live", Host::Spin4, &self.live_spin, spin),
         ]
     }
-}
-
-/// Each live configuration against the compiled-only one before it.
-fn pairs_of(configs: &[Config]) -> Vec<(usize, usize)> {
-    (1..configs.len()).step_by(2).map(|i| (i, i - 1)).collect()
 }
 
 fn redis_cli(redis: &Redis, args: &[&str]) -> String {

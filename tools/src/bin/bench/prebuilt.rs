@@ -14,7 +14,7 @@ use corsgate_testkit::harness::{Artifact, Component, Host, ServeOptions, Target 
 use corsgate_testkit::world::write_numbered_policies;
 
 use crate::p3::built;
-use crate::report::{problems_section, reference, table, thousands};
+use crate::report::{paired_reference, problems_section, table, thousands};
 use crate::settings::Settings;
 use crate::wrk::{interleaved, served, Config, Load};
 
@@ -220,11 +220,6 @@ fn sizes_section(artifacts: &[(&str, &PathBuf, &PathBuf)]) -> Vec<String> {
     out
 }
 
-/// Each prebuilt configuration against the compiled-in one before it: (1, 0), (3, 2), ...
-fn pairs_of(configs: &[Config]) -> Vec<(usize, usize)> {
-    (1..configs.len()).step_by(2).map(|i| (i, i - 1)).collect()
-}
-
 /// The fresh-instance table, and what loading the folder costs an instance.
 fn fresh_section(fresh: &[Config]) -> Vec<String> {
     let mut out = vec![
@@ -232,7 +227,7 @@ fn fresh_section(fresh: &[Config]) -> Vec<String> {
         "### The first request of an instance (`--max-instance-reuse-count 1`)".into(),
         String::new(),
     ];
-    out.extend(table(fresh, &reference(fresh, &pairs_of(fresh)), true));
+    out.extend(table(fresh, &paired_reference(fresh), true));
     out.push(String::new());
     out.push(
         "Loading and validating the policy folder, per fresh instance (prebuilt − compiled-in server CPU per request):"
@@ -255,7 +250,7 @@ fn fresh_section(fresh: &[Config]) -> Vec<String> {
 /// against the target.
 fn ratio_section(title: &str, steady: &[Config]) -> Vec<String> {
     let mut out = vec![String::new(), format!("### {title}"), String::new()];
-    out.extend(table(steady, &reference(steady, &pairs_of(steady)), true));
+    out.extend(table(steady, &paired_reference(steady), true));
     out.push(String::new());
     out.extend(steady.chunks(2).map(|pair| {
         let share = pair[1].rps() / pair[0].rps();

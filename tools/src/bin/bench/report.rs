@@ -91,6 +91,12 @@ pub(crate) fn reference<'c>(
         .collect()
 }
 
+/// Configurations measured in pairs, each odd one against the one before it: (1, 0), (3, 2), …
+pub(crate) fn paired_reference(configs: &[Config]) -> HashMap<String, &Config> {
+    let pairs: Vec<(usize, usize)> = (1..configs.len()).step_by(2).map(|i| (i, i - 1)).collect();
+    reference(configs, &pairs)
+}
+
 /// Runs with unexpected statuses or socket errors, if any.
 pub(crate) fn problems_section(groups: &[&[Config]]) -> Vec<String> {
     let problems: Vec<String> = groups
