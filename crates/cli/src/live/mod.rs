@@ -102,22 +102,38 @@ pub(crate) fn run(args: &LiveArgs) -> Result<ExitCode, CliError> {
 struct Folder {
     sources: Vec<PolicySource>,
     table: RouteTable,
+    /// Each live route's baseline `allow_origins`, as written, and the rules its origin lists
+    /// are read under.
+    live_routes: BTreeMap<String, (Vec<String>, OriginRules)>,
 }
 
 impl Folder {
     fn read(store: &StoreArgs) -> Result<Folder, CliError> {
         let sources = read_sources(&store.policies)?;
-        let table = {
-            let loaded = validated(&sources)?;
-            RouteTable::new(loaded.into_iter().map(|l| l.route).collect())
-        };
-        if !table.routes().iter().any(|r| r.cors().live().is_some()) {
+        let loaded = validated(&sources)?;
+        let live_routes: BTreeMap<String, (Vec<String>, OriginRules)> = loaded
+            .iter()
+            .filter(|p| p.route.cors().live().is_some())
+            .map(|p| {
+                let entries = p.document.strings(Key::AllowOrigins);
+                let entries = entries.map_or(&[][..], |l| l.value);
+                let baseline = entries.iter().map(|e| e.value.clone()).collect();
+                let rules = OriginRules::of(&p.document);
+                (p.route.name().to_string(), (baseline, rules))
+            })
+            .collect();
+        if live_routes.is_empty() {
             return Err(CliError::Usage(format!(
                 "no route in {} has `[live]`: add a `[live]` table with a `ceiling` to the routes whose origins change at run time",
                 store.policies.display()
             )));
         }
-        Ok(Folder { sources, table })
+        let table = RouteTable::new(loaded.into_iter().map(|l| l.route).collect());
+        Ok(Folder {
+            sources,
+            table,
+            live_routes,
+        })
     }
 
     fn loaded(&self) -> Vec<LoadedPolicy<'_>> {
@@ -126,15 +142,9 @@ impl Folder {
 
     /// Each live route's baseline `allow_origins`, as written.
     fn baselines(&self) -> BTreeMap<String, Vec<String>> {
-        self.loaded()
+        self.live_routes
             .iter()
-            .filter(|p| p.route.cors().live().is_some())
-            .map(|p| {
-                let entries = p.document.strings(Key::AllowOrigins);
-                let entries = entries.map_or(&[][..], |l| l.value);
-                let entries = entries.iter().map(|e| e.value.clone()).collect();
-                (p.route.name().to_string(), entries)
-            })
+            .map(|(route, (baseline, _))| (route.clone(), baseline.clone()))
             .collect()
     }
 }
@@ -161,7 +171,7 @@ fn publish(args: &PublishArgs) -> Result<ExitCode, CliError> {
                 .filter_map(|set| set.split_once('=').map(|(route, _)| route))
                 .collect();
             let every_route_set = folder
-                .baselines()
+                .live_routes
                 .keys()
                 .all(|route| set_routes.contains(&route.as_str()));
             if args.generation.is_none() || !every_route_set {
@@ -247,8 +257,8 @@ fn show(args: &StoreArgs) -> Result<ExitCode, CliError> {
         "against the baseline allow_origins of {}:",
         args.policies.display()
     );
-    let live_sources = live_sources(&folder, &document, &args.policies);
     let baseline = folder.loaded();
+    let live_sources = live_sources(&folder, &baseline, &document, &args.policies);
     let live = load_policies(&live_sources).map_err(|errors| {
         CliError::Usage(format!(
             "the live list does not make valid policies ({} error(s)); publish a new one",
@@ -307,28 +317,21 @@ fn apply_changes(
     lists: &mut BTreeMap<String, Vec<String>>,
     args: &PublishArgs,
 ) -> Result<(), CliError> {
-    let loaded = folder.loaded();
     let split = |change: &str| -> Result<(String, String), CliError> {
         let (route, rest) = change
             .split_once('=')
             .ok_or_else(|| CliError::Usage(format!("`{change}` is not ROUTE=ORIGIN")))?;
-        let policy = loaded
-            .iter()
-            .find(|p| p.route.name() == route && p.route.cors().live().is_some())
-            .ok_or_else(|| {
-                CliError::Usage(format!(
-                    "`{route}` is not a route with `[live]` in {}",
-                    args.store.policies.display()
-                ))
-            })?;
-        Ok((policy.route.name().to_string(), rest.to_string()))
+        if !folder.live_routes.contains_key(route) {
+            return Err(CliError::Usage(format!(
+                "`{route}` is not a route with `[live]` in {}",
+                args.store.policies.display()
+            )));
+        }
+        Ok((route.to_string(), rest.to_string()))
     };
     let entry = |route: &str, text: &str| -> Result<String, CliError> {
-        let policy = loaded
-            .iter()
-            .find(|p| p.route.name() == route)
-            .expect("found");
-        match parse_origin_entry(text, OriginRules::of(&policy.document)) {
+        let (_, rules) = &folder.live_routes[route];
+        match parse_origin_entry(text, *rules) {
             Ok(OriginEntry::Any) => Err(CliError::Usage(format!(
                 "`\"*\"` (route `{route}`) cannot be live: a live list holds origins and patterns inside the route's ceiling"
             ))),
@@ -395,10 +398,10 @@ fn checked_value(
 /// Named `<folder>@live-generation-<n>/<file>`, as `corsgate diff --git` names a revision's.
 fn live_sources(
     folder: &Folder,
+    loaded: &[LoadedPolicy<'_>],
     document: &ListDocument,
     dir: &std::path::Path,
 ) -> Vec<PolicySource> {
-    let loaded = folder.loaded();
     folder
         .sources
         .iter()
