@@ -747,7 +747,8 @@ fn within_app(folder: &Path, dir: &Path) -> PathBuf {
 }
 
 /// `spin up --from <from>`. `HOME` is a scratch folder in `dir`, so Spin's plugin and template
-/// state stays out of the user's home.
+/// state stays out of the user's home, and so is `TMPDIR`: a `spin up` stopped by a kill leaves
+/// its copy of the app (`spinup-*`) behind, in `dir` rather than in the machine's `/tmp`.
 fn spin_command(host: Host, from: &std::ffi::OsStr, dir: &Path, options: &ServeOptions) -> Command {
     let mut command = on_cpu(
         options.cpu,
@@ -759,15 +760,20 @@ fn spin_command(host: Host, from: &std::ffi::OsStr, dir: &Path, options: &ServeO
         .arg(from)
         .args(["--listen", "127.0.0.1:0"])
         .args(&options.host_args)
-        .env("HOME", scratch_home(dir));
+        .env("HOME", scratch_home(dir))
+        .env("TMPDIR", scratch_folder(dir, "tmp"));
     command
 }
 
 /// A scratch `HOME` in `dir` for Spin; cargo and rustup keep finding their own folders.
 pub fn scratch_home(dir: &Path) -> PathBuf {
-    let home = dir.join("home");
-    std::fs::create_dir_all(&home).expect("spin home");
-    home
+    scratch_folder(dir, "home")
+}
+
+fn scratch_folder(dir: &Path, name: &str) -> PathBuf {
+    let folder = dir.join(name);
+    std::fs::create_dir_all(&folder).unwrap_or_else(|e| panic!("{}: {e}", folder.display()));
+    folder
 }
 
 /// `spin <args>` as a user runs it (`spin`: which Spin host), from the repository root, with a

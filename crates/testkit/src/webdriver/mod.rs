@@ -220,7 +220,7 @@ impl Driver {
         if let Some((number, _)) = &display {
             command.env("DISPLAY", format!(":{number}"));
         }
-        let log_path = std::env::temp_dir().join(format!("corsgate-{engine}-driver-{port}.log"));
+        let log_path = crate::harness::work_dir("drivers").join(format!("{engine}-{port}.log"));
         let log = std::fs::File::create(&log_path).expect("driver log");
         let child = command
             .stdin(Stdio::null())
