@@ -3,10 +3,13 @@
 //! a [`LiveStore`] with a deadline. An instance whose route table has no `[live]` route never
 //! reads anything.
 //!
-//! The request that finds the list due starts a read of the store in a task of its own and
-//! goes on with the list the instance has, as do the requests in flight meanwhile. A cold
-//! instance has none: its requests wait for that read, for [`READ_DEADLINE_MS`] at most, then
-//! each live route applies its `when_unreadable` choice until a list is accepted.
+//! The request that finds the list due (older than the TTL, or none yet) reads the store
+//! itself, for [`READ_DEADLINE_MS`] at most, and decides with what it read: so a decision uses a
+//! list at most a TTL old whenever the store answers in time, however long the instance sat
+//! idle. The requests in flight meanwhile go on with the list the instance has; a cold instance
+//! has none, and they wait for that read too. A read that takes longer goes on in a task of its
+//! own while requests decide with the last-known-good list (a cold instance: each live route's
+//! `when_unreadable` choice, until a list is accepted).
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -83,9 +86,9 @@ std::thread_local! {
     static STATE: RefCell<LiveState> = const { RefCell::new(LiveState::new()) };
 }
 
-/// Starts a read of the store when the instance's list is due (see the module doc); a no-op for
-/// a table without a live route. The read runs as a task of its own, so a request never waits
-/// on the store beyond [`READ_DEADLINE_MS`] and a store slow to answer (Spin's Redis store
+/// Reads the store when the instance's list is due (see the module doc); a no-op for a table
+/// without a live route. A request never waits on the store beyond [`READ_DEADLINE_MS`]: a read
+/// that takes longer goes on in a task of its own, so a store slow to answer (Spin's Redis store
 /// while it reconnects) finishes the read it was given instead of seeing a new one, dropped
 /// unanswered, every TTL.
 pub(crate) async fn refresh(
@@ -96,34 +99,65 @@ pub(crate) async fn refresh(
     if !has_live_routes(table) {
         return;
     }
-    let claimed = STATE.with_borrow_mut(|state| state.claim(now_ms(), settings.live_ttl.millis()));
-    if claimed == Refresh::Claimed {
-        wit_bindgen::spawn(async move {
-            let claim = Claim;
-            let read = within(READ_LIMIT_MS, store.read()).await;
-            let read = read.as_ref().map(Option::as_deref).map_err(Clone::clone);
-            log(STATE.with_borrow_mut(|state| state.finish(table, read, now_ms())));
-            std::mem::forget(claim);
-        });
-    }
-    if claimed == Refresh::Fresh {
-        return;
-    }
-    // A cold instance's request waits for the read (it has nothing to decide with), until the
-    // read's deadline at most; then, and in a warm instance at once, requests decide with what
-    // the instance has.
-    while let Some(until) = STATE.with_borrow(|state| state.cold_until(READ_DEADLINE_MS)) {
-        if now_ms() >= until {
-            break;
+    let now = now_ms();
+    match STATE.with_borrow_mut(|state| state.claim(now, settings.live_ttl.millis())) {
+        Refresh::Fresh => return,
+        // Awaited right here, with no task and no timer in the way when the store answers at
+        // once (the file channel's reads are synchronous): a cold instance's first request cost
+        // 222 µs more when it went through a task and a 1 ms polling step (BENCHMARKS.md, "Live
+        // origin lists").
+        Refresh::Claimed => {
+            let read = Box::pin(read_store(table, store));
+            let deadline = pin!(wait_until(now + READ_DEADLINE_MS));
+            if let Either::Right((_, unfinished)) = select(read, deadline).await {
+                wit_bindgen::spawn(unfinished);
+            }
         }
-        monotonic_clock::wait_for(1_000_000).await;
+        Refresh::InFlight => wait_while_cold().await,
     }
     log(STATE.with_borrow_mut(|state| state.overdue(now_ms(), READ_DEADLINE_MS)));
 }
 
-/// A claimed read, in its task: dropped before the read finished (a host cancels a request's
-/// tasks with the request, as when its client goes away), it gives the claim back, so the next
-/// request reads again instead of every request waiting on a read that will never finish.
+/// Reads the store and hands what it read to the instance's state.
+async fn read_store(table: &'static RouteTable, store: &'static impl LiveStore) {
+    let claim = Claim;
+    let read = within(READ_LIMIT_MS, store.read()).await;
+    let read = read.as_ref().map(Option::as_deref).map_err(Clone::clone);
+    log(STATE.with_borrow_mut(|state| state.finish(table, read, now_ms())));
+    std::mem::forget(claim);
+}
+
+/// A request of a cold instance while another reads the store: it waits for that read, until
+/// the read's deadline at most (a warm instance's requests never wait). Another export call's
+/// task cannot wake this one (wit-bindgen 0.57 panics on such a wake-up unless built with
+/// `inter-task-wakeup`, which adds host calls to every task that sleeps), so it looks again
+/// after steps that double from [`FIRST_STEP_US`]: a store that answers in a round trip is seen
+/// within about that much, one that does not answer costs a few wake-ups, not one a millisecond.
+async fn wait_while_cold() {
+    let mut step_us = FIRST_STEP_US;
+    while let Some(until) = STATE.with_borrow(|state| state.cold_until(READ_DEADLINE_MS)) {
+        let now_us = monotonic_clock::now() / 1_000;
+        let left_us = (until * 1_000).saturating_sub(now_us);
+        if left_us == 0 {
+            break;
+        }
+        monotonic_clock::wait_for(step_us.min(left_us) * 1_000).await;
+        step_us *= 2;
+    }
+}
+
+/// The first step of [`wait_while_cold`]: about a loopback store's round trip.
+const FIRST_STEP_US: u64 = 100;
+
+/// Resolves at `until_ms` on the monotonic clock (ms).
+async fn wait_until(until_ms: u64) {
+    let now = monotonic_clock::now();
+    monotonic_clock::wait_for((until_ms * 1_000_000).saturating_sub(now)).await;
+}
+
+/// A claimed read: dropped before the read finished (a host cancels a request's tasks with the
+/// request, as when its client goes away), it gives the claim back, so the next request reads
+/// again instead of every request waiting on a read that will never finish.
 struct Claim;
 
 impl Drop for Claim {
