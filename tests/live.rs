@@ -328,11 +328,17 @@ fn spin_replicas_share_one_redis() {
     // last-known-good lists the rounds below would not keep current.
     let burst = Target::p3(Host::Spin4).serve(&wasm, &dir.join("replica-burst"), &options);
     let concurrent = 16;
+    let gets = redis.calls("get");
     assert_eq!(
         granted_at_once(&burst, APP, concurrent),
         concurrent,
         "{}",
         burst.log()
+    );
+    let reads = redis.calls("get") - gets;
+    assert!(
+        reads < concurrent as u64,
+        "{reads} reads for {concurrent} requests: they did not share one instance's read"
     );
     drop(burst);
     for replica in &replicas {
@@ -366,6 +372,7 @@ fn spin_replicas_share_one_redis() {
         &channel,
         &["publish", "--add", &format!("users={PARTNER}")],
     );
+    let pings = redis.calls("ping");
     std::thread::sleep(TTL + Duration::from_millis(200));
     for replica in &replicas {
         assert!(
@@ -373,6 +380,12 @@ fn spin_replicas_share_one_redis() {
             "an idle instance's first request after the TTL"
         );
     }
+    assert_eq!(
+        redis.calls("ping"),
+        pings,
+        "the instances that served it were the idle ones (Spin pings Redis on each store open, \
+         which a new instance makes and a reused one does not)"
+    );
     let good = redis_get(&redis, STORE_KEY);
     let generation = format!("\"generation\":{}", 2 * ROUNDS + 1);
     let older = String::from_utf8(good.clone())

@@ -40,6 +40,9 @@ pub mod config;
 pub use decision::{forwarded, preflight, CorsRequest, RequestKind};
 pub use exchange::{ClientConnection, ClientScheme, Exchange};
 pub use outcome::{Outcome, UpstreamCause, UpstreamFailure};
-pub use plan::{governs, plan, plan_live, policy_unavailable, Answer, Forward, Plan, RequestHead};
+pub use plan::{
+    governs, plan, plan_live, policy_unavailable, takes_live_origins, Answer, Forward, Plan,
+    RequestHead,
+};
 pub use policy::{CorsPolicy, PreflightMode};
 pub use route::{Route, RouteTable, RoutingError, Scheme};

@@ -76,6 +76,18 @@ pub fn governs(table: &RouteTable, path_and_query: &str) -> bool {
     !matches!(table.route(head.path()), Err(RoutingError::NoRoute))
 }
 
+/// Whether the request target `path_and_query` is on a route whose origins come from a live
+/// list: only such a request reads the store or waits for it.
+pub fn takes_live_origins(table: &RouteTable, path_and_query: &str) -> bool {
+    let head = RequestHead {
+        path_and_query,
+        cors: CorsRequest::default(),
+    };
+    table
+        .route(head.path())
+        .is_ok_and(|routed| routed.route.cors().live().is_some())
+}
+
 /// Decides what the gateway does with a request, every live route with its baseline origins
 /// (a build or tool that reads no live store).
 pub fn plan<'t: 'r, 'r>(table: &'t RouteTable, head: &RequestHead<'r>) -> Plan<'t, 'r> {

@@ -517,9 +517,9 @@ fn one_read_at_a_time_and_one_per_ttl() {
         "one read at a time"
     );
     assert_eq!(
-        state.cold_until(250),
+        state.wait_until(1, 5_000, 250),
         Some(250),
-        "a cold request waits until the deadline"
+        "a cold instance's request waits, until the deadline"
     );
     assert_eq!(state.overdue(200, 250), None, "within the deadline");
     let line = state
@@ -531,8 +531,8 @@ fn one_read_at_a_time_and_one_per_ttl() {
     );
     assert_eq!(state.overdue(400, 250), None, "and not again");
     state.finish(&table, Ok(Some(&value(1, &[]))), 2);
-    assert_eq!(state.cold_until(250), None, "a warm request never waits");
-    assert!(!state.is_cold());
+    assert!(!state.is_reading() && !state.is_cold());
+    assert_eq!(state.wait_until(3, 5_000, 250), None, "no read under way");
     assert_eq!(state.claim(4_999, 5_000), Refresh::Fresh, "within the TTL");
     assert_eq!(
         state.claim(5_002, 5_000),
@@ -540,6 +540,11 @@ fn one_read_at_a_time_and_one_per_ttl() {
         "the TTL after the read ended"
     );
     assert_eq!(state.claim(5_003, 5_000), Refresh::InFlight);
+    assert_eq!(
+        state.wait_until(5_003, 5_000, 250),
+        None,
+        "under steady traffic a refresh keeps no other request waiting"
+    );
     state.finish(&table, Err("timed out".into()), 5_500);
     assert_eq!(
         state.claim(6_000, 5_000),
@@ -547,6 +552,11 @@ fn one_read_at_a_time_and_one_per_ttl() {
         "a failed read waits a TTL too"
     );
     assert_eq!(state.claim(20_000, 5_000), Refresh::Claimed);
+    assert_eq!(
+        state.wait_until(20_001, 5_000, 250),
+        Some(20_250),
+        "an instance idle past twice the TTL: its requests wait for the read"
+    );
     state.abandon();
     assert_eq!(
         state.claim(20_001, 5_000),

@@ -38,6 +38,27 @@ impl Redis {
         format!("redis://{}", self.addr)
     }
 
+    /// `redis-cli` against this server with `args`: what it printed.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let output = Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &self.addr.port().to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli (scripts/setup.sh --tests installs redis-tools)");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// How many times the server ran `command` (lowercase, as `INFO commandstats` names it)
+    /// since it started or its statistics were reset (`CONFIG RESETSTAT`).
+    pub fn calls(&self, command: &str) -> u64 {
+        let prefix = format!("cmdstat_{command}:calls=");
+        self.cli(&["INFO", "commandstats"])
+            .lines()
+            .find_map(|line| line.strip_prefix(prefix.as_str()))
+            .and_then(|rest| rest.split(',').next()?.parse().ok())
+            .unwrap_or(0)
+    }
+
     /// Stops the server (an outage); its data is gone with it.
     pub fn stop(&mut self) {
         self.guard = None;

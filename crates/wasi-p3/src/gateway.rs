@@ -33,7 +33,7 @@ pub async fn serve(
 ) -> Result<Response, ErrorCode> {
     let started = monotonic_clock::now();
     let incoming = Incoming::read(&request, request.get_path_with_query().unwrap_or_default());
-    live::refresh(table, settings, live_store).await;
+    live::refresh(table, settings, live_store, &incoming.path_with_query).await;
     let planned = {
         let lines = incoming.cors_lines();
         let head = incoming.head(&lines);

@@ -3,13 +3,14 @@
 //! a [`LiveStore`] with a deadline. An instance whose route table has no `[live]` route never
 //! reads anything.
 //!
-//! The request that finds the list due (older than the TTL, or none yet) reads the store
-//! itself, for [`READ_DEADLINE_MS`] at most, and decides with what it read: so a decision uses a
-//! list at most a TTL old whenever the store answers in time, however long the instance sat
-//! idle. The requests in flight meanwhile go on with the list the instance has; a cold instance
-//! has none, and they wait for that read too. A read that takes longer goes on in a task of its
-//! own while requests decide with the last-known-good list (a cold instance: each live route's
-//! `when_unreadable` choice, until a list is accepted).
+//! Only requests on a live route read the store or wait for it. The one that finds the list
+//! due (older than the TTL, or none yet) reads the store itself, for [`READ_DEADLINE_MS`] at
+//! most, and decides with what it read. The requests in flight meanwhile go on with the list
+//! the instance has, unless it has none or read it more than twice the TTL ago (it sat idle):
+//! then they wait for that read too. So while the store answers in time, no decision uses a list
+//! read more than twice the TTL before, however long the instance sat idle. A read that takes
+//! longer goes on in a task of its own while requests decide with the last-known-good list (a
+//! cold instance: each live route's `when_unreadable` choice, until a list is accepted).
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -18,7 +19,7 @@ use std::sync::OnceLock;
 
 use corsgate_core::live::{list::MAX_VALUE_BYTES, LiveState, LiveView, Refresh};
 use corsgate_core::settings::Settings;
-use corsgate_core::RouteTable;
+use corsgate_core::{takes_live_origins, RouteTable};
 use futures::future::{select, Either};
 use wasip2::filesystem::types::ErrorCode;
 use wasip3::clocks::monotonic_clock;
@@ -27,7 +28,7 @@ use wasip3::wit_bindgen;
 use crate::instance::write;
 use crate::mount;
 
-/// The longest a request waits for the store: a cold instance's, which has no list yet. Spin's
+/// The longest a request waits for the store (see the module doc). Spin's
 /// Redis store does not fail while Redis is down, it waits (a request was seen waiting 123 s);
 /// a request must not. A loopback or same-region store answers in a few milliseconds.
 pub const READ_DEADLINE_MS: u64 = 250;
@@ -86,34 +87,45 @@ std::thread_local! {
     static STATE: RefCell<LiveState> = const { RefCell::new(LiveState::new()) };
 }
 
-/// Reads the store when the instance's list is due (see the module doc); a no-op for a table
-/// without a live route. A request never waits on the store beyond [`READ_DEADLINE_MS`]: a read
-/// that takes longer goes on in a task of its own, so a store slow to answer (Spin's Redis store
-/// while it reconnects) finishes the read it was given instead of seeing a new one, dropped
-/// unanswered, every TTL.
+/// Reads the store when the instance's list is due, for a request to `path_and_query` on a
+/// live route (see the module doc); a no-op for any other request. A request never waits on the
+/// store beyond [`READ_DEADLINE_MS`]: a read that takes longer goes on in a task of its own, so
+/// a store slow to answer (Spin's Redis store while it reconnects) finishes the read it was
+/// given instead of seeing a new one, dropped unanswered, every TTL.
 pub(crate) async fn refresh(
     table: &'static RouteTable,
     settings: &Settings,
     store: &'static impl LiveStore,
+    path_and_query: &str,
 ) {
-    if !has_live_routes(table) {
+    if !has_live_routes(table) || !takes_live_origins(table, path_and_query) {
         return;
     }
-    let now = now_ms();
-    match STATE.with_borrow_mut(|state| state.claim(now, settings.live_ttl.millis())) {
-        Refresh::Fresh => return,
-        // Awaited right here, with no task and no timer in the way when the store answers at
-        // once (the file channel's reads are synchronous): a cold instance's first request cost
-        // 222 µs more when it went through a task and a 1 ms polling step (BENCHMARKS.md, "Live
-        // origin lists").
-        Refresh::Claimed => {
-            let read = Box::pin(read_store(table, store));
-            let deadline = pin!(wait_until(now + READ_DEADLINE_MS));
-            if let Either::Right((_, unfinished)) = select(read, deadline).await {
-                wit_bindgen::spawn(unfinished);
+    let ttl_ms = settings.live_ttl.millis();
+    loop {
+        let now = now_ms();
+        match STATE.with_borrow_mut(|state| state.claim(now, ttl_ms)) {
+            Refresh::Fresh => break,
+            // Awaited right here, with no task and no timer in the way when the store answers
+            // at once (the file channel's reads are synchronous): a cold instance's first
+            // request cost 222 µs more when it went through a task and a 1 ms polling step
+            // (BENCHMARKS.md, "Live origin lists").
+            Refresh::Claimed => {
+                let read = Box::pin(read_store(table, store));
+                let deadline = pin!(wait_until(now + READ_DEADLINE_MS));
+                if let Either::Right((_, unfinished)) = select(read, deadline).await {
+                    wit_bindgen::spawn(unfinished);
+                }
+                break;
+            }
+            // A read that ended is looked at again: the list is fresh, or the read was given up
+            // (its request went away) and this request reads instead.
+            Refresh::InFlight => {
+                if !wait_for_read(ttl_ms).await {
+                    break;
+                }
             }
         }
-        Refresh::InFlight => wait_while_cold().await,
     }
     log(STATE.with_borrow_mut(|state| state.overdue(now_ms(), READ_DEADLINE_MS)));
 }
@@ -127,27 +139,42 @@ async fn read_store(table: &'static RouteTable, store: &'static impl LiveStore) 
     std::mem::forget(claim);
 }
 
-/// A request of a cold instance while another reads the store: it waits for that read, until
-/// the read's deadline at most (a warm instance's requests never wait). Another export call's
-/// task cannot wake this one (wit-bindgen 0.57 panics on such a wake-up unless built with
-/// `inter-task-wakeup`, which adds host calls to every task that sleeps), so it looks again
-/// after steps that double from [`FIRST_STEP_US`]: a store that answers in a round trip is seen
-/// within about that much, one that does not answer costs a few wake-ups, not one a millisecond.
-async fn wait_while_cold() {
+/// A request while another reads the store: it waits for that read when the instance has no
+/// list recent enough ([`LiveState::wait_until`]), until the read's deadline at most. Returns
+/// whether the read ended (or was given up) meanwhile. Another export call's task cannot wake
+/// this one (wit-bindgen 0.57 panics on such a wake-up unless built with `inter-task-wakeup`,
+/// which adds host calls to every task that sleeps), so it looks again after steps that double
+/// from [`FIRST_STEP_US`] up to [`LAST_STEP_US`]: a store that answers in a round trip is seen
+/// within about that much, one that does not answer costs a few dozen wake-ups, not 250.
+async fn wait_for_read(ttl_ms: u64) -> bool {
     let mut step_us = FIRST_STEP_US;
-    while let Some(until) = STATE.with_borrow(|state| state.cold_until(READ_DEADLINE_MS)) {
+    loop {
         let now_us = monotonic_clock::now() / 1_000;
+        let (reading, until) = STATE.with_borrow(|state| {
+            let until = state.wait_until(now_us / 1_000, ttl_ms, READ_DEADLINE_MS);
+            (state.is_reading(), until)
+        });
+        if !reading {
+            return true;
+        }
+        let Some(until) = until else {
+            return false;
+        };
         let left_us = (until * 1_000).saturating_sub(now_us);
         if left_us == 0 {
-            break;
+            return false;
         }
         monotonic_clock::wait_for(step_us.min(left_us) * 1_000).await;
-        step_us *= 2;
+        step_us = (step_us * 2).min(LAST_STEP_US);
     }
 }
 
-/// The first step of [`wait_while_cold`]: about a loopback store's round trip.
+/// The first step of [`wait_for_read`]: about a loopback store's round trip.
 const FIRST_STEP_US: u64 = 100;
+
+/// The longest step of [`wait_for_read`]: a store that answers in tens of milliseconds is seen
+/// within a few more.
+const LAST_STEP_US: u64 = 5_000;
 
 /// Resolves at `until_ms` on the monotonic clock (ms).
 async fn wait_until(until_ms: u64) {

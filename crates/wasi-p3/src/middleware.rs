@@ -39,7 +39,7 @@ where
     }
     let started = monotonic_clock::now();
     let incoming = Incoming::read(&request, path_with_query);
-    live::refresh(table, settings, live_store).await;
+    live::refresh(table, settings, live_store, &incoming.path_with_query).await;
     let lines = incoming.cors_lines();
     let head = incoming.head(&lines);
     let (line, response) = match live::with_view(|view| plan_live(table, view, &head)) {

@@ -23,8 +23,9 @@ pub enum Refresh {
     /// This request reads the store, then calls [`LiveState::finish`]; it was claimed, so no
     /// other request of the instance reads meanwhile.
     Claimed,
-    /// Another request is reading the store. A warm instance decides with what it has; a cold
-    /// one ([`LiveState::is_cold`]) waits for that read, which has a deadline.
+    /// Another request is reading the store: decide with what the instance has, unless that is
+    /// nothing or too old ([`LiveState::wait_until`]), then wait for the read, which has a
+    /// deadline.
     InFlight,
 }
 
@@ -80,20 +81,30 @@ impl LiveState {
         }
     }
 
-    /// The claimed read will not finish: the task that ran it was dropped (a host cancels a
-    /// request's tasks with it). The next request claims a read again.
+    /// The claimed read will not finish: what ran it was dropped (a host cancels a request with
+    /// everything it runs, as when its client goes away). The next request claims a read again.
     pub fn abandon(&mut self) {
         self.reading_since_ms = None;
     }
 
-    /// Until when a request of a cold instance waits for the read under way: its deadline,
-    /// `deadline_ms` after it began (a request that comes later decides at once). `None` for a
-    /// warm instance, whose requests never wait.
-    pub fn cold_until(&self, deadline_ms: u64) -> Option<u64> {
-        match (self.is_cold(), self.reading_since_ms) {
-            (true, Some(since)) => Some(since + deadline_ms),
-            _ => None,
-        }
+    /// Whether a read is under way.
+    pub fn is_reading(&self) -> bool {
+        self.reading_since_ms.is_some()
+    }
+
+    /// Until when a request at `now_ms` waits for the read under way: its deadline,
+    /// `deadline_ms` after it began, when the instance has no list it read within twice the
+    /// TTL (a cold instance, or one that sat idle), so that no decision uses an older list
+    /// while the store answers in time. `None` when no read is under way, or when the
+    /// instance's last read is recent enough to decide with meanwhile: under steady traffic a
+    /// refresh keeps no request waiting. A read that failed counts as recent: while the store
+    /// is down, requests decide with the last-known-good list at once.
+    pub fn wait_until(&self, now_ms: u64, ttl_ms: u64, deadline_ms: u64) -> Option<u64> {
+        let since = self.reading_since_ms?;
+        let recent = self
+            .last_read_ms
+            .is_some_and(|last| now_ms.saturating_sub(last) < ttl_ms.saturating_mul(2));
+        (!recent).then_some(since + deadline_ms)
     }
 
     /// The read under way has not answered within `deadline_ms` of its start by `now_ms`: what

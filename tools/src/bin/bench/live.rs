@@ -9,7 +9,6 @@
 //! - the store reads Redis counted during the Spin runs, per second.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use corsgate_core::config::load_route_table;
 use corsgate_core::live::list::{ceilings_sha256, ListDocument, STORE_KEY};
@@ -56,7 +55,7 @@ pub(crate) fn figures(settings: &Settings, work: &Path, upstream: &str) -> Vec<S
     std::fs::create_dir_all(&live_dir).expect("create the live folder");
     std::fs::write(live_dir.join("origins.json"), &value).expect("write the live list");
     let redis = Redis::start(&work.join("live-bench/redis"));
-    redis_cli(&redis, &["SET", STORE_KEY, &value]);
+    redis.cli(&["SET", STORE_KEY, &value]);
 
     let builds = Builds {
         compiled: built(
@@ -88,9 +87,9 @@ pub(crate) fn figures(settings: &Settings, work: &Path, upstream: &str) -> Vec<S
     for load in [Load::Preflight, Load::Get] {
         steady.extend(builds.pairs(settings, work, &[], "default reuse", load));
     }
-    redis_cli(&redis, &["CONFIG", "RESETSTAT"]);
+    redis.cli(&["CONFIG", "RESETSTAT"]);
     interleaved(settings, work, "live, default reuse", &mut steady);
-    let steady_reads = get_calls(&redis);
+    let steady_reads = redis.calls("get");
     let mut fresh = builds.pairs(
         settings,
         work,
@@ -224,22 +223,4 @@ impl Builds {
             config("live", Host::Spin4, &self.live_spin, spin),
         ]
     }
-}
-
-fn redis_cli(redis: &Redis, args: &[&str]) -> String {
-    let output = Command::new("redis-cli")
-        .args(["-h", "127.0.0.1", "-p", &redis.addr.port().to_string()])
-        .args(args)
-        .output()
-        .expect("redis-cli");
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// How many GETs Redis answered since its statistics were reset.
-fn get_calls(redis: &Redis) -> u64 {
-    redis_cli(redis, &["INFO", "commandstats"])
-        .lines()
-        .find_map(|line| line.strip_prefix("cmdstat_get:calls="))
-        .and_then(|rest| rest.split(',').next()?.parse().ok())
-        .unwrap_or(0)
 }
