@@ -403,7 +403,7 @@ fn spin_replicas_share_one_redis() {
         "the instances that served it were the idle ones (Spin pings Redis on each store open, \
          which a new instance makes and a reused one does not)"
     );
-    let good = redis_get(&redis, STORE_KEY);
+    let good = redis.get(STORE_KEY);
     let generation = format!("\"generation\":{}", 2 * ROUNDS + 1);
     let older = String::from_utf8(good.clone())
         .unwrap()
@@ -420,7 +420,7 @@ fn spin_replicas_share_one_redis() {
         ("an older generation", older, "is older than generation"),
     ]);
     for (what, bytes, problem) in refused {
-        redis_set(&redis, STORE_KEY, &bytes);
+        redis.set(STORE_KEY, &bytes);
         let settle = Instant::now() + TTL + Duration::from_millis(500);
         while Instant::now() < settle {
             for replica in &replicas {
@@ -445,7 +445,7 @@ fn spin_replicas_share_one_redis() {
             );
         }
     }
-    redis_set(&redis, STORE_KEY, &good);
+    redis.set(STORE_KEY, &good);
 
     // The outage: warm instances keep the list, a cold one (a replica started meanwhile) denies
     // at once; never a 500, never beyond the allowed set.
@@ -530,48 +530,6 @@ fn until_all_within(
         std::thread::sleep(Duration::from_millis(20));
     }
     started.elapsed()
-}
-
-/// The value of `key`, read straight from Redis (`redis-cli --raw` ends it with a newline).
-fn redis_get(redis: &Redis, key: &str) -> Vec<u8> {
-    let output = std::process::Command::new("redis-cli")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &redis.addr.port().to_string(),
-            "--raw",
-            "GET",
-            key,
-        ])
-        .output()
-        .expect("redis-cli");
-    let mut value = output.stdout;
-    if value.last() == Some(&b'\n') {
-        value.pop();
-    }
-    value
-}
-
-/// Sets `key` straight in Redis, past the CLI (`redis-cli -x` reads the value from stdin).
-fn redis_set(redis: &Redis, key: &str, value: &[u8]) {
-    use std::io::Write;
-    let mut child = std::process::Command::new("redis-cli")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &redis.addr.port().to_string(),
-            "-x",
-            "SET",
-            key,
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("redis-cli");
-    child.stdin.take().unwrap().write_all(value).unwrap();
-    assert!(child.wait().unwrap().success(), "redis-cli SET");
 }
 
 /// The Spin flavor of the WASIp3 middleware in front of an app on Spin 4.1: it reads the app's

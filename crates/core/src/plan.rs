@@ -21,7 +21,7 @@ use crate::live::{LiveUsed, LiveView};
 use crate::outcome::Outcome;
 use crate::policy::PreflightMode;
 use crate::report_only::{policy_verdict_with, Verdict};
-use crate::route::{Route, RouteTable, RoutingError};
+use crate::route::{Route, RouteTable, Routed, RoutingError};
 
 /// Header lines as the adapters hand them to the host: names, and values borrowed where they
 /// can be.
@@ -69,23 +69,29 @@ pub enum Plan<'t, 'r> {
 /// hands every other path to the app untouched, before reading anything else of the request.
 /// A path that climbs out of its route is still governed (the plan refuses it).
 pub fn governs(table: &RouteTable, path_and_query: &str) -> bool {
-    let head = RequestHead {
-        path_and_query,
-        cors: CorsRequest::default(),
-    };
-    !matches!(table.route(head.path()), Err(RoutingError::NoRoute))
+    !matches!(
+        route_of_target(table, path_and_query),
+        Err(RoutingError::NoRoute)
+    )
 }
 
 /// Whether the request target `path_and_query` is on a route whose origins come from a live
 /// list: only such a request reads the store or waits for it.
 pub fn takes_live_origins(table: &RouteTable, path_and_query: &str) -> bool {
+    route_of_target(table, path_and_query).is_ok_and(|routed| routed.route.cors().live().is_some())
+}
+
+/// The route of a request target (its path; the query set aside), before anything else of the
+/// request is read.
+fn route_of_target<'t, 'p>(
+    table: &'t RouteTable,
+    path_and_query: &'p str,
+) -> Result<Routed<'t, 'p>, RoutingError> {
     let head = RequestHead {
         path_and_query,
         cors: CorsRequest::default(),
     };
-    table
-        .route(head.path())
-        .is_ok_and(|routed| routed.route.cors().live().is_some())
+    table.route(head.path())
 }
 
 /// Decides what the gateway does with a request, every live route with its baseline origins

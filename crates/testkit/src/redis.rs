@@ -3,12 +3,15 @@
 //! ephemeral port; stopped by PID when dropped, and stoppable and restartable on the same port
 //! to play an outage.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::process::{free_port, wait_for_port, ChildGuard};
+
+const REDIS_CLI: &str = "run redis-cli (scripts/setup.sh --tests installs redis-tools)";
 
 #[derive(Debug)]
 pub struct Redis {
@@ -40,12 +43,50 @@ impl Redis {
 
     /// `redis-cli` against this server with `args`: what it printed.
     pub fn cli(&self, args: &[&str]) -> String {
-        let output = Command::new("redis-cli")
-            .args(["-h", "127.0.0.1", "-p", &self.addr.port().to_string()])
-            .args(args)
-            .output()
-            .expect("redis-cli (scripts/setup.sh --tests installs redis-tools)");
+        let output = self.redis_cli(args).output().expect(REDIS_CLI);
         String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// The value under `key`, byte for byte (empty when there is none).
+    pub fn get(&self, key: &str) -> Vec<u8> {
+        let output = self
+            .redis_cli(&["--raw", "GET", key])
+            .output()
+            .expect(REDIS_CLI);
+        let mut value = output.stdout;
+        // `--raw` ends a value with a newline of its own.
+        if value.last() == Some(&b'\n') {
+            value.pop();
+        }
+        value
+    }
+
+    /// Sets `key` to `value`, byte for byte (`redis-cli -x` reads it from standard input).
+    pub fn set(&self, key: &str, value: &[u8]) {
+        let mut child = self
+            .redis_cli(&["-x", "SET", key])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect(REDIS_CLI);
+        child
+            .stdin
+            .take()
+            .expect("redis-cli's standard input")
+            .write_all(value)
+            .expect("write the value to redis-cli");
+        assert!(
+            child.wait().expect(REDIS_CLI).success(),
+            "redis-cli SET {key}"
+        );
+    }
+
+    fn redis_cli(&self, args: &[&str]) -> Command {
+        let mut command = Command::new("redis-cli");
+        command
+            .args(["-h", "127.0.0.1", "-p", &self.addr.port().to_string()])
+            .args(args);
+        command
     }
 
     /// How many times the server ran `command` (lowercase, as `INFO commandstats` names it)

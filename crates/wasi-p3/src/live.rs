@@ -112,7 +112,7 @@ pub(crate) async fn refresh(
             // (BENCHMARKS.md, "Live origin lists").
             Refresh::Claimed => {
                 let read = Box::pin(read_store(table, store));
-                let deadline = pin!(wait_until(now + READ_DEADLINE_MS));
+                let deadline = pin!(sleep_until(now + READ_DEADLINE_MS));
                 if let Either::Right((_, unfinished)) = select(read, deadline).await {
                     wit_bindgen::spawn(unfinished);
                 }
@@ -177,7 +177,7 @@ const FIRST_STEP_US: u64 = 100;
 const LAST_STEP_US: u64 = 5_000;
 
 /// Resolves at `until_ms` on the monotonic clock (ms).
-async fn wait_until(until_ms: u64) {
+async fn sleep_until(until_ms: u64) {
     let now = monotonic_clock::now();
     monotonic_clock::wait_for((until_ms * 1_000_000).saturating_sub(now)).await;
 }

@@ -55,7 +55,7 @@ pub(crate) fn figures(settings: &Settings, work: &Path, upstream: &str) -> Vec<S
     std::fs::create_dir_all(&live_dir).expect("create the live folder");
     std::fs::write(live_dir.join("origins.json"), &value).expect("write the live list");
     let redis = Redis::start(&work.join("live-bench/redis"));
-    redis.cli(&["SET", STORE_KEY, &value]);
+    redis.set(STORE_KEY, value.as_bytes());
 
     let builds = Builds {
         compiled: built(
