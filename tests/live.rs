@@ -403,6 +403,9 @@ fn spin_replicas_share_one_redis() {
         "the instances that served it were the idle ones (Spin pings Redis on each store open, \
          which a new instance makes and a reused one does not)"
     );
+    // Every instance of every replica on the list before the forged values: a replica may run
+    // a second instance (see `settled`), which the one request above did not reach.
+    until_all(&replicas, PARTNER, true);
     let good = redis.get(STORE_KEY);
     let generation = format!("\"generation\":{}", 2 * ROUNDS + 1);
     let older = String::from_utf8(good.clone())
