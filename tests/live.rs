@@ -59,6 +59,11 @@ fn folder(name: &str, when_unreadable: &str) -> PathBuf {
 /// `artifact` on `wasmtime serve`, reading `dir/live` as its live folder, each instance reused
 /// for every request it is given (wasmtime may still start another: see [`settled`]).
 fn serve(artifact: Artifact, dir: &Path) -> Server {
+    serve_reusing(artifact, dir, 100_000_000)
+}
+
+/// [`serve`], each instance serving at most `requests`.
+fn serve_reusing(artifact: Artifact, dir: &Path, requests: u32) -> Server {
     let policies = dir.join("policies");
     let wasm = Component::artifact(artifact, &policies)
         .build(&dir.join(format!("{}.wasm", artifact.package())));
@@ -68,7 +73,7 @@ fn serve(artifact: Artifact, dir: &Path) -> Server {
             "--dir",
             &format!("{}::/corsgate/live", dir.join("live").display()),
             "--max-instance-reuse-count",
-            "100000000",
+            &requests.to_string(),
         ]);
     if artifact.is_prebuilt() {
         options = options.policy_folder(&policies);
@@ -307,6 +312,40 @@ fn a_cold_instance_applies_when_unreadable_until_the_list_can_be_read() {
         live(&dir, &["publish", "--add", &format!("users={PARTNER}")]);
         until(&gateway, PARTNER, true);
         assert!(preflight(&gateway, APP), "{choice}: the published list");
+    }
+}
+
+/// A forwarded request is decided with the list its instance reads while the upstream answers,
+/// here on a fresh instance for every request, so each is a cold instance's first. Its
+/// provisional decision (before the read: `when_unreadable = "baseline"`) allows the app and
+/// not the partner; the published list says the opposite, and the response follows the list.
+/// Nothing listens upstream: the gateway's `502` carries the CORS headers a forwarded response
+/// would.
+#[test]
+fn a_cold_instances_forwarded_request_is_decided_with_the_list_it_reads() {
+    let dir = folder("cold-forward", "baseline");
+    live(&dir, &["publish", &format!("users={PARTNER}")]);
+    for artifact in [Artifact::P3, Artifact::P3Prebuilt] {
+        let gateway = serve_reusing(artifact, &dir, 1);
+        let get = |origin: &str| {
+            let response = send(
+                gateway.addr,
+                &Request::new("GET", "/users/1").origin(origin),
+            )
+            .expect("the gateway answers");
+            assert_eq!(
+                response.status, 502,
+                "{artifact:?}: nothing listens upstream"
+            );
+            response.header("access-control-allow-origin")
+        };
+        assert_eq!(
+            get(PARTNER).as_deref(),
+            Some(PARTNER),
+            "{artifact:?}: published"
+        );
+        assert_eq!(get(APP), None, "{artifact:?}: revoked by the list");
+        gateway.log_line_with("cors=withheld credentials=no live=1");
     }
 }
 

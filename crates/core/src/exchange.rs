@@ -17,6 +17,7 @@ use crate::forwarding::{
     copies_request_header, copies_response_header, header_values, is_hop_by_hop, x_forwarded_for,
     ClientAddress,
 };
+use crate::live::LiveView;
 use crate::outcome::{Outcome, Side, UpstreamFailure};
 use crate::plan::{Answer, Forward, ForwardCors, HeaderLines, RequestHead};
 use crate::report_only::{upstream_verdict, Report};
@@ -126,6 +127,15 @@ impl<'t: 'r, 'r> Exchange<'t, 'r> {
     /// The route.
     pub fn route(&self) -> &'t Route {
         self.forward.route()
+    }
+
+    /// Decides the request's CORS again, with the origins `live` gives its route now; before
+    /// [`Exchange::respond`] or [`Exchange::fail`]. The decision shapes only the response's
+    /// headers (the upstream request is the same whatever it is), so a live route's list may
+    /// be read while the upstream answers, and a cold instance's forwarded request waits for
+    /// the slower of the two, not for both in turn (BENCHMARKS.md, "Live origin lists").
+    pub fn decide_with(&mut self, live: LiveView<'_>) {
+        self.forward.decide_with(live, &self.head);
     }
 
     /// The upstream request's head, from the client's header lines and what the host tells of

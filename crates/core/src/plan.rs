@@ -18,6 +18,7 @@ use crate::decision::{
     forwarded_with, preflight_with, CorsRequest, ForwardedCors, HeaderList, RequestKind, VARY,
 };
 use crate::live::{LiveUsed, LiveView};
+use crate::origins::AllowedOrigins;
 use crate::outcome::Outcome;
 use crate::policy::PreflightMode;
 use crate::report_only::{policy_verdict_with, Verdict};
@@ -120,8 +121,7 @@ pub fn plan_live<'t: 'r, 'r>(
     let route: &'t Route = routed.route;
     let policy = route.cors();
     let (origins, live_used) = live.origins(route);
-    let report_only = policy.report_only();
-    let edge = policy.preflight() == PreflightMode::Edge && !report_only;
+    let edge = policy.preflight() == PreflightMode::Edge && !policy.report_only();
     if head.kind() == RequestKind::Preflight && edge {
         let decision = preflight_with(policy, origins, &head.cors);
         let outcome = match decision.result {
@@ -132,19 +132,29 @@ pub fn plan_live<'t: 'r, 'r>(
         answer.live = live_used;
         return Plan::Answer(answer);
     }
-    let cors = if report_only {
+    Plan::Forward(Forward {
+        route,
+        target: route.upstream_path_and_query(&routed.path, head.query()),
+        cors: forward_cors(route, origins, head),
+        live: live_used,
+    })
+}
+
+/// What the gateway does about CORS on the way back from `route`'s upstream, for the request
+/// `head` judged against `origins` (the route's own, or its live list's).
+fn forward_cors<'t>(
+    route: &'t Route,
+    origins: &AllowedOrigins,
+    head: &RequestHead<'_>,
+) -> ForwardCors<'t> {
+    let policy = route.cors();
+    if policy.report_only() {
         ForwardCors::ReportOnly {
             would: policy_verdict_with(policy, origins, &head.cors),
         }
     } else {
         ForwardCors::Enforced(forwarded_with(policy, origins, &head.cors).owned())
-    };
-    Plan::Forward(Forward {
-        route,
-        target: route.upstream_path_and_query(&routed.path, head.query()),
-        cors,
-        live: live_used,
-    })
+    }
 }
 
 /// The answer to every request of an instance that has no valid policy (a prebuilt artifact
@@ -268,5 +278,12 @@ impl<'t> Forward<'t> {
     /// On a live route: which origins it was decided with.
     pub fn live(&self) -> Option<LiveUsed> {
         self.live
+    }
+
+    /// Decides the request `head` again, with the origins `live` gives the route now.
+    pub(crate) fn decide_with(&mut self, live: LiveView<'_>, head: &RequestHead<'_>) {
+        let (origins, live_used) = live.origins(self.route);
+        self.cors = forward_cors(self.route, origins, head);
+        self.live = live_used;
     }
 }

@@ -5,7 +5,7 @@
 use corsgate_core::config::route_table_from_toml;
 use corsgate_core::live::list::{ceilings_sha256, ListDocument, MAX_VALUE_BYTES};
 use corsgate_core::live::{LiveList, LiveProblem, LiveState, LiveUsed, Refresh};
-use corsgate_core::{plan_live, CorsRequest, Plan, RequestHead, RouteTable};
+use corsgate_core::{plan_live, CorsRequest, Exchange, Plan, RequestHead, RouteTable};
 use corsgate_testkit::live::rehashed;
 use proptest::prelude::*;
 
@@ -498,6 +498,99 @@ fn an_instance_keeps_its_last_known_good_list_through_every_refusal() {
             "{}",
             step.name
         );
+    }
+}
+
+/// A forwarded request planned with one view of the lists and decided again with another
+/// (`Exchange::decide_with`: a WASIp3 instance reads a live route's list while the upstream
+/// answers): the response's CORS headers and the log's `live=` follow the second view only.
+#[test]
+fn a_forwarded_request_is_decided_again_with_the_list_read_meanwhile() {
+    let table = table();
+    let partner = "https://partner.example";
+    let app = "https://app.example.com";
+    let cold = LiveState::new();
+    let mut read = LiveState::new();
+    assert_eq!(read.claim(0, 5_000), Refresh::Claimed);
+    read.finish(&table, Ok(Some(&value(3, &[partner]))), 0);
+    let mut unpublished = LiveState::new();
+    assert_eq!(unpublished.claim(0, 5_000), Refresh::Claimed);
+    unpublished.finish(&table, Ok(None), 0);
+    struct Case<'s> {
+        name: &'static str,
+        path: &'static str,
+        origin: &'static str,
+        planned_with: &'s LiveState,
+        decided_with: &'s LiveState,
+        /// The response's `Access-Control-Allow-Origin`, and the log's `live=`.
+        granted: bool,
+        live: Option<&'static str>,
+    }
+    let cases = [
+        Case {
+            name: "a cold instance's deny, then the list it read: the published origin",
+            path: "/users/1",
+            origin: partner,
+            planned_with: &cold,
+            decided_with: &read,
+            granted: true,
+            live: Some("3"),
+        },
+        Case {
+            name: "nothing published, then a list that revokes a baseline origin",
+            path: "/users/1",
+            origin: app,
+            planned_with: &unpublished,
+            decided_with: &read,
+            granted: false,
+            live: Some("3"),
+        },
+        Case {
+            name: "the list granted it, the store then unreadable on a cold instance: deny",
+            path: "/users/1",
+            origin: partner,
+            planned_with: &read,
+            decided_with: &cold,
+            granted: false,
+            live: Some("denied"),
+        },
+        Case {
+            name: "a route without [live]: its own origins, whatever was read",
+            path: "/health",
+            origin: "https://status.example.com",
+            planned_with: &cold,
+            decided_with: &read,
+            granted: true,
+            live: None,
+        },
+    ];
+    for case in cases {
+        let origin_lines = [case.origin.as_bytes()];
+        let head = RequestHead {
+            path_and_query: case.path,
+            cors: CorsRequest {
+                method: b"GET",
+                origin: &origin_lines,
+                ..CorsRequest::default()
+            },
+        };
+        let Plan::Forward(planned) = plan_live(&table, case.planned_with.view(), &head) else {
+            panic!("{}: a GET is forwarded", case.name);
+        };
+        let mut exchange = Exchange::new(planned, head);
+        exchange.decide_with(case.decided_with.view());
+        let upstream_headers: [(&str, &[u8]); 0] = [];
+        let relay = exchange.respond(200, &upstream_headers);
+        let granted = relay
+            .client_headers(&upstream_headers)
+            .iter()
+            .any(|(name, value)| {
+                *name == "access-control-allow-origin" && **value == *case.origin.as_bytes()
+            });
+        assert_eq!(granted, case.granted, "{}", case.name);
+        let line = relay.finish(None, 0).format();
+        let live = line.split(' ').find_map(|f| f.strip_prefix("live="));
+        assert_eq!(live, case.live, "{}: {line}", case.name);
     }
 }
 

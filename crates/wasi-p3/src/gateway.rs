@@ -7,7 +7,11 @@
 //! the export call, as wit-bindgen runs them), which hands the response over through a channel
 //! and carries on. (The task and channel cost about a tenth of a preflight: BENCHMARKS.md.)
 //! The request is planned once: the plan's [`Forward`] borrows only the route table, so it
-//! moves into the task beside what was read of the request.
+//! moves into the task beside what was read of the request. On a live route, that task also
+//! reads the instance's list while the upstream answers, and the request's CORS is decided
+//! again with it ([`ListRead::WhileForwarded`]).
+
+use std::future::Future;
 
 use corsgate_core::settings::Settings;
 use corsgate_core::{plan_live, policy_unavailable, Exchange, Forward, Plan, RouteTable};
@@ -18,7 +22,7 @@ use wasip3::wit_bindgen;
 
 use crate::incoming::Incoming;
 use crate::instance::{elapsed_us, log};
-use crate::live::{self, LiveStore};
+use crate::live::{self, ListRead, ListReadAlongside, LiveStore};
 use crate::respond;
 use crate::upstream::forward;
 
@@ -33,10 +37,13 @@ pub async fn serve(
 ) -> Result<Response, ErrorCode> {
     let started = monotonic_clock::now();
     let incoming = Incoming::read(&request, request.get_path_with_query().unwrap_or_default());
-    live::refresh(table, settings, live_store, &incoming.path_with_query).await;
-    let planned = {
+    let (planned, list_read) = {
         let lines = incoming.cors_lines();
         let head = incoming.head(&lines);
+        let list_read = live::when_read(table, &incoming.path_with_query, head.kind());
+        if list_read == ListRead::BeforePlan {
+            live::refresh(table, settings, live_store).await;
+        }
         match live::with_view(|view| plan_live(table, view, &head)) {
             // The gateway's own answer (preflights, most of all): no task, no channel.
             Plan::Answer(answer) => {
@@ -44,12 +51,16 @@ pub async fn serve(
                 log(&answer.log_line(&head, elapsed_us(started)), settings);
                 return Ok(response);
             }
-            Plan::Forward(planned) => planned,
+            Plan::Forward(planned) => (planned, list_read),
         }
     };
     let (respond, response) = oneshot::channel();
+    let list = ListReadAlongside {
+        when: list_read,
+        read: live::refresh(table, settings, live_store),
+    };
     wit_bindgen::spawn(forward_and_log(
-        request, incoming, planned, settings, respond, started,
+        request, incoming, planned, settings, respond, started, list,
     ));
     response
         .await
@@ -72,7 +83,7 @@ pub fn serve_without_policy(settings: &'static Settings, request: Request) -> Re
 
 /// A forwarded request, in a task of its own that owns what was read of it: the response head
 /// goes back through `respond` while the body may still be on its way, and the log line is
-/// written at the very end.
+/// written at the very end. `list`: its live route's list, read while the upstream answers.
 async fn forward_and_log(
     request: Request,
     incoming: Incoming,
@@ -80,9 +91,13 @@ async fn forward_and_log(
     settings: &'static Settings,
     respond: oneshot::Sender<Response>,
     started: u64,
+    list: ListReadAlongside<impl Future<Output = ()>>,
 ) {
     let lines = incoming.cors_lines();
     let exchange = Exchange::new(planned, incoming.head(&lines));
-    let line = forward(request, &incoming, exchange, settings, respond, started).await;
+    let line = forward(
+        request, &incoming, exchange, settings, respond, started, list,
+    )
+    .await;
     log(&line, settings);
 }

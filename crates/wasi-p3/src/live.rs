@@ -3,9 +3,11 @@
 //! a [`LiveStore`] with a deadline. An instance whose route table has no `[live]` route never
 //! reads anything.
 //!
-//! Only requests on a live route read the store or wait for it. The one that finds the list
-//! due (older than the TTL, or none yet) reads the store itself, for [`READ_DEADLINE_MS`] at
-//! most, and decides with what it read. The requests in flight meanwhile go on with the list
+//! Only requests on a live route read the store or wait for it ([`when_read`]): a preflight
+//! answered at the edge before it is decided, a forwarded request while its upstream (or the
+//! app) answers, since its decision shapes only the response's headers. The one that finds the
+//! list due (older than the TTL, or none yet) reads the store itself, for [`READ_DEADLINE_MS`]
+//! at most, and decides with what it read. The requests in flight meanwhile go on with the list
 //! the instance has, unless it has none or read it more than twice the TTL ago (it sat idle):
 //! then they wait for that read too. So while the store answers in time, no decision uses a list
 //! read more than twice the TTL before, however long the instance sat idle. A read that takes
@@ -19,8 +21,8 @@ use std::sync::OnceLock;
 
 use corsgate_core::live::{list::MAX_VALUE_BYTES, LiveState, LiveView, Refresh};
 use corsgate_core::settings::Settings;
-use corsgate_core::{takes_live_origins, RouteTable};
-use futures::future::{select, Either};
+use corsgate_core::{takes_live_origins, RequestKind, RouteTable};
+use futures::future::{join, select, Either};
 use wasip2::filesystem::types::ErrorCode;
 use wasip3::clocks::monotonic_clock;
 use wasip3::wit_bindgen;
@@ -87,20 +89,63 @@ std::thread_local! {
     static STATE: RefCell<LiveState> = const { RefCell::new(LiveState::new()) };
 }
 
-/// Reads the store when the instance's list is due, for a request to `path_and_query` on a
-/// live route (see the module doc); a no-op for any other request. A request never waits on the
-/// store beyond [`READ_DEADLINE_MS`]: a read that takes longer goes on in a task of its own, so
-/// a store slow to answer (Spin's Redis store while it reconnects) finishes the read it was
-/// given instead of seeing a new one, dropped unanswered, every TTL.
+/// When a request reads the instance's live list, if it does (see [`when_read`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ListRead {
+    /// Not on a live route: it never touches the store.
+    Never,
+    /// Before the plan: a preflight, which an edge answer decides with the list alone.
+    BeforePlan,
+    /// While the request is forwarded: the decision shapes only the response's headers, so it
+    /// is made again when the upstream's answer is back (`Exchange::decide_with`), and a cold
+    /// instance's request waits for the slower of the store and the upstream, not for both in
+    /// turn. Spin 4.1 under load: a cold read (the store's open with its `PING`, then the
+    /// `GET`) took 2.2 ms on average, which forwarded GETs paid in their p99 (BENCHMARKS.md,
+    /// "Live origin lists").
+    WhileForwarded,
+}
+
+/// When a request to `path_and_query` of kind `kind` reads the instance's live list.
+pub(crate) fn when_read(table: &RouteTable, path_and_query: &str, kind: RequestKind) -> ListRead {
+    if !has_live_routes(table) || !takes_live_origins(table, path_and_query) {
+        ListRead::Never
+    } else if kind == RequestKind::Preflight {
+        ListRead::BeforePlan
+    } else {
+        ListRead::WhileForwarded
+    }
+}
+
+/// A forwarded request's read of the instance's list ([`refresh`]), done alongside its
+/// upstream's (or the app's) answer when the request reads it [`ListRead::WhileForwarded`].
+pub(crate) struct ListReadAlongside<R> {
+    pub(crate) when: ListRead,
+    pub(crate) read: R,
+}
+
+impl<R: Future<Output = ()>> ListReadAlongside<R> {
+    /// `answer`, with the list read alongside it when the request reads it then. Returns it
+    /// and whether the request is to be decided again ([`corsgate_core::Exchange::decide_with`], with
+    /// [`with_view`]) before its response head is made.
+    pub(crate) async fn join<T>(self, answer: impl Future<Output = T>) -> (T, bool) {
+        if self.when == ListRead::WhileForwarded {
+            (join(answer, self.read).await.0, true)
+        } else {
+            (answer.await, false)
+        }
+    }
+}
+
+/// Reads the store when the instance's list is due, for a request on a live route (see the
+/// module doc). A request never waits on the store beyond [`READ_DEADLINE_MS`]: a read that
+/// takes longer goes on in a task of its own, so a store slow to answer (Spin's Redis store
+/// while it reconnects) finishes the read it was given instead of seeing a new one, dropped
+/// unanswered, every TTL.
 pub(crate) async fn refresh(
     table: &'static RouteTable,
     settings: &Settings,
     store: &'static impl LiveStore,
-    path_and_query: &str,
 ) {
-    if !has_live_routes(table) || !takes_live_origins(table, path_and_query) {
-        return;
-    }
     let ttl_ms = settings.live_ttl.millis();
     loop {
         let now = now_ms();
@@ -143,11 +188,13 @@ async fn read_store(table: &'static RouteTable, store: &'static impl LiveStore) 
 /// list recent enough ([`LiveState::wait_until`]), until the read's deadline at most. Returns
 /// whether the read ended (or was given up) meanwhile. Another export call's task cannot wake
 /// this one (wit-bindgen 0.57 panics on such a wake-up unless built with `inter-task-wakeup`,
-/// which adds host calls to every task that sleeps), so it looks again after steps that double
-/// from [`FIRST_STEP_US`] up to [`LAST_STEP_US`]: a store that answers in a round trip is seen
-/// within about that much, one that does not answer costs a few dozen wake-ups, not 250.
+/// which adds host calls to every task that sleeps), so it looks again after a step of a quarter
+/// of the time it has waited, from [`SHORTEST_STEP_US`] up to [`LONGEST_STEP_US`]: a read is seen at
+/// most a quarter of the wait late (100 µs for a loopback store's round trip), and a store that
+/// does not answer costs about 70 wake-ups before the 250 ms deadline, not 2,500 (steps that
+/// doubled saw a read up to as late again as the wait).
 async fn wait_for_read(ttl_ms: u64) -> bool {
-    let mut step_us = FIRST_STEP_US;
+    let started_us = monotonic_clock::now() / 1_000;
     loop {
         let now_us = monotonic_clock::now() / 1_000;
         let (reading, until) = STATE.with_borrow(|state| {
@@ -164,17 +211,17 @@ async fn wait_for_read(ttl_ms: u64) -> bool {
         if left_us == 0 {
             return false;
         }
+        let step_us = ((now_us - started_us) / 4).clamp(SHORTEST_STEP_US, LONGEST_STEP_US);
         monotonic_clock::wait_for(step_us.min(left_us) * 1_000).await;
-        step_us = (step_us * 2).min(LAST_STEP_US);
     }
 }
 
-/// The first step of [`wait_for_read`]: about a loopback store's round trip.
-const FIRST_STEP_US: u64 = 100;
+/// The shortest step of [`wait_for_read`]: about a loopback store's round trip.
+const SHORTEST_STEP_US: u64 = 100;
 
 /// The longest step of [`wait_for_read`]: a store that answers in tens of milliseconds is seen
 /// within a few more.
-const LAST_STEP_US: u64 = 5_000;
+const LONGEST_STEP_US: u64 = 5_000;
 
 /// Resolves at `until_ms` on the monotonic clock (ms).
 async fn sleep_until(until_ms: u64) {

@@ -13,7 +13,7 @@ use wasip3::wit_future;
 
 use crate::incoming::Incoming;
 use crate::instance::{elapsed_us, log};
-use crate::live::{self, LiveStore};
+use crate::live::{self, ListRead, ListReadAlongside, LiveStore};
 use crate::respond;
 use crate::upstream::classify;
 
@@ -39,16 +39,24 @@ where
     }
     let started = monotonic_clock::now();
     let incoming = Incoming::read(&request, path_with_query);
-    live::refresh(table, settings, live_store, &incoming.path_with_query).await;
     let lines = incoming.cors_lines();
     let head = incoming.head(&lines);
+    let list_read = live::when_read(table, &incoming.path_with_query, head.kind());
+    if list_read == ListRead::BeforePlan {
+        live::refresh(table, settings, live_store).await;
+    }
     let (line, response) = match live::with_view(|view| plan_live(table, view, &head)) {
         Plan::Answer(answer) => {
             let response = respond::answer_now(&answer);
             (answer.log_line(&head, elapsed_us(started)), response)
         }
         Plan::Forward(planned) => {
-            through_next(request, Exchange::new(planned, head), next, started).await
+            let list = ListReadAlongside {
+                when: list_read,
+                read: live::refresh(table, settings, live_store),
+            };
+            let exchange = Exchange::new(planned, head);
+            through_next(request, exchange, next, started, list).await
         }
     };
     log(&line, settings);
@@ -57,18 +65,24 @@ where
 
 /// The request through the next handler, its response back with the gateway's CORS headers;
 /// the body passes as the app's own stream, never copied through this component. The log line
-/// is finished when the head is back: the body's end is not seen here.
+/// is finished when the head is back: the body's end is not seen here. `list`: the live
+/// route's list, read while the app answers.
 async fn through_next<'r, Next, Answered>(
     request: Request,
-    exchange: Exchange<'static, 'r>,
+    mut exchange: Exchange<'static, 'r>,
     next: Next,
     started: u64,
+    list: ListReadAlongside<impl Future<Output = ()>>,
 ) -> (LogLine<'r>, Response)
 where
     Next: FnOnce(Request) -> Answered,
     Answered: Future<Output = Result<Response, ErrorCode>>,
 {
-    match next(request).await {
+    let (answered, decide_again) = list.join(next(request)).await;
+    if decide_again {
+        live::with_view(|view| exchange.decide_with(view));
+    }
+    match answered {
         Ok(response) => {
             let status = response.get_status_code();
             let app_headers = response.get_headers().copy_all();

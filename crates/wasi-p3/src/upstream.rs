@@ -8,6 +8,7 @@
 //! it, which is why this component uses the WASI bindings directly).
 
 use std::cell::Cell;
+use std::future::Future;
 use std::pin::pin;
 use std::rc::Rc;
 
@@ -28,6 +29,7 @@ use wasip3::{wit_bindgen, wit_future, wit_stream};
 
 use crate::incoming::Incoming;
 use crate::instance::elapsed_us;
+use crate::live::{self, ListReadAlongside};
 use crate::respond;
 
 corsgate_wasi_http::classify!(pub(crate) ErrorCode);
@@ -43,14 +45,16 @@ const HOST_FIRST_BYTE_TIMEOUT_NS: u64 = 24 * 3600 * 1_000_000_000;
 type TrailersResult = Result<Option<Trailers>, ErrorCode>;
 
 /// Sends the request upstream and relays the answer (handing the response head to `respond`
-/// as soon as it is known), or answers in the upstream's place; the log line once done.
+/// as soon as it is known), or answers in the upstream's place; the log line once done. `list`:
+/// the live route's list, read while the upstream answers.
 pub(crate) async fn forward<'r>(
     request: Request,
     incoming: &'r Incoming,
-    exchange: Exchange<'static, 'r>,
+    mut exchange: Exchange<'static, 'r>,
     settings: &Settings,
     respond: oneshot::Sender<Response>,
     started: u64,
+    list: ListReadAlongside<impl Future<Output = ()>>,
 ) -> LogLine<'r> {
     let scheme = request.get_scheme();
     // Spin sets it from `Host`; `wasmtime serve` 48 sets none for a WASIp3 request and hands
@@ -61,10 +65,13 @@ pub(crate) async fn forward<'r>(
         authority: authority.as_deref(),
         address: settings.client_address,
     };
-    let sent = {
+    let (sent, decide_again) = {
         let upstream = exchange.upstream_request(&incoming.headers, connection);
-        send(request, &incoming.method, &upstream).await
+        list.join(send(request, &incoming.method, &upstream)).await
     };
+    if decide_again {
+        live::with_view(|view| exchange.decide_with(view));
+    }
     match sent {
         Ok(response) => {
             let status = response.get_status_code();
