@@ -244,10 +244,19 @@ impl Drop for Claim {
 /// again a TTL later.
 const READ_LIMIT_MS: u64 = 30_000;
 
+/// Writes a problem line, tagged with the instance that logged it: each instance logs a problem
+/// once, and a host may run several instances of one app (Spin's logs do not say which wrote a
+/// line; `wasmtime serve`'s name theirs only in its own prefix).
 fn log(line: Option<String>) {
     if let Some(line) = line {
-        write(&format!("{line}\n"));
+        write(&format!("{line} [instance {:08x}]\n", instance_tag()));
     }
+}
+
+/// The instance's tag in its problem lines: random, drawn on its first problem line.
+fn instance_tag() -> u32 {
+    static TAG: OnceLock<u32> = OnceLock::new();
+    *TAG.get_or_init(|| wasip2::random::insecure::get_insecure_random_u64() as u32)
 }
 
 /// Runs `decide` with what the instance's live routes allow now.
