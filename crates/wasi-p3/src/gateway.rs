@@ -9,7 +9,7 @@
 //! The request is planned once: the plan's [`Forward`] borrows only the route table, so it
 //! moves into the task beside what was read of the request. On a live route, that task also
 //! reads the instance's list while the upstream answers, and the request's CORS is decided
-//! again with it ([`ListRead::WhileForwarded`]).
+//! again with it ([`live::read_for`]).
 
 use std::future::Future;
 
@@ -22,7 +22,7 @@ use wasip3::wit_bindgen;
 
 use crate::incoming::Incoming;
 use crate::instance::{elapsed_us, log};
-use crate::live::{self, ListRead, ListReadAlongside, LiveStore};
+use crate::live::{self, LiveStore, ReadAlongside};
 use crate::respond;
 use crate::upstream::forward;
 
@@ -37,13 +37,11 @@ pub async fn serve(
 ) -> Result<Response, ErrorCode> {
     let started = monotonic_clock::now();
     let incoming = Incoming::read(&request, request.get_path_with_query().unwrap_or_default());
-    let (planned, list_read) = {
+    let (planned, list) = {
         let lines = incoming.cors_lines();
         let head = incoming.head(&lines);
-        let list_read = live::when_read(table, &incoming.path_with_query, head.kind());
-        if list_read == ListRead::BeforePlan {
-            live::refresh(table, settings, live_store).await;
-        }
+        let path = &incoming.path_with_query;
+        let list = live::read_for(table, settings, live_store, path, head.kind()).await;
         match live::with_view(|view| plan_live(table, view, &head)) {
             // The gateway's own answer (preflights, most of all): no task, no channel.
             Plan::Answer(answer) => {
@@ -51,14 +49,10 @@ pub async fn serve(
                 log(&answer.log_line(&head, elapsed_us(started)), settings);
                 return Ok(response);
             }
-            Plan::Forward(planned) => (planned, list_read),
+            Plan::Forward(planned) => (planned, list),
         }
     };
     let (respond, response) = oneshot::channel();
-    let list = ListReadAlongside {
-        when: list_read,
-        read: live::refresh(table, settings, live_store),
-    };
     wit_bindgen::spawn(forward_and_log(
         request, incoming, planned, settings, respond, started, list,
     ));
@@ -91,7 +85,7 @@ async fn forward_and_log(
     settings: &'static Settings,
     respond: oneshot::Sender<Response>,
     started: u64,
-    list: ListReadAlongside<impl Future<Output = ()>>,
+    list: ReadAlongside<impl Future<Output = ()>>,
 ) {
     let lines = incoming.cors_lines();
     let exchange = Exchange::new(planned, incoming.head(&lines));

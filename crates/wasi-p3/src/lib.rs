@@ -22,6 +22,7 @@ mod mount;
 #[cfg(feature = "policy-folder")]
 pub mod policy_folder;
 mod respond;
+mod task;
 mod upstream;
 
 pub use instance::instance_settings;

@@ -3,16 +3,16 @@
 //! a [`LiveStore`] with a deadline. An instance whose route table has no `[live]` route never
 //! reads anything.
 //!
-//! Only requests on a live route read the store or wait for it ([`when_read`]): a preflight
-//! answered at the edge before it is decided, a forwarded request while its upstream (or the
-//! app) answers, since its decision shapes only the response's headers. The one that finds the
-//! list due (older than the TTL, or none yet) reads the store itself, for [`READ_DEADLINE_MS`]
-//! at most, and decides with what it read. The requests in flight meanwhile go on with the list
-//! the instance has, unless it has none or read it more than twice the TTL ago (it sat idle):
-//! then they wait for that read too. So while the store answers in time, no decision uses a list
-//! read more than twice the TTL before, however long the instance sat idle. A read that takes
-//! longer goes on in a task of its own while requests decide with the last-known-good list (a
-//! cold instance: each live route's `when_unreadable` choice, until a list is accepted).
+//! Only requests on a live route read the store or wait for it ([`read_for`]): a preflight
+//! before it is planned, a forwarded request while its upstream (or the app) answers, since its
+//! decision only sets the response's CORS headers. The one that finds the list due (older than
+//! the TTL, or none yet) reads the store itself, for [`READ_DEADLINE_MS`] at most, and decides
+//! with what it read. The requests in flight meanwhile go on with the list the instance has,
+//! unless it has none or read it more than twice the TTL ago (it sat idle): then they wait for
+//! that read too. So while the store answers in time, no request is decided with a list read
+//! more than twice the TTL before it arrived, however long the instance sat idle. A read that
+//! takes longer goes on in a task of its own while requests decide with the last-known-good list
+//! (a cold instance: each live route's `when_unreadable` choice, until a list is accepted).
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -21,14 +21,14 @@ use std::sync::OnceLock;
 
 use corsgate_core::live::{list::MAX_VALUE_BYTES, LiveState, LiveView, Refresh};
 use corsgate_core::settings::Settings;
-use corsgate_core::{takes_live_origins, RequestKind, RouteTable};
+use corsgate_core::{takes_live_origins, Exchange, RequestKind, RouteTable};
 use futures::future::{join, select, Either};
 use wasip2::filesystem::types::ErrorCode;
 use wasip3::clocks::monotonic_clock;
-use wasip3::wit_bindgen;
 
 use crate::instance::write;
 use crate::mount;
+use crate::task::spawn;
 
 /// The longest a request waits for the store (see the module doc). Spin's
 /// Redis store does not fail while Redis is down, it waits (a request was seen waiting 123 s);
@@ -89,49 +89,55 @@ std::thread_local! {
     static STATE: RefCell<LiveState> = const { RefCell::new(LiveState::new()) };
 }
 
-/// When a request reads the instance's live list, if it does (see [`when_read`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ListRead {
-    /// Not on a live route: it never touches the store.
-    Never,
-    /// Before the plan: a preflight, which an edge answer decides with the list alone.
-    BeforePlan,
-    /// While the request is forwarded: the decision shapes only the response's headers, so it
-    /// is made again when the upstream's answer is back (`Exchange::decide_with`), and a cold
-    /// instance's request waits for the slower of the store and the upstream, not for both in
-    /// turn. Spin 4.1 under load: a cold read (the store's open with its `PING`, then the
-    /// `GET`) took 2.2 ms on average, which forwarded GETs paid in their p99 (BENCHMARKS.md,
-    /// "Live origin lists").
-    WhileForwarded,
-}
-
-/// When a request to `path_and_query` of kind `kind` reads the instance's live list.
-pub(crate) fn when_read(table: &RouteTable, path_and_query: &str, kind: RequestKind) -> ListRead {
-    if !has_live_routes(table) || !takes_live_origins(table, path_and_query) {
-        ListRead::Never
-    } else if kind == RequestKind::Preflight {
-        ListRead::BeforePlan
+/// Reads the instance's live list for a request to `path_and_query` of kind `kind`, when it is
+/// on a live route (see the module doc): a preflight's read now, before it is planned; a
+/// forwarded request's read is handed back, to run while its upstream (or the app) answers.
+/// A forwarded request's decision only sets its response's CORS headers, so it is made again
+/// then ([`ReadAlongside`]), and a cold instance's request waits for the slower of the store
+/// and the upstream, not for both in turn. Spin 4.1 under load: a cold read (the store's open
+/// with its `PING`, then the `GET`) took 2.2 ms on average, which forwarded GETs paid in their
+/// p99 before they were even sent (BENCHMARKS.md, "Live origin lists").
+pub(crate) async fn read_for(
+    table: &'static RouteTable,
+    settings: &'static Settings,
+    store: &'static impl LiveStore,
+    path_and_query: &str,
+    kind: RequestKind,
+) -> ReadAlongside<impl Future<Output = ()> + 'static> {
+    let on_live_route = has_live_routes(table) && takes_live_origins(table, path_and_query);
+    let read = refresh(table, settings, store);
+    if on_live_route && kind == RequestKind::Preflight {
+        read.await;
+        ReadAlongside(None)
     } else {
-        ListRead::WhileForwarded
+        ReadAlongside(on_live_route.then_some(read))
     }
 }
 
-/// A forwarded request's read of the instance's list ([`refresh`]), done alongside its
-/// upstream's (or the app's) answer when the request reads it [`ListRead::WhileForwarded`].
-pub(crate) struct ListReadAlongside<R> {
-    pub(crate) when: ListRead,
-    pub(crate) read: R,
+/// A forwarded request's read of its live route's list, to run alongside its upstream's (or
+/// the app's) answer; none for any other request.
+pub(crate) struct ReadAlongside<R>(Option<R>);
+
+impl<R: Future<Output = ()>> ReadAlongside<R> {
+    /// `answer`, with the list read alongside it. The [`Redecision`] decides the request again
+    /// with what was read.
+    pub(crate) async fn join<T>(self, answer: impl Future<Output = T>) -> (T, Redecision) {
+        match self.0 {
+            Some(read) => (join(answer, read).await.0, Redecision(true)),
+            None => (answer.await, Redecision(false)),
+        }
+    }
 }
 
-impl<R: Future<Output = ()>> ListReadAlongside<R> {
-    /// `answer`, with the list read alongside it when the request reads it then. Returns it
-    /// and whether the request is to be decided again ([`corsgate_core::Exchange::decide_with`], with
-    /// [`with_view`]) before its response head is made.
-    pub(crate) async fn join<T>(self, answer: impl Future<Output = T>) -> (T, bool) {
-        if self.when == ListRead::WhileForwarded {
-            (join(answer, self.read).await.0, true)
-        } else {
-            (answer.await, false)
+/// Whether a forwarded request is decided again with the list read while it was forwarded.
+#[must_use = "apply it before the response head is made: a live route's list read meanwhile decides it"]
+pub(crate) struct Redecision(bool);
+
+impl Redecision {
+    /// Decides `exchange` again with the instance's lists as they are now, if they were read.
+    pub(crate) fn apply<'t: 'r, 'r>(self, exchange: &mut Exchange<'t, 'r>) {
+        if self.0 {
+            with_view(|view| exchange.decide_with(view));
         }
     }
 }
@@ -159,7 +165,7 @@ pub(crate) async fn refresh(
                 let read = Box::pin(read_store(table, store));
                 let deadline = pin!(sleep_until(now + READ_DEADLINE_MS));
                 if let Either::Right((_, unfinished)) = select(read, deadline).await {
-                    wit_bindgen::spawn(unfinished);
+                    spawn(unfinished).await;
                 }
                 break;
             }
@@ -191,8 +197,8 @@ async fn read_store(table: &'static RouteTable, store: &'static impl LiveStore) 
 /// which adds host calls to every task that sleeps), so it looks again after a step of a quarter
 /// of the time it has waited, from [`SHORTEST_STEP_US`] up to [`LONGEST_STEP_US`]: a read is seen at
 /// most a quarter of the wait late (100 µs for a loopback store's round trip), and a store that
-/// does not answer costs about 70 wake-ups before the 250 ms deadline, not 2,500 (steps that
-/// doubled saw a read up to as late again as the wait).
+/// does not answer costs about 70 wake-ups before the 250 ms deadline (steps that doubled made
+/// about 55, but saw a read up to as late again as the wait).
 async fn wait_for_read(ttl_ms: u64) -> bool {
     let started_us = monotonic_clock::now() / 1_000;
     loop {

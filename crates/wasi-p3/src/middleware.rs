@@ -13,7 +13,7 @@ use wasip3::wit_future;
 
 use crate::incoming::Incoming;
 use crate::instance::{elapsed_us, log};
-use crate::live::{self, ListRead, ListReadAlongside, LiveStore};
+use crate::live::{self, LiveStore, ReadAlongside};
 use crate::respond;
 use crate::upstream::classify;
 
@@ -41,20 +41,14 @@ where
     let incoming = Incoming::read(&request, path_with_query);
     let lines = incoming.cors_lines();
     let head = incoming.head(&lines);
-    let list_read = live::when_read(table, &incoming.path_with_query, head.kind());
-    if list_read == ListRead::BeforePlan {
-        live::refresh(table, settings, live_store).await;
-    }
+    let path = &incoming.path_with_query;
+    let list = live::read_for(table, settings, live_store, path, head.kind()).await;
     let (line, response) = match live::with_view(|view| plan_live(table, view, &head)) {
         Plan::Answer(answer) => {
             let response = respond::answer_now(&answer);
             (answer.log_line(&head, elapsed_us(started)), response)
         }
         Plan::Forward(planned) => {
-            let list = ListReadAlongside {
-                when: list_read,
-                read: live::refresh(table, settings, live_store),
-            };
             let exchange = Exchange::new(planned, head);
             through_next(request, exchange, next, started, list).await
         }
@@ -72,16 +66,14 @@ async fn through_next<'r, Next, Answered>(
     mut exchange: Exchange<'static, 'r>,
     next: Next,
     started: u64,
-    list: ListReadAlongside<impl Future<Output = ()>>,
+    list: ReadAlongside<impl Future<Output = ()>>,
 ) -> (LogLine<'r>, Response)
 where
     Next: FnOnce(Request) -> Answered,
     Answered: Future<Output = Result<Response, ErrorCode>>,
 {
-    let (answered, decide_again) = list.join(next(request)).await;
-    if decide_again {
-        live::with_view(|view| exchange.decide_with(view));
-    }
+    let (answered, redecision) = list.join(next(request)).await;
+    redecision.apply(&mut exchange);
     match answered {
         Ok(response) => {
             let status = response.get_status_code();

@@ -25,12 +25,13 @@ use wasip3::http::types::{
     ErrorCode, Fields, Method, Request, RequestOptions, Response, Scheme, Trailers,
 };
 use wasip3::wit_bindgen::{FutureReader, FutureWriter, StreamReader, StreamResult, StreamWriter};
-use wasip3::{wit_bindgen, wit_future, wit_stream};
+use wasip3::{wit_future, wit_stream};
 
 use crate::incoming::Incoming;
 use crate::instance::elapsed_us;
-use crate::live::{self, ListReadAlongside};
+use crate::live::ReadAlongside;
 use crate::respond;
+use crate::task::spawn;
 
 corsgate_wasi_http::classify!(pub(crate) ErrorCode);
 
@@ -54,7 +55,7 @@ pub(crate) async fn forward<'r>(
     settings: &Settings,
     respond: oneshot::Sender<Response>,
     started: u64,
-    list: ListReadAlongside<impl Future<Output = ()>>,
+    list: ReadAlongside<impl Future<Output = ()>>,
 ) -> LogLine<'r> {
     let scheme = request.get_scheme();
     // Spin sets it from `Host`; `wasmtime serve` 48 sets none for a WASIp3 request and hands
@@ -65,13 +66,11 @@ pub(crate) async fn forward<'r>(
         authority: authority.as_deref(),
         address: settings.client_address,
     };
-    let (sent, decide_again) = {
+    let (sent, redecision) = {
         let upstream = exchange.upstream_request(&incoming.headers, connection);
         list.join(send(request, &incoming.method, &upstream)).await
     };
-    if decide_again {
-        live::with_view(|view| exchange.decide_with(view));
-    }
+    redecision.apply(&mut exchange);
     match sent {
         Ok(response) => {
             let status = response.get_status_code();
@@ -267,13 +266,4 @@ async fn send_answer(respond: oneshot::Sender<Response>, answer: &Answer<'_>) {
             write_body.await;
         }
     }
-}
-
-/// Runs `task` beside the current one, within the same export call. wit-bindgen 0.57 queues a
-/// task spawned from another spawned task without polling it until the next host event (a
-/// request body then sat unread until the route's 5 s deadline fired); yielding once makes its
-/// executor poll again, and the new task with it.
-async fn spawn(task: impl std::future::Future<Output = ()> + 'static) {
-    wit_bindgen::spawn(task);
-    wit_bindgen::yield_async().await;
 }
