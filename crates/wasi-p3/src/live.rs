@@ -130,7 +130,7 @@ impl<R: Future<Output = ()>> ReadAlongside<R> {
 }
 
 /// Whether a forwarded request is decided again with the list read while it was forwarded.
-#[must_use = "apply it before the response head is made: a live route's list read meanwhile decides it"]
+#[must_use = "apply it before the response head is made"]
 pub(crate) struct Redecision(bool);
 
 impl Redecision {
@@ -147,16 +147,14 @@ impl Redecision {
 /// takes longer goes on in a task of its own, so a store slow to answer (Spin's Redis store
 /// while it reconnects) finishes the read it was given instead of seeing a new one, dropped
 /// unanswered, every TTL.
-pub(crate) async fn refresh(
-    table: &'static RouteTable,
-    settings: &Settings,
-    store: &'static impl LiveStore,
-) {
+async fn refresh(table: &'static RouteTable, settings: &Settings, store: &'static impl LiveStore) {
     let ttl_ms = settings.live_ttl.millis();
-    loop {
+    // The clock is a host call: a request that finds the list fresh (nearly every one) asks it
+    // once, and only a request that read or waited asks again for the overdue check.
+    let checked_at = loop {
         let now = now_ms();
         match STATE.with_borrow_mut(|state| state.claim(now, ttl_ms)) {
-            Refresh::Fresh => break,
+            Refresh::Fresh => break now,
             // Awaited right here, with no task and no timer in the way when the store answers
             // at once (the file channel's reads are synchronous): a cold instance's first
             // request cost 222 µs more when it went through a task and a 1 ms polling step
@@ -167,18 +165,18 @@ pub(crate) async fn refresh(
                 if let Either::Right((_, unfinished)) = select(read, deadline).await {
                     spawn(unfinished).await;
                 }
-                break;
+                break now_ms();
             }
             // A read that ended is looked at again: the list is fresh, or the read was given up
             // (its request went away) and this request reads instead.
             Refresh::InFlight => {
                 if !wait_for_read(ttl_ms).await {
-                    break;
+                    break now_ms();
                 }
             }
         }
-    }
-    log(STATE.with_borrow_mut(|state| state.overdue(now_ms(), READ_DEADLINE_MS)));
+    };
+    log(STATE.with_borrow_mut(|state| state.overdue(checked_at, READ_DEADLINE_MS)));
 }
 
 /// Reads the store and hands what it read to the instance's state.
@@ -194,15 +192,15 @@ async fn read_store(table: &'static RouteTable, store: &'static impl LiveStore) 
 /// list recent enough ([`LiveState::wait_until`]), until the read's deadline at most. Returns
 /// whether the read ended (or was given up) meanwhile. Another export call's task cannot wake
 /// this one (wit-bindgen 0.57 panics on such a wake-up unless built with `inter-task-wakeup`,
-/// which adds host calls to every task that sleeps), so it looks again after a step of a quarter
-/// of the time it has waited, from [`SHORTEST_STEP_US`] up to [`LONGEST_STEP_US`]: a read is seen at
-/// most a quarter of the wait late (100 µs for a loopback store's round trip), and a store that
-/// does not answer costs about 70 wake-ups before the 250 ms deadline (steps that doubled made
-/// about 55, but saw a read up to as late again as the wait).
+/// which adds host calls to every task that sleeps), so it looks again after a step of a
+/// quarter of the time it has waited, from [`SHORTEST_STEP_US`] up to [`LONGEST_STEP_US`]: a
+/// read is seen at most a quarter of the wait late (100 µs for a loopback store's round trip),
+/// and a store that does not answer costs about 70 wake-ups before the 250 ms deadline (steps
+/// that doubled made about 55, but saw a read up to as late again as the wait).
 async fn wait_for_read(ttl_ms: u64) -> bool {
     let started_us = monotonic_clock::now() / 1_000;
+    let mut now_us = started_us;
     loop {
-        let now_us = monotonic_clock::now() / 1_000;
         let (reading, until) = STATE.with_borrow(|state| {
             let until = state.wait_until(now_us / 1_000, ttl_ms, READ_DEADLINE_MS);
             (state.is_reading(), until)
@@ -219,6 +217,7 @@ async fn wait_for_read(ttl_ms: u64) -> bool {
         }
         let step_us = ((now_us - started_us) / 4).clamp(SHORTEST_STEP_US, LONGEST_STEP_US);
         monotonic_clock::wait_for(step_us.min(left_us) * 1_000).await;
+        now_us = monotonic_clock::now() / 1_000;
     }
 }
 
