@@ -1,6 +1,7 @@
 //! Routes: which policy and upstream a request path belongs to, and the URL it is forwarded to.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use crate::path::normalize_path;
 pub use crate::path::PathError;
@@ -149,8 +150,39 @@ pub struct Route {
     pub(crate) timeout_ms: u32,
     pub(crate) cors: CorsPolicy,
     /// Names this version of the route in every log line ([`Route::policy_id`]).
-    pub(crate) policy_id: Text,
+    pub(crate) policy_id: PolicyId,
 }
+
+/// A route's policy id ([`Route::policy_id`]): baked by generated code, or computed from the
+/// route the first time a log line or a report asks for it. A prebuilt artifact builds its
+/// routes on an instance's first request, and hashing every route there cost the load a
+/// sixth of the guest's work (BENCHMARKS.md, "Prebuilt against compiled-in"); an instance
+/// pays now only for the routes it logs a request of.
+#[derive(Clone)]
+#[doc(hidden)]
+pub enum PolicyId {
+    /// Computed at build time by the same function.
+    Baked(&'static str),
+    /// Computed when first asked.
+    Computed(OnceLock<String>),
+}
+
+/// Leaves the id out of the route's `Debug` text, which is what the id hashes: a route prints
+/// the same before and after its id is known, baked or computed.
+impl std::fmt::Debug for PolicyId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"\"")
+    }
+}
+
+/// An id is a function of the rest of the route, which the route's equality compares.
+impl PartialEq for PolicyId {
+    fn eq(&self, _: &PolicyId) -> bool {
+        true
+    }
+}
+
+impl Eq for PolicyId {}
 
 impl Route {
     /// A route baked by generated code, with the id [`Route::build`] gave it.
@@ -162,7 +194,7 @@ impl Route {
         strip_prefix: bool,
         timeout_ms: u32,
         cors: CorsPolicy,
-        policy_id: Text,
+        policy_id: PolicyId,
     ) -> Route {
         Route {
             name,
@@ -176,7 +208,7 @@ impl Route {
     }
 
     /// A route from its validated parts (the validator builds them), named by the hash of
-    /// everything it decides.
+    /// everything it decides when the name is first asked for.
     pub fn build(
         name: Text,
         path: RoutePath,
@@ -185,17 +217,15 @@ impl Route {
         timeout_ms: u32,
         cors: CorsPolicy,
     ) -> Route {
-        let mut route = Route::new(
+        Route::new(
             name,
             path,
             upstream,
             strip_prefix,
             timeout_ms,
             cors,
-            Text::Borrowed(""),
-        );
-        route.policy_id = policy_id(&route).into();
-        route
+            PolicyId::Computed(OnceLock::new()),
+        )
     }
 
     /// A short hash of the compiled route: its path, upstream, settings and CORS policy. Every
@@ -203,7 +233,10 @@ impl Route {
     /// the folder it is given from those of an earlier deployment. The same folder gives the
     /// same id in every build (compiled in or loaded by a prebuilt artifact) and in the CLI.
     pub fn policy_id(&self) -> &str {
-        &self.policy_id
+        match &self.policy_id {
+            PolicyId::Baked(id) => id,
+            PolicyId::Computed(id) => id.get_or_init(|| policy_id(self)),
+        }
     }
 
     /// The policy file's stem, which names the route in logs and reports.
@@ -264,7 +297,7 @@ impl Route {
     }
 }
 
-/// 12 hex digits of the FNV-1a hash of the route's `Debug` text (its id still empty). The
+/// 12 hex digits of the FNV-1a hash of the route's `Debug` text (which leaves the id out). The
 /// text is deterministic: the origin set is sorted and hashed by a fixed function, and a
 /// `Cow`'s `Debug` is its content's, so a baked route and a built one print alike. An id names
 /// a version for people and the audit, it guards nothing, so a 48-bit hash is enough.
@@ -382,10 +415,14 @@ mod policy_id_tests {
     #[test]
     fn the_streamed_hash_is_the_hash_of_the_whole_text() {
         let policy = include_str!("../../../policies/users.toml");
-        let mut route = crate::config::route_from_toml(policy).expect("a valid policy");
-        let id = route.policy_id().to_string();
-        route.policy_id = String::new().into();
+        let route = crate::config::route_from_toml(policy).expect("a valid policy");
         let text = format!("{route:?}");
+        let id = route.policy_id().to_string();
+        assert_eq!(
+            format!("{route:?}"),
+            text,
+            "the id stays out of the Debug text"
+        );
         let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
             (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
         });

@@ -104,7 +104,7 @@ fn route_expr(r: &Route, path: &str, items: &mut Items) -> String {
         None => "None".into(),
     };
     format!(
-        "{CRATE}::route::Route::new({}, {path}, {CRATE}::route::Upstream::new({}, {}, {port}, {}), {}, {}, {}, {})",
+        "{CRATE}::route::Route::new({}, {path}, {CRATE}::route::Upstream::new({}, {}, {port}, {}), {}, {}, {}, {CRATE}::route::PolicyId::Baked({:?}))",
         text(r.name()),
         scheme(upstream.scheme()),
         text(upstream.host()),
@@ -112,7 +112,7 @@ fn route_expr(r: &Route, path: &str, items: &mut Items) -> String {
         r.strip_prefix(),
         r.timeout_ms(),
         cors_expr(r.cors(), items),
-        text(r.policy_id())
+        r.policy_id()
     )
 }
 
