@@ -106,14 +106,13 @@ pub(crate) fn figures(settings: &Settings, work: &Path, upstream: &str) -> Vec<S
     out.extend(table(&steady, &paired_reference(&steady), true));
     out.push(String::new());
     out.extend(steady.chunks(2).map(|pair| {
-        let share = pair[1].rps() / pair[0].rps();
+        let share = pair[1].share_of(&pair[0]);
         format!(
-            "- {}: live at {:.1} % of the compiled-only throughput, p99 {:+.2} ms (target at least {:.0} %: {})",
+            "- {}: live at {share} of the compiled-only throughput, p99 {:+.2} ms (target at least {:.0} %: {})",
             pair[1].label.trim_start_matches("live, "),
-            share * 100.0,
             pair[1].p99() - pair[0].p99(),
             TARGET * 100.0,
-            if share >= TARGET { "met" } else { "**not met**" }
+            if share.median_round >= TARGET { "met" } else { "**not met**" }
         )
     }));
     let spin_seconds = (settings.rounds * settings.seconds * 2) as f64;

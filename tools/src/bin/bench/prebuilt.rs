@@ -253,13 +253,12 @@ fn ratio_section(title: &str, steady: &[Config]) -> Vec<String> {
     out.extend(table(steady, &paired_reference(steady), true));
     out.push(String::new());
     out.extend(steady.chunks(2).map(|pair| {
-        let share = pair[1].rps() / pair[0].rps();
+        let share = pair[1].share_of(&pair[0]);
         format!(
-            "- {}: prebuilt at {:.1} % of the compiled-in throughput (target at least {:.0} %: {})",
+            "- {}: prebuilt at {share} of the compiled-in throughput (target at least {:.0} %: {})",
             pair[1].label.trim_start_matches("prebuilt, "),
-            share * 100.0,
             STEADY_TARGET * 100.0,
-            if share >= STEADY_TARGET {
+            if share.median_round >= STEADY_TARGET {
                 "met"
             } else {
                 "**not met**"

@@ -182,12 +182,25 @@ impl Config {
     }
 
     fn median(&self, figure: impl Fn(&Run) -> f64) -> f64 {
-        let mut values: Vec<f64> = self.runs.iter().map(figure).collect();
-        values.sort_by(f64::total_cmp);
-        match values.len() {
-            0 => f64::NAN,
-            n if n % 2 == 1 => values[n / 2],
-            n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+        median(self.runs.iter().map(figure).collect())
+    }
+
+    /// This configuration's throughput as a share of `reference`'s, measured in the same
+    /// interleaved rounds. Each round's pair ran back to back, so the round's ratio cancels
+    /// what drifts between rounds on a shared machine (other VMs' load moves a run by ±10 %
+    /// here); the median of those ratios is the figure a target is judged by.
+    pub(crate) fn share_of(&self, reference: &Config) -> Share {
+        let rounds: Vec<f64> = self
+            .runs
+            .iter()
+            .zip(&reference.runs)
+            .map(|(run, reference)| run.rps / reference.rps)
+            .collect();
+        Share {
+            of_medians: self.rps() / reference.rps(),
+            lowest: rounds.iter().copied().fold(f64::INFINITY, f64::min),
+            highest: rounds.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            median_round: median(rounds),
         }
     }
 
@@ -236,6 +249,40 @@ impl Config {
 }
 
 /// Runs every configuration once per round, rounds in turn, so drift hits all alike.
+/// A throughput compared with a reference's ([`Config::share_of`]), as fractions.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Share {
+    /// The median of the rounds' ratios: what a target is judged by.
+    pub median_round: f64,
+    pub lowest: f64,
+    pub highest: f64,
+    /// The ratio of the two medians, as the tables' "vs reference" column gives it.
+    pub of_medians: f64,
+}
+
+impl std::fmt::Display for Share {
+    /// `96.1 % (rounds 91.0 to 100.3 %; ratio of the medians 98.1 %)`
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:.1} % (median of the rounds' ratios; rounds {:.1} to {:.1} %; ratio of the medians {:.1} %)",
+            self.median_round * 100.0,
+            self.lowest * 100.0,
+            self.highest * 100.0,
+            self.of_medians * 100.0
+        )
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
 pub(crate) fn interleaved(settings: &Settings, work: &Path, title: &str, configs: &mut [Config]) {
     for round in 1..=settings.rounds {
         for config in configs.iter_mut() {
@@ -261,5 +308,61 @@ mod tests {
         assert_eq!(run.p99_ms, 2.5);
         assert_eq!(run.non2xx, 12);
         assert!(run.socket_errors.is_none());
+    }
+
+    /// A configuration that ran `throughputs`, one per round (it is never started).
+    fn ran(throughputs: &[f64]) -> Config {
+        let mut config = Config::new("c", || unreachable!("never started"), "/", Load::Preflight);
+        config.runs = throughputs
+            .iter()
+            .map(|&rps| Run {
+                rps,
+                p50_ms: 1.0,
+                p99_ms: 1.0,
+                non2xx: 0,
+                socket_errors: None,
+            })
+            .collect();
+        config
+    }
+
+    #[test]
+    fn a_share_is_judged_round_by_round() {
+        struct Case {
+            name: &'static str,
+            reference: &'static [f64],
+            measured: &'static [f64],
+            median_round: f64,
+            of_medians: f64,
+        }
+        let cases = [
+            Case {
+                name: "a steady 97 % through a machine that halves and doubles its speed",
+                reference: &[100.0, 200.0, 50.0],
+                measured: &[97.0, 194.0, 48.5],
+                median_round: 0.97,
+                of_medians: 0.97,
+            },
+            Case {
+                name: "a neighbour's burst in one round: the medians pair runs of different rounds",
+                reference: &[100.0, 130.0, 110.0],
+                measured: &[96.0, 105.0, 107.0],
+                median_round: 0.96,
+                of_medians: 105.0 / 110.0,
+            },
+        ];
+        for case in cases {
+            let share = ran(case.measured).share_of(&ran(case.reference));
+            assert!(
+                (share.median_round - case.median_round).abs() < 1e-9,
+                "{}: {share}",
+                case.name
+            );
+            assert!(
+                (share.of_medians - case.of_medians).abs() < 1e-9,
+                "{}: {share}",
+                case.name
+            );
+        }
     }
 }
