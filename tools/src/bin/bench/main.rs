@@ -6,7 +6,8 @@
 //!   The server's core is then the bottleneck, so 1 / throughput is the server's CPU time per
 //!   request, and configurations compare by it.
 //! - Configurations that are compared run interleaved: `BENCH_ROUNDS` rounds, each
-//!   configuration once per round, and every figure is the median over the rounds.
+//!   configuration once per round (in reverse order every other round), and every figure is
+//!   the median over the rounds.
 //! - Each wrk run is bounded: `BENCH_SECONDS` seconds, `BENCH_CONNECTIONS` connections.
 //!   Components are built and served through the test kit's harness, on 127.0.0.1 with an
 //!   ephemeral port, and stopped by PID when their run ends, and on any failure.
