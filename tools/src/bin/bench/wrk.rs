@@ -284,10 +284,10 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 /// Runs every configuration once per round: odd rounds in the order given, even rounds in
-/// reverse, so that each of a pair runs first in half the rounds. Always in the same order, the
-/// pair's second came out a few per cent slower with the same serving path: warm instances of
-/// the prebuilt and the compiled-in gateway at 97.0 % on wasmtime and 96.2 % on Spin 4.1 as the
-/// median of 15 rounds' ratios (2026-12-07, 19:11 UTC), where the code predicts 100 %.
+/// reverse, so that each of a pair runs first in half the rounds and an effect of the order
+/// cannot pass for a difference between them. (Looked for on 2026-12-07 with the prebuilt
+/// benchmark's 16 rounds: the rounds' ratios of either order agreed within this machine's
+/// noise, 95.2 against 94.8 % and 94.2 against 95.7 % for the steady-state pairs.)
 pub(crate) fn interleaved(settings: &Settings, work: &Path, title: &str, configs: &mut [Config]) {
     for round in 1..=settings.rounds {
         let forward = round % 2 == 1;
