@@ -185,7 +185,8 @@ impl PartialEq for PolicyId {
 impl Eq for PolicyId {}
 
 impl Route {
-    /// A route baked by generated code, with the id [`Route::build`] gave it.
+    /// A route baked by generated code, with the id [`Route::policy_id`] computed for the built
+    /// route when the code was generated.
     #[doc(hidden)]
     pub const fn new(
         name: Text,
@@ -302,9 +303,9 @@ impl Route {
 /// `Cow`'s `Debug` is its content's, so a baked route and a built one print alike. An id names
 /// a version for people and the audit, it guards nothing, so a 48-bit hash is enough.
 ///
-/// The text is hashed as it is written, never held: a prebuilt artifact computes the ids of its
-/// routes on each instance's first request, where writing the text into a `String` first added
-/// its allocation and growth to that load (the id is the same either way).
+/// The text is hashed as it is written, never held: a prebuilt artifact computes a route's id
+/// in an instance when it first logs a request of it, and writing the text into a `String`
+/// first added its allocation and growth to that request (the id is the same either way).
 fn policy_id(route: &Route) -> String {
     /// FNV-1a over everything written to it.
     struct Fnv(u64);
@@ -427,5 +428,19 @@ mod policy_id_tests {
             (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
         });
         assert_eq!(id, format!("{:012x}", hash >> 16));
+    }
+
+    /// An id names a version in logs already written, which `corsgate audit` matches against
+    /// the folder it is given: a change to the engine that moves every id must be a deliberate
+    /// one, not a side effect (as a lazily computed id could have been).
+    #[test]
+    fn a_policy_keeps_its_id_across_releases() {
+        let policy = include_str!("../../../policies/users.toml");
+        let route = crate::config::route_from_toml(policy).expect("a valid policy");
+        assert_eq!(
+            route.policy_id(),
+            "4265e91ca76c",
+            "the id changed: when policies/users.toml itself did, write its new id here"
+        );
     }
 }

@@ -190,6 +190,13 @@ impl Config {
     /// what drifts between rounds on a shared machine (other VMs' load moves a run by ±10 %
     /// here); the median of those ratios is the figure a target is judged by.
     pub(crate) fn share_of(&self, reference: &Config) -> Share {
+        assert_eq!(
+            self.runs.len(),
+            reference.runs.len(),
+            "{} and {} are paired round by round",
+            self.label,
+            reference.label
+        );
         let rounds: Vec<f64> = self
             .runs
             .iter()
@@ -248,7 +255,6 @@ impl Config {
     }
 }
 
-/// Runs every configuration once per round, rounds in turn, so drift hits all alike.
 /// A throughput compared with a reference's ([`Config::share_of`]), as fractions.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Share {
@@ -261,7 +267,7 @@ pub(crate) struct Share {
 }
 
 impl std::fmt::Display for Share {
-    /// `96.1 % (rounds 91.0 to 100.3 %; ratio of the medians 98.1 %)`
+    /// `95.5 % (median of the rounds' ratios; rounds 92.1 to 104.2 %; ratio of the medians 95.4 %)`
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
@@ -284,10 +290,11 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 /// Runs every configuration once per round: odd rounds in the order given, even rounds in
-/// reverse, so that each of a pair runs first in half the rounds and an effect of the order
-/// cannot pass for a difference between them. (Looked for on 2026-12-07 with the prebuilt
-/// benchmark's 16 rounds: the rounds' ratios of either order agreed within this machine's
-/// noise, 95.2 against 94.8 % and 94.2 against 95.7 % for the steady-state pairs.)
+/// reverse, so that with an even number of rounds each of a pair runs first in half of them
+/// and an effect of the order cannot pass for a difference between them. (Looked for on
+/// 2026-12-07 with the prebuilt benchmark's 16 rounds: the steady-state pairs' ratios with
+/// the compiled-in build first against the prebuilt first were 94.2 against 95.7 % on
+/// wasmtime and 95.2 against 94.8 % on Spin 4.1, agreeing within this machine's noise.)
 pub(crate) fn interleaved(settings: &Settings, work: &Path, title: &str, configs: &mut [Config]) {
     for round in 1..=settings.rounds {
         let forward = round % 2 == 1;
