@@ -667,7 +667,9 @@ fn entry() -> impl Strategy<Value = String> {
         "[a-z]{1,8}".prop_map(|l| format!("https://{l}.preview.example.com")),
         "[a-z]{1,8}".prop_map(|l| format!("https://*.{l}.preview.example.com")),
         "[a-z]{1,8}".prop_map(|l| format!("https://*.{l}.example.com")),
-        (1u16..9999).prop_map(|p| format!("http://localhost:{p}")),
+        // Not 80: `http://localhost:80` is not how a browser writes that origin, so a list
+        // holding it is refused (it was, once in a few dozen runs, before 80 was left out).
+        prop_oneof![1u16..80, 81u16..9999].prop_map(|p| format!("http://localhost:{p}")),
         Just("http://localhost:*".to_string()),
     ]
 }
