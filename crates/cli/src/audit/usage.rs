@@ -245,6 +245,6 @@ fn strings(policy: &LoadedPolicy<'_>, key: Key) -> Vec<String> {
     policy
         .document
         .strings(key)
-        .map(|list| list.value.iter().map(|e| e.value.clone()).collect())
+        .map(|list| list.value.iter().map(|e| e.value.to_string()).collect())
         .unwrap_or_default()
 }

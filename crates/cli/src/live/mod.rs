@@ -117,7 +117,7 @@ impl Folder {
             .map(|p| {
                 let entries = p.document.strings(Key::AllowOrigins);
                 let entries = entries.map_or(&[][..], |l| l.value);
-                let baseline = entries.iter().map(|e| e.value.clone()).collect();
+                let baseline = entries.iter().map(|e| e.value.to_string()).collect();
                 let rules = OriginRules::of(&p.document);
                 (p.route.name().to_string(), (baseline, rules))
             })

@@ -469,7 +469,7 @@ fn origin_entries(policy: &LoadedPolicy<'_>, key: Key) -> Vec<OriginItem> {
             let entry = parse_origin_entry(value, rules).ok()?;
             Some(OriginItem {
                 entry,
-                text: value.clone(),
+                text: value.to_string(),
                 span: span.clone(),
             })
         })

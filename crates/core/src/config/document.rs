@@ -4,7 +4,7 @@
 //! serde's `deny_unknown_fields` stops at the first mistake; users fixing a file want them all,
 //! so the spanned document tree is walked here instead and typed values are read from it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
 use std::ops::Range;
 
 use super::error::{ConfigError, ErrorKind, Location};
@@ -20,14 +20,18 @@ pub struct Located<T> {
     pub span: Range<usize>,
 }
 
-/// A key's value as read from the file, already of the key's [`ValueKind`].
+/// A key's value as read from the file, already of the key's [`ValueKind`]. Strings borrow the
+/// file's text unless an escape had to be resolved: a prebuilt artifact reads its policies on every
+/// instance's first request, where copying every string (with the copies the origin entries made)
+/// was 23 % of the load in wasm (callgrind, BENCHMARKS.md, "Where a prebuilt instance's load
+/// goes").
 #[derive(Clone, Debug)]
-pub enum FieldValue {
+pub enum FieldValue<'s> {
     /// The value of a [`ValueKind::String`] key, escapes resolved.
-    String(String),
+    String(Cow<'s, str>),
     /// The elements of a [`ValueKind::StringArray`] key, each with its own span so that an
     /// error can point at the one element at fault.
-    StringArray(Vec<Located<String>>),
+    StringArray(Vec<Located<Cow<'s, str>>>),
     /// The value of a [`ValueKind::Bool`] key.
     Bool(bool),
     /// Kept as i128 so out-of-range values can still be reported with their value.
@@ -41,9 +45,12 @@ pub struct PolicyDocument<'s> {
     pub file: &'s str,
     /// The file's text, which every span points into.
     pub source: &'s str,
-    fields: BTreeMap<Key, Located<FieldValue>>,
+    /// Each key's value, at the key's index in [`KEYS`]: the validator looks keys up for every
+    /// rule, and a map's search was 4 % of a prebuilt instance's load in wasm (BENCHMARKS.md,
+    /// "Where a prebuilt instance's load goes").
+    fields: [Option<Located<FieldValue<'s>>>; KEYS.len()],
     /// Keys present in the file, whether or not their value had the right type.
-    present: BTreeSet<Key>,
+    present: [bool; KEYS.len()],
 }
 
 impl<'s> PolicyDocument<'s> {
@@ -70,8 +77,8 @@ impl<'s> PolicyDocument<'s> {
 
     /// The key's value, or `None` when it is absent or was of the wrong type (a
     /// [`ErrorKind::WrongType`] error was reported instead).
-    pub fn get(&self, key: Key) -> Option<&Located<FieldValue>> {
-        self.fields.get(&key)
+    pub fn get(&self, key: Key) -> Option<&Located<FieldValue<'s>>> {
+        self.fields[key as usize].as_ref()
     }
 
     /// Where the key's value stands, or the start of the file when it is absent.
@@ -96,7 +103,7 @@ impl<'s> PolicyDocument<'s> {
     /// A string-array key's elements with the span of the whole array, or `None` when it is
     /// absent, of the wrong type or not a string-array key (its default is the caller's to
     /// apply).
-    pub fn strings(&self, key: Key) -> Option<Located<&[Located<String>]>> {
+    pub fn strings(&self, key: Key) -> Option<Located<&[Located<Cow<'s, str>>]>> {
         match self.get(key)? {
             Located {
                 value: FieldValue::StringArray(items),
@@ -148,8 +155,8 @@ pub fn parse_document<'s>(
     let mut doc = PolicyDocument {
         file,
         source,
-        fields: BTreeMap::new(),
-        present: BTreeSet::new(),
+        fields: [const { None }; KEYS.len()],
+        present: [false; KEYS.len()],
     };
     // The plain reader for the usual file, the general one for the rest (`tree`): the same tree.
     let root = match tree::plain(source).map_or_else(|| tree::general(source), Ok) {
@@ -205,7 +212,7 @@ pub fn parse_document<'s>(
 
     let has_table = |table: Table| root.iter().any(|t| t.key == table.name());
     for spec in KEYS.iter().filter(|k| k.required()) {
-        if !doc.present.contains(&spec.key) && (!spec.table.optional() || has_table(spec.table)) {
+        if !doc.present[spec.key as usize] && (!spec.table.optional() || has_table(spec.table)) {
             let table_span = root
                 .iter()
                 .find(|t| t.key == spec.table.name())
@@ -222,10 +229,10 @@ pub fn parse_document<'s>(
     Ok((doc, errors))
 }
 
-fn check_table(
-    doc: &mut PolicyDocument<'_>,
+fn check_table<'s>(
+    doc: &mut PolicyDocument<'s>,
     table: Table,
-    entries: &[Entry<'_>],
+    entries: &[Entry<'s>],
     errors: &mut Vec<ConfigError>,
 ) {
     for Entry {
@@ -249,16 +256,13 @@ fn check_table(
             continue;
         };
         let spec = key.spec();
-        doc.present.insert(key);
+        doc.present[key as usize] = true;
         match read_value(spec.kind, value) {
             Ok(field) => {
-                doc.fields.insert(
-                    key,
-                    Located {
-                        value: field,
-                        span: value.span.clone(),
-                    },
-                );
+                doc.fields[key as usize] = Some(Located {
+                    value: field,
+                    span: value.span.clone(),
+                });
             }
             Err(span) => errors.push(doc.error(
                 ErrorKind::WrongType,
@@ -278,9 +282,9 @@ fn belongs_elsewhere(name: &str) -> Option<String> {
 }
 
 /// Reads a value of the expected kind, or returns the span of the offending (part of the) value.
-fn read_value(kind: ValueKind, value: &Spanned<'_>) -> Result<FieldValue, Range<usize>> {
+fn read_value<'s>(kind: ValueKind, value: &Spanned<'s>) -> Result<FieldValue<'s>, Range<usize>> {
     match (kind, &value.node) {
-        (ValueKind::String, Node::String(s)) => Ok(FieldValue::String(s.to_string())),
+        (ValueKind::String, Node::String(s)) => Ok(FieldValue::String(s.clone())),
         (ValueKind::Bool, Node::Bool(b)) => Ok(FieldValue::Bool(*b)),
         (ValueKind::Integer, Node::Integer(i)) => {
             i.map(FieldValue::Integer).ok_or(value.span.clone())
@@ -289,7 +293,7 @@ fn read_value(kind: ValueKind, value: &Spanned<'_>) -> Result<FieldValue, Range<
             .iter()
             .map(|item| match &item.node {
                 Node::String(s) => Ok(Located {
-                    value: s.to_string(),
+                    value: s.clone(),
                     span: item.span.clone(),
                 }),
                 _ => Err(item.span.clone()),

@@ -20,7 +20,7 @@ pub fn narrowed_text(document: &PolicyDocument<'_>, keep: impl Fn(Key, &str) -> 
             let kept: Vec<&str> = entries
                 .value
                 .iter()
-                .map(|entry| entry.value.as_str())
+                .map(|entry| entry.value.as_ref())
                 .filter(|entry| keep(key, entry))
                 .collect();
             (kept.len() < entries.value.len()).then(|| (entries.span, toml_array(&kept)))

@@ -5,6 +5,8 @@
 //! since the request's `Origin` is compared byte for byte. The WHATWG URL parser (`url` crate)
 //! computes that canonical form, and a mismatch names it.
 
+use std::borrow::Cow;
+
 use url::Url;
 
 use super::document::PolicyDocument;
@@ -68,7 +70,8 @@ impl OriginRules {
     }
 }
 
-/// The label that stands in for `*` while the URL parser canonicalizes the rest.
+/// The label that stands in for `*` while the URL parser canonicalizes the rest (taken out of
+/// its result again).
 const WILDCARD_LABEL: &str = "wildcard-label-placeholder";
 
 /// Reads one `allow_origins` entry under `rules`: `"*"`, an exact origin or a wildcard
@@ -79,6 +82,8 @@ pub fn parse_origin_entry(entry: &str, rules: OriginRules) -> Result<OriginEntry
     }
     reject_null_origin(entry)?;
     let origin = read_origin(entry)?;
+    // One allocation for the usual entry, kept as the exact origin's value: a prebuilt artifact
+    // reads its entries on every instance's first request (see [`plain_authority`]).
     let canonical = origin.serialization();
     if canonical != entry {
         return Err(problem(
@@ -108,7 +113,10 @@ fn any_origin(rules: OriginRules) -> Result<OriginEntry, OriginProblem> {
 /// Opaque origins all serialize as `null`, whoever the page is
 /// (https://html.spec.whatwg.org/multipage/browsers.html#ascii-serialisation-of-an-origin).
 fn reject_null_origin(entry: &str) -> Result<(), OriginProblem> {
-    if entry.eq_ignore_ascii_case("null") || entry.to_ascii_lowercase().starts_with("file:") {
+    let file_scheme = entry
+        .get(..5)
+        .is_some_and(|start| start.eq_ignore_ascii_case("file:"));
+    if entry.eq_ignore_ascii_case("null") || file_scheme {
         return Err(problem(
             ErrorKind::NullOrFileOrigin,
             format!("`{entry}` cannot be allowed: sandboxed documents, `file:` pages and redirects all send `Origin: null`, so allowing it allows anyone"),
@@ -119,10 +127,11 @@ fn reject_null_origin(entry: &str) -> Result<(), OriginProblem> {
 }
 
 /// The origin an entry names, as the URL parser canonicalizes it, wildcards included.
-struct EntryOrigin {
+struct EntryOrigin<'e> {
     scheme: Scheme,
-    /// Serialized by the URL parser; [`WILDCARD_LABEL`] leads it for a subdomain wildcard.
-    host: String,
+    /// Serialized by the URL parser (borrowed from the entry when it was already so written);
+    /// for a subdomain wildcard, the domain under `*.`.
+    host: Cow<'e, str>,
     /// `*.` leads the entry's host.
     subdomains: bool,
     port: PortPattern,
@@ -131,8 +140,8 @@ struct EntryOrigin {
 /// Reads the scheme, the host and its wildcard, the port and the tail of an entry. The wildcards
 /// are taken out, the URL parser canonicalizes the rest, and [`EntryOrigin::serialization`] puts
 /// them back.
-fn read_origin(entry: &str) -> Result<EntryOrigin, OriginProblem> {
-    let Some((scheme_text, rest)) = entry.split_once("://") else {
+fn read_origin(entry: &str) -> Result<EntryOrigin<'_>, OriginProblem> {
+    let Some((scheme_text, rest)) = split_scheme(entry) else {
         return Err(problem(
             ErrorKind::InvalidOrigin,
             format!("`{entry}` is not an origin: expected `scheme://host[:port]`"),
@@ -142,13 +151,23 @@ fn read_origin(entry: &str) -> Result<EntryOrigin, OriginProblem> {
     let scheme = supported_scheme(entry, scheme_text)?;
     let (authority, tail) = split_tail(rest);
     let (host, any_port) = strip_port_wildcard(authority);
-    let (host, subdomains) = replace_subdomain_wildcard(entry, host)?;
-    reject_other_wildcards(entry, &host, tail)?;
-    let (host, port) = match plain_authority(scheme, scheme_text, &host, tail, false) {
-        Some((host, port)) => (host.to_string(), port),
+    let (host, subdomains) = strip_subdomain_wildcard(entry, host)?;
+    reject_other_wildcards(entry, host, tail)?;
+    let (host, port) = match plain_authority(scheme, scheme_text, host, tail, false) {
+        Some((host, port)) => (Cow::Borrowed(host), port),
         None => {
-            let url = parse_url(entry, &format!("{scheme_text}://{host}{tail}"))?;
-            (url.host_str().unwrap_or_default().to_string(), url.port())
+            let label = if subdomains { WILDCARD_LABEL } else { "" };
+            let dot = if subdomains { "." } else { "" };
+            let url = parse_url(entry, &format!("{scheme_text}://{label}{dot}{host}{tail}"))?;
+            let host = url.host_str().unwrap_or_default();
+            let host = match subdomains {
+                true => host
+                    .strip_prefix(WILDCARD_LABEL)
+                    .and_then(|base| base.strip_prefix('.'))
+                    .unwrap_or(host),
+                false => host,
+            };
+            (Cow::Owned(host.to_string()), url.port())
         }
     };
     let port = match (any_port, port) {
@@ -189,19 +208,7 @@ pub(super) fn plain_authority<'a>(
         Some((host, port)) => (host, Some(port)),
         None => (authority, None),
     };
-    let plain_label = |label: &str| {
-        !label.is_empty()
-            && !label.starts_with("xn--")
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    };
-    let plain_name = host.split('.').all(plain_label)
-        && !host
-            .rsplit('.')
-            .next()?
-            .starts_with(|c: char| c.is_ascii_digit());
-    if !(plain_name || (ipv4 && is_plain_ipv4(host))) {
+    if !(is_plain_name(host) || (ipv4 && is_plain_ipv4(host))) {
         return None;
     }
     let port = match port {
@@ -218,12 +225,42 @@ pub(super) fn plain_authority<'a>(
     Some((host, port))
 }
 
+/// The text before the first `://` and the text after it. A byte scan: `str::split_once` with a
+/// string pattern sets up a two-way searcher each time, 6 % of a prebuilt instance's load in
+/// wasm (BENCHMARKS.md, "Where a prebuilt instance's load goes").
+pub(super) fn split_scheme(text: &str) -> Option<(&str, &str)> {
+    let at = text.as_bytes().windows(3).position(|w| w == b"://")?;
+    Some((&text[..at], &text[at + 3..]))
+}
+
+/// Dot-separated labels of lowercase ASCII letters, digits and hyphens, none empty or an IDNA
+/// `xn--` label, the last not starting with a digit (so never an IPv4 address). One pass over the
+/// bytes: splitting at each dot was 6 % of a prebuilt instance's load in wasm (BENCHMARKS.md,
+/// "Where a prebuilt instance's load goes").
+fn is_plain_name(host: &str) -> bool {
+    let bytes = host.as_bytes();
+    let plain_label = |label: &[u8]| !label.is_empty() && !label.starts_with(b"xn--");
+    let mut label_start = 0;
+    for (at, &b) in bytes.iter().enumerate() {
+        if b == b'.' {
+            if !plain_label(&bytes[label_start..at]) {
+                return false;
+            }
+            label_start = at + 1;
+        } else if !(b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+            return false;
+        }
+    }
+    let last = &bytes[label_start..];
+    plain_label(last) && !last[0].is_ascii_digit()
+}
+
 /// Only http(s) origins can ever match: a request's `Origin` is read into a [`Scheme`], which has
 /// no other.
 fn supported_scheme(entry: &str, scheme_text: &str) -> Result<Scheme, OriginProblem> {
-    match scheme_text.to_ascii_lowercase().as_str() {
-        "https" => Ok(Scheme::Https),
-        "http" => Ok(Scheme::Http),
+    match scheme_text {
+        _ if scheme_text.eq_ignore_ascii_case("https") => Ok(Scheme::Https),
+        _ if scheme_text.eq_ignore_ascii_case("http") => Ok(Scheme::Http),
         _ => Err(problem(
             ErrorKind::UnsupportedOriginScheme,
             format!("`{entry}`: only http and https origins can be allowed"),
@@ -234,7 +271,10 @@ fn supported_scheme(entry: &str, scheme_text: &str) -> Result<Scheme, OriginProb
 
 /// The authority, and the path, query or fragment after it (a canonical origin has none).
 fn split_tail(rest: &str) -> (&str, &str) {
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority_end = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
     rest.split_at(authority_end)
 }
 
@@ -246,9 +286,12 @@ fn strip_port_wildcard(authority: &str) -> (&str, bool) {
     }
 }
 
-/// The host with [`WILDCARD_LABEL`] for a leading `*.`, and whether it had one. A wildcard
-/// needs domain labels under it: IP addresses have none.
-fn replace_subdomain_wildcard(entry: &str, host: &str) -> Result<(String, bool), OriginProblem> {
+/// The host without a leading `*.`, and whether it had one. A wildcard needs domain labels
+/// under it: IP addresses have none.
+fn strip_subdomain_wildcard<'h>(
+    entry: &str,
+    host: &'h str,
+) -> Result<(&'h str, bool), OriginProblem> {
     if host.strip_prefix("*.").is_some_and(looks_like_ip_address) {
         return Err(problem(
             ErrorKind::InvalidWildcard,
@@ -257,8 +300,8 @@ fn replace_subdomain_wildcard(entry: &str, host: &str) -> Result<(String, bool),
         ));
     }
     Ok(match host.strip_prefix("*.") {
-        Some(base) => (format!("{WILDCARD_LABEL}.{base}"), true),
-        None => (host.to_string(), false),
+        Some(base) => (base, true),
+        None => (host, false),
     })
 }
 
@@ -285,18 +328,23 @@ fn parse_url(entry: &str, without_wildcards: &str) -> Result<Url, OriginProblem>
     })
 }
 
-impl EntryOrigin {
+impl EntryOrigin<'_> {
     /// The entry as it must be written: how browsers serialize the origins it allows, with its
     /// wildcards.
     fn serialization(&self) -> String {
-        let host = match self.subdomains {
-            true => self.host.replacen(WILDCARD_LABEL, "*", 1),
-            false => self.host.clone(),
-        };
-        let mut serialization = format!("{}://{host}", self.scheme.as_str());
+        let wildcard = if self.subdomains { "*." } else { "" };
+        let mut serialization = String::with_capacity(
+            self.scheme.as_str().len() + 3 + wildcard.len() + self.host.len() + 6,
+        );
+        for part in [self.scheme.as_str(), "://", wildcard, &self.host] {
+            serialization.push_str(part);
+        }
         match self.port {
             PortPattern::Any => serialization.push_str(":*"),
-            PortPattern::Exact(port) => serialization.push_str(&format!(":{port}")),
+            PortPattern::Exact(port) => {
+                serialization.push(':');
+                serialization.push_str(&port.to_string());
+            }
             PortPattern::Default => {}
         }
         serialization
@@ -304,16 +352,14 @@ impl EntryOrigin {
 
     /// The domain whose subdomains a wildcard allows (the host itself without one).
     fn base_domain(&self) -> &str {
-        self.host
-            .strip_prefix(&format!("{WILDCARD_LABEL}."))
-            .unwrap_or(&self.host)
+        &self.host
     }
 
     fn into_entry(self, serialization: String) -> OriginEntry {
         let host = if self.subdomains {
-            HostPattern::Subdomains(format!(".{}", self.base_domain()).into())
+            HostPattern::Subdomains(format!(".{}", self.host).into())
         } else if self.port == PortPattern::Any {
-            HostPattern::Exact(self.host.into())
+            HostPattern::Exact(self.host.into_owned().into())
         } else {
             return OriginEntry::Exact(serialization);
         };

@@ -149,6 +149,12 @@ pub(crate) fn plain(source: &str) -> Option<Vec<Entry<'_>>> {
     }
 }
 
+/// A control character, which neither a comment nor a basic string may hold (TOML 1.0; tab is
+/// allowed in both).
+fn is_control(b: u8) -> bool {
+    (b < 0x20 && b != b'\t') || b == 0x7f
+}
+
 /// A cursor over the text; every method returns `None` where the text leaves the plain subset.
 struct Reader<'s> {
     text: &'s str,
@@ -171,22 +177,24 @@ impl<'s> Reader<'s> {
         }
     }
 
-    /// A comment's text up to its line's end: any character but a control one (tab allowed).
+    /// A comment's text up to its line's end: any character but a control one (tab allowed),
+    /// so the first control character must be the line's end.
     fn skip_comment(&mut self) -> Option<()> {
         if self.peek() != Some(b'#') {
             return Some(());
         }
-        self.at += 1;
-        while let Some(b) = self.peek() {
-            match b {
-                b'\n' | b'\r' => break,
-                b'\t' => {}
-                0..=0x1f | 0x7f => return None,
-                _ => {}
+        let text = &self.bytes[self.at + 1..];
+        let end = text
+            .iter()
+            .position(|&b| is_control(b))
+            .unwrap_or(text.len());
+        match text.get(end) {
+            None | Some(b'\n' | b'\r') => {
+                self.at += 1 + end;
+                Some(())
             }
-            self.at += 1;
+            Some(_) => None,
         }
-        Some(())
     }
 
     /// A line break (`\n` or `\r\n`), or the end of the text: whether there was one.
@@ -272,13 +280,13 @@ impl<'s> Reader<'s> {
     fn basic_string(&mut self) -> Option<&'s str> {
         self.expect(b'"')?;
         let start = self.at;
-        loop {
-            match self.peek()? {
-                b'"' => break,
-                b'\\' | 0..=0x08 | 0x0a..=0x1f | 0x7f => return None,
-                _ => self.at += 1,
-            }
+        let length = self.bytes[start..]
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || is_control(b))?;
+        if self.bytes[start + length] != b'"' {
+            return None;
         }
+        self.at += length;
         let content = &self.text[start..self.at];
         self.at += 1;
         // `"""` opens a multi-line string.

@@ -7,7 +7,9 @@ use url::Url;
 
 use super::document::{Located, PolicyDocument};
 use super::error::{ConfigError, ErrorKind};
-use super::origin_rules::{parse_origin_entry, plain_authority, OriginEntry, OriginRules};
+use super::origin_rules::{
+    parse_origin_entry, plain_authority, split_scheme, OriginEntry, OriginRules,
+};
 use super::schema::{did_you_mean, Default, Key};
 use crate::live::{LiveRule, WhenUnreadable};
 use crate::method::{is_forbidden_method, is_token, AllowedMethods};
@@ -145,7 +147,7 @@ fn is_path_byte(b: u8) -> bool {
 /// [`upstream`]; `None` for anything else, which the URL parser then reads. Why, and the test:
 /// [`plain_authority`].
 fn plain_upstream(value: &str) -> Option<(Scheme, &str, Option<u16>, &str)> {
-    let (scheme_text, rest) = value.split_once("://")?;
+    let (scheme_text, rest) = split_scheme(value)?;
     let scheme = match scheme_text {
         "https" => Scheme::Https,
         "http" => Scheme::Http,
@@ -407,8 +409,8 @@ fn allowed_methods(c: &mut Checker<'_, '_>, credentials: bool) -> (AllowedMethod
             );
         } else if is_forbidden_method(value.as_bytes()) {
             c.fail(ErrorKind::ForbiddenMethod, span.clone(), format!("`{value}` is a forbidden method: browsers never send it (https://fetch.spec.whatwg.org/#forbidden-method)"), Some("remove it".into()));
-        } else if !methods.contains(value) {
-            methods.push(value.clone());
+        } else if !methods.iter().any(|m| m == value) {
+            methods.push(value.to_string());
         }
     }
     if any {
