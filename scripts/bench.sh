@@ -3,7 +3,7 @@
 # binary builds the benchmark components through the test kit's harness, starts every server on
 # loopback, runs wrk (fixed concurrency and duration, each run bounded in time) and prints the
 # tables for BENCHMARKS.md (also written to target/bench/results.md). Installs wrk, nginx and GNU time if
-# missing, and redis-server for BENCH_ONLY=live.
+# missing, redis-server for BENCH_ONLY=live and valgrind (callgrind) for BENCH_ONLY=prebuilt.
 #   BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_CONNECTIONS=8 scripts/bench.sh
 # BENCH_ONLY=p3 (the WASIp3 figures), BENCH_ONLY=prebuilt (the prebuilt artifacts against the
 # compiled-in ones), BENCH_ONLY=live (a route with `[live]` against the same route without it;
@@ -17,10 +17,11 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --wasmtime
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null || [ ! -x /usr/bin/time ] \
-    || ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+    || ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null \
+    || ! command -v valgrind >/dev/null; then
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y wrk nginx-light time redis-server redis-tools
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y wrk nginx-light time redis-server redis-tools valgrind
 fi
 if [ -n "${BENCH_BASELINE_REV:-}" ]; then
   baseline="$PWD/target/bench/baseline-checkout"

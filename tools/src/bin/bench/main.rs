@@ -15,6 +15,7 @@
 mod audit;
 mod baseline;
 mod chart;
+mod instructions;
 mod live;
 mod p3;
 mod prebuilt;

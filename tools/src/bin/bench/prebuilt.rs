@@ -6,13 +6,16 @@
 //!   for folders of 5 and 100 routes, on `wasmtime serve` and Spin 4.1: the difference in
 //!   server CPU per request is what loading and validating the folder costs an instance;
 //! - edge preflights under each host's default reuse (128 requests an instance), where an
-//!   instance's first request pays for the load and the next 127 do not.
+//!   instance's first request pays for the load and the next 127 do not;
+//! - the same on `wasmtime serve`, counted in instructions by callgrind rather than timed
+//!   ([`instructions`](crate::instructions)).
 
 use std::path::{Path, PathBuf};
 
 use corsgate_testkit::harness::{Artifact, Component, Host, ServeOptions, Target as Serving};
 use corsgate_testkit::world::write_numbered_policies;
 
+use crate::instructions;
 use crate::p3::built;
 use crate::report::{paired_reference, problems_section, table, thousands};
 use crate::settings::Settings;
@@ -98,6 +101,7 @@ pub(crate) fn figures(settings: &Settings, work: &Path, upstream: &str) -> Vec<S
         "Warm instances (`--max-instance-reuse-count 100000000`): the serving path alone",
         &warm,
     ));
+    out.extend(instructions_section(work, &builds));
     out.extend(problems_section(&[&fresh, &steady, &warm]));
     out
 }
@@ -197,6 +201,62 @@ impl Case<'_> {
         )
         .short("the compiled-in build")
     }
+}
+
+/// Instructions per request of the compiled-in and the prebuilt gateway on `wasmtime serve`
+/// (callgrind): each folder at the host's default reuse, and 5 routes on warm instances.
+fn instructions_section(work: &Path, builds: &Builds<'_>) -> Vec<String> {
+    let mut out = vec![
+        String::new(),
+        "### Instructions per request on `wasmtime serve` (callgrind): counted, not timed".into(),
+        String::new(),
+        "| routes | reuse | compiled-in | prebuilt | compiled-in / prebuilt |".into(),
+        "|---:|---|---:|---:|---:|".into(),
+    ];
+    const DEFAULT: &str = "default (128 requests an instance)";
+    let cases = [
+        (0, "default", DEFAULT, &[][..]),
+        (0, "warm", "warm instances", WARM),
+        (1, "default", DEFAULT, &[][..]),
+    ];
+    let mut shares = Vec::new();
+    for (folder, name, reuse, host_args) in cases {
+        let routes = ROUTES[folder];
+        let path = format!("/r{:03}/x", routes - 1);
+        let dir = work
+            .join("instructions")
+            .join(format!("{routes}-routes-{name}"));
+        let count = |build: &str, wasm: &Path, folder: Option<&Path>| {
+            instructions::per_request(
+                &dir.join(build),
+                wasm,
+                folder,
+                host_args,
+                Load::Preflight,
+                &path,
+            )
+        };
+        let compiled = count("compiled-in", &builds.compiled[folder], None);
+        let prebuilt = count("prebuilt", builds.prebuilt, Some(&builds.folders[folder]));
+        let share = compiled / prebuilt;
+        out.push(format!(
+            "| {routes} | {reuse} | {} | {} | {:.1} % |",
+            thousands(compiled),
+            thousands(prebuilt),
+            share * 100.0
+        ));
+        shares.push((routes, reuse, share));
+    }
+    out.push(String::new());
+    out.extend(shares.iter().map(|(routes, reuse, share)| {
+        format!(
+            "- {routes} routes, {reuse}: the prebuilt gateway does the compiled-in one's work per request in {:.1} % more instructions; if time went as instructions do, its throughput would be {:.1} % of the compiled-in one's (target at least {:.0} %)",
+            (1.0 / share - 1.0) * 100.0,
+            share * 100.0,
+            STEADY_TARGET * 100.0
+        )
+    }));
+    out
 }
 
 /// `| artifact | compiled-in | prebuilt | prebuilt / compiled-in |`, in bytes.

@@ -30,12 +30,48 @@ impl Load {
         }
     }
 
-    fn lua(self) -> String {
+    fn method(self) -> &'static str {
         match self {
-            Load::Preflight => format!("wrk.method = \"OPTIONS\"\nwrk.headers[\"Origin\"] = \"{APP}\"\nwrk.headers[\"Access-Control-Request-Method\"] = \"PUT\"\nwrk.headers[\"Access-Control-Request-Headers\"] = \"authorization,content-type\"\n"),
-            Load::Rejected => "wrk.method = \"OPTIONS\"\nwrk.headers[\"Origin\"] = \"https://evil.example\"\nwrk.headers[\"Access-Control-Request-Method\"] = \"PUT\"\n".into(),
-            Load::Get => format!("wrk.method = \"GET\"\nwrk.headers[\"Origin\"] = \"{APP}\"\n"),
+            Load::Preflight | Load::Rejected => "OPTIONS",
+            Load::Get => "GET",
         }
+    }
+
+    fn headers(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Load::Preflight => &[
+                ("Origin", APP),
+                ("Access-Control-Request-Method", "PUT"),
+                (
+                    "Access-Control-Request-Headers",
+                    "authorization,content-type",
+                ),
+            ],
+            Load::Rejected => &[
+                ("Origin", "https://evil.example"),
+                ("Access-Control-Request-Method", "PUT"),
+            ],
+            Load::Get => &[("Origin", APP)],
+        }
+    }
+
+    /// wrk's script for it.
+    fn lua(self) -> String {
+        let mut script = format!("wrk.method = \"{}\"\n", self.method());
+        for (name, value) in self.headers() {
+            script.push_str(&format!("wrk.headers[\"{name}\"] = \"{value}\"\n"));
+        }
+        script
+    }
+
+    /// The request for `path`, as sent on a kept-alive HTTP/1.1 connection.
+    pub(crate) fn http1(self, path: &str) -> String {
+        let mut request = format!("{} {path} HTTP/1.1\r\nHost: localhost\r\n", self.method());
+        for (name, value) in self.headers() {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        request
     }
 }
 
