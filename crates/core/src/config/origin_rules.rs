@@ -82,8 +82,9 @@ pub fn parse_origin_entry(entry: &str, rules: OriginRules) -> Result<OriginEntry
     }
     reject_null_origin(entry)?;
     let origin = read_origin(entry)?;
-    // One allocation for the usual entry, kept as the exact origin's value: a prebuilt artifact
-    // reads its entries on every instance's first request (see [`plain_authority`]).
+    // One allocation for the usual entry (two with a port), kept as the exact origin's value: a
+    // prebuilt artifact reads its entries on every instance's first request (see
+    // [`plain_authority`]).
     let canonical = origin.serialization();
     if canonical != entry {
         return Err(problem(
@@ -126,7 +127,7 @@ fn reject_null_origin(entry: &str) -> Result<(), OriginProblem> {
     Ok(())
 }
 
-/// The origin an entry names, as the URL parser canonicalizes it, wildcards included.
+/// The origin an entry names, as the URL parser canonicalizes it, and its wildcards.
 struct EntryOrigin<'e> {
     scheme: Scheme,
     /// Serialized by the URL parser (borrowed from the entry when it was already so written);
@@ -153,21 +154,23 @@ fn read_origin(entry: &str) -> Result<EntryOrigin<'_>, OriginProblem> {
     let (host, any_port) = strip_port_wildcard(authority);
     let (host, subdomains) = strip_subdomain_wildcard(entry, host)?;
     reject_other_wildcards(entry, host, tail)?;
-    let (host, port) = match plain_authority(scheme, scheme_text, host, tail, false) {
-        Some((host, port)) => (Cow::Borrowed(host), port),
+    let (host, port, subdomains) = match plain_authority(scheme, scheme_text, host, tail, false) {
+        Some((host, port)) => (Cow::Borrowed(host), port, subdomains),
         None => {
             let label = if subdomains { WILDCARD_LABEL } else { "" };
             let dot = if subdomains { "." } else { "" };
             let url = parse_url(entry, &format!("{scheme_text}://{label}{dot}{host}{tail}"))?;
             let host = url.host_str().unwrap_or_default();
-            let host = match subdomains {
-                true => host
-                    .strip_prefix(WILDCARD_LABEL)
-                    .and_then(|base| base.strip_prefix('.'))
-                    .unwrap_or(host),
-                false => host,
+            let base = host
+                .strip_prefix(WILDCARD_LABEL)
+                .and_then(|base| base.strip_prefix('.'));
+            // A host the placeholder no longer leads (`https://*.me@example.com`: userinfo)
+            // is read as it came out, without a wildcard: the entry is then never canonical.
+            let (host, wildcard) = match base {
+                Some(base) if subdomains => (base, true),
+                _ => (host, false),
             };
-            (Cow::Owned(host.to_string()), url.port())
+            (Cow::Owned(host.to_string()), url.port(), wildcard)
         }
     };
     let port = match (any_port, port) {
@@ -350,11 +353,6 @@ impl EntryOrigin<'_> {
         serialization
     }
 
-    /// The domain whose subdomains a wildcard allows (the host itself without one).
-    fn base_domain(&self) -> &str {
-        &self.host
-    }
-
     fn into_entry(self, serialization: String) -> OriginEntry {
         let host = if self.subdomains {
             HostPattern::Subdomains(format!(".{}", self.host).into())
@@ -381,7 +379,8 @@ fn reject_insecure_with_credentials(
     if origin.scheme == Scheme::Http
         && rules.allow_credentials
         && !rules.dangerously_allow_insecure_origins
-        && !is_loopback(&origin.host)
+        // `http://*.localhost` names other hosts than loopback's own.
+        && (origin.subdomains || !is_loopback(&origin.host))
     {
         return Err(problem(
             ErrorKind::InsecureOriginWithCredentials,
@@ -398,7 +397,7 @@ fn reject_public_suffix_wildcard(
     origin: &EntryOrigin,
     rules: OriginRules,
 ) -> Result<(), OriginProblem> {
-    let base = origin.base_domain();
+    let base = &origin.host;
     if origin.subdomains
         && !rules.dangerously_allow_public_suffix_wildcards
         && is_public_suffix(base)
@@ -621,6 +620,12 @@ mod tests {
                 Ok(OriginEntry::Exact("http://127.0.0.1:3000".into())),
             ),
             (
+                "http subdomains of localhost with credentials",
+                "http://*.localhost",
+                true,
+                Err(InsecureOriginWithCredentials),
+            ),
+            (
                 "public suffix com",
                 "https://*.com",
                 false,
@@ -742,14 +747,20 @@ mod tests {
 
     #[test]
     fn non_canonical_origins_name_the_canonical_form() {
-        let p = parse_origin_entry("https://App.example.com:443/", rules(false)).unwrap_err();
-        assert_eq!(
-            p.help
-                .as_deref()
-                .map(|h| h.contains("`https://app.example.com`")),
-            Some(true),
-            "{p:?}"
-        );
+        for (entry, canonical) in [
+            ("https://App.example.com:443/", "`https://app.example.com`"),
+            ("https://*.Example.com", "`https://*.example.com`"),
+            // The URL parser reads `*.me` as userinfo: the host has no wildcard left.
+            ("https://*.me@example.com", "`https://example.com`"),
+        ] {
+            let p = parse_origin_entry(entry, rules(false)).unwrap_err();
+            assert_eq!(p.kind, ErrorKind::NonCanonicalOrigin, "{entry}");
+            assert_eq!(
+                p.help.as_deref().map(|h| h.contains(canonical)),
+                Some(true),
+                "{entry}: {p:?}"
+            );
+        }
     }
 
     #[test]
