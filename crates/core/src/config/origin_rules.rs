@@ -261,14 +261,16 @@ fn is_plain_name(host: &str) -> bool {
 /// Only http(s) origins can ever match: a request's `Origin` is read into a [`Scheme`], which has
 /// no other.
 fn supported_scheme(entry: &str, scheme_text: &str) -> Result<Scheme, OriginProblem> {
-    match scheme_text {
-        _ if scheme_text.eq_ignore_ascii_case("https") => Ok(Scheme::Https),
-        _ if scheme_text.eq_ignore_ascii_case("http") => Ok(Scheme::Http),
-        _ => Err(problem(
+    if scheme_text.eq_ignore_ascii_case("https") {
+        Ok(Scheme::Https)
+    } else if scheme_text.eq_ignore_ascii_case("http") {
+        Ok(Scheme::Http)
+    } else {
+        Err(problem(
             ErrorKind::UnsupportedOriginScheme,
             format!("`{entry}`: only http and https origins can be allowed"),
             None,
-        )),
+        ))
     }
 }
 
