@@ -371,6 +371,9 @@ pub struct ServeOptions {
     pub host_args: Vec<String>,
     /// Pin the host to this CPU (`taskset`), for benchmarks.
     pub cpu: Option<usize>,
+    /// A program and its arguments that run the host (`valgrind --tool=callgrind`, for the
+    /// benchmarks' instruction counts); `wasmtime serve` only.
+    pub wrapper: Vec<String>,
     /// `scheme://host:port` the component may call (Spin enforces them; wasmtime does not).
     pub allowed_outbound_hosts: Vec<String>,
     /// A WASIp3 middleware in front of the component (which is then the app): composed with it
@@ -399,6 +402,11 @@ impl ServeOptions {
 
     pub fn cpu(mut self, cpu: Option<usize>) -> ServeOptions {
         self.cpu = cpu;
+        self
+    }
+
+    pub fn under(mut self, wrapper: &[&str]) -> ServeOptions {
+        self.wrapper = wrapper.iter().map(|a| a.to_string()).collect();
         self
     }
 
@@ -588,7 +596,14 @@ pub fn on_cpu(cpu: Option<usize>, program: impl AsRef<std::ffi::OsStr>) -> Comma
 }
 
 fn wasmtime_command(wasm: &Path, options: &ServeOptions) -> Command {
-    let mut command = on_cpu(options.cpu, wasmtime());
+    let mut command = match options.wrapper.split_first() {
+        Some((program, args)) => {
+            let mut command = on_cpu(options.cpu, program);
+            command.args(args).arg(wasmtime());
+            command
+        }
+        None => on_cpu(options.cpu, wasmtime()),
+    };
     command
         .args(["serve", "-S", "cli", "--addr", "127.0.0.1:0"])
         .args(&options.host_args);
@@ -750,6 +765,10 @@ fn within_app(folder: &Path, dir: &Path) -> PathBuf {
 /// state stays out of the user's home, and so is `TMPDIR`: a `spin up` stopped by a kill leaves
 /// its copy of the app (`spinup-*`) behind, in `dir` rather than in the machine's `/tmp`.
 fn spin_command(host: Host, from: &std::ffi::OsStr, dir: &Path, options: &ServeOptions) -> Command {
+    assert!(
+        options.wrapper.is_empty(),
+        "a wrapper runs `wasmtime serve` only"
+    );
     let mut command = on_cpu(
         options.cpu,
         host.program().unwrap_or_else(|e| panic!("{e}")),

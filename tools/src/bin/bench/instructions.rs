@@ -6,8 +6,8 @@
 //! It counts work, not time: no cache miss and no thread switch is in it (Spin 4.1 sends each
 //! file-system call to another thread: that cost is in the timed figures only), and valgrind
 //! counts a `rep stos` once per byte, so the host zeroing a read's buffer weighs more here than
-//! it takes. Spin is not counted: under valgrind it would compile the component first, for
-//! minutes.
+//! it takes. Spin 4.1 is not counted here: its binary is stripped and its thread pools' work
+//! moves with valgrind's slowness, so its counts are indicative only (BENCHMARKS.md).
 //!
 //! Method: the component compiled ahead of time for a baseline x86-64 (code compiled for this
 //! CPU's newer instructions does not load under valgrind's CPU); `wasmtime serve` under
@@ -20,8 +20,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use corsgate_testkit::harness::{wasmtime, POLICY_MOUNT};
-use corsgate_testkit::process::{free_port, wait_for_port, ChildGuard};
+use corsgate_testkit::harness::{wasmtime, ServeOptions, Target as Serving};
 
 use crate::wrk::Load;
 
@@ -33,17 +32,13 @@ const WARMUP: usize = 256;
 /// every count holds the same number of instances' first requests (10), wherever it starts.
 const COUNTED: usize = 1280;
 
-/// How long valgrind may take to start `wasmtime serve` (seconds, not the usual milliseconds).
-const READY_DEADLINE: Duration = Duration::from_secs(300);
-
-/// The instructions per request of `wasm` served by `wasmtime serve` under callgrind, with
-/// `host_args`, `folder` mounted for a prebuilt artifact, repeating `load` to `path`; the
-/// files go to `dir`.
+/// The instructions per request of `wasm` served as `serving` (on `wasmtime serve`) under
+/// callgrind with `options`, repeating `load` to `path`; the files go to `dir`.
 pub(crate) fn per_request(
     dir: &Path,
+    serving: Serving,
     wasm: &Path,
-    folder: Option<&Path>,
-    host_args: &[&str],
+    options: ServeOptions,
     load: Load,
     path: &str,
 ) -> f64 {
@@ -57,42 +52,25 @@ pub(crate) fn per_request(
         .arg(&precompiled));
 
     let counts = dir.join("callgrind.out");
-    let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
-    let log = std::fs::File::create(dir.join("serve.log")).expect("create the host's log");
-    let mut command = Command::new("valgrind");
-    command
-        .arg("--tool=callgrind")
-        .arg(format!("--callgrind-out-file={}", counts.display()))
-        .arg(wasmtime())
-        .args(["serve", "--allow-precompiled", "-S", "cli", "-S", "p3"])
-        .args(["-W", "component-model-async", "--addr"])
-        .arg(addr.to_string())
-        .args(host_args);
-    if let Some(folder) = folder {
-        command
-            .arg("--dir")
-            .arg(format!("{}::{POLICY_MOUNT}", folder.display()));
-    }
-    command
-        .arg(&precompiled)
-        .stdout(log.try_clone().expect("share the log"))
-        .stderr(log);
-    let child = command
-        .spawn()
-        .expect("start valgrind (scripts/bench.sh installs it)");
-    let mut guard = ChildGuard::new("wasmtime serve under callgrind", child);
-    wait_for_port(addr, READY_DEADLINE, &mut guard);
+    let options = options
+        .under(&[
+            "valgrind",
+            "--tool=callgrind",
+            &format!("--callgrind-out-file={}", counts.display()),
+        ])
+        .host_args(&["--allow-precompiled"]);
+    let server = serving.serve(&precompiled, dir, &options);
 
     let request = load.http1(path);
-    let mut connection = Connection::open(addr);
+    let mut connection = Connection::open(server.addr);
     connection.repeat(&request, WARMUP);
     run(Command::new("callgrind_control")
         .arg("-z")
-        .arg(guard.pid().to_string()));
+        .arg(server.pid().to_string()));
     connection.repeat(&request, COUNTED);
     run(Command::new("callgrind_control")
         .arg("-d")
-        .arg(guard.pid().to_string()));
+        .arg(server.pid().to_string()));
     // The first dump after the start is written to `<file>.1`.
     let dump = dir.join("callgrind.out.1");
     summary(&std::fs::read_to_string(&dump).expect("read callgrind's dump")) as f64 / COUNTED as f64

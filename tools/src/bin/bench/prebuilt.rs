@@ -115,6 +115,11 @@ fn numbered_folder(work: &Path, routes: usize, upstream: &str) -> PathBuf {
     dir
 }
 
+/// A path of the last route of a folder of `routes` routes, where every figure here is taken.
+fn last_route_path(routes: usize) -> String {
+    format!("/r{:03}/x", routes - 1)
+}
+
 /// The gateways compared: for each of [`ROUTES`], its folder and the build with it compiled in;
 /// the prebuilt build.
 struct Builds<'a> {
@@ -197,7 +202,7 @@ impl Case<'_> {
                 wasm,
                 options,
             ),
-            &format!("/r{:03}/x", self.routes - 1),
+            &last_route_path(self.routes),
             Load::Preflight,
         )
         .short("the compiled-in build")
@@ -223,22 +228,32 @@ fn instructions_section(work: &Path, builds: &Builds<'_>) -> Vec<String> {
     let mut shares = Vec::new();
     for (folder, name, reuse, host_args) in cases {
         let routes = ROUTES[folder];
-        let path = format!("/r{:03}/x", routes - 1);
+        let path = last_route_path(routes);
         let dir = work
             .join("instructions")
             .join(format!("{routes}-routes-{name}"));
-        let count = |build: &str, wasm: &Path, folder: Option<&Path>| {
+        let count = |build: &str, serving: Serving, wasm: &Path, options: ServeOptions| {
             instructions::per_request(
                 &dir.join(build),
+                serving,
                 wasm,
-                folder,
-                host_args,
+                options.host_args(host_args),
                 Load::Preflight,
                 &path,
             )
         };
-        let compiled = count("compiled-in", &builds.compiled[folder], None);
-        let prebuilt = count("prebuilt", builds.prebuilt, Some(&builds.folders[folder]));
+        let compiled = count(
+            "compiled-in",
+            Serving::p3(Host::Wasmtime),
+            &builds.compiled[folder],
+            ServeOptions::default(),
+        );
+        let prebuilt = count(
+            "prebuilt",
+            Serving::prebuilt(Host::Wasmtime),
+            builds.prebuilt,
+            ServeOptions::default().policy_folder(&builds.folders[folder]),
+        );
         let share = compiled / prebuilt;
         out.push(format!(
             "| {routes} | {reuse} | {} | {} | {:.1} % |",
